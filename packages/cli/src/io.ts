@@ -1,0 +1,37 @@
+/** Where a command reads its environment and writes its output; injected so tests can run commands in-process. */
+export interface CliIO {
+  stdout: { write(chunk: string): unknown; isTTY?: boolean }
+  stderr: { write(chunk: string): unknown; isTTY?: boolean }
+  env: Record<string, string | undefined>
+  /** Aborted on SIGINT / SIGTERM. */
+  signal: AbortSignal
+}
+
+/** A `flowcast` sub-command. */
+export interface Command {
+  /** The words that select it, e.g. `['events', 'stream']`. */
+  path: readonly string[]
+  /** One line for the command list. */
+  summary: string
+  /** Full `--help` text. */
+  help: string
+  /** Runs the command with the arguments after its path and resolves to the exit code. */
+  run(args: string[], io: CliIO): Promise<number>
+}
+
+/** Exit codes of the CLI contract (DESIGN.md, "The CLI contract"). */
+export const ExitCode = {
+  ok: 0,
+  usage: 2,
+  failed: 10,
+  crashed: 11,
+  cancelled: 12,
+  timeout: 20,
+  authRejected: 30,
+  unreachable: 31,
+} as const
+
+/** A usage error: printed with the command's help hint and exit code 2. */
+export class UsageError extends Error {
+  override name = 'UsageError'
+}

@@ -1,0 +1,59 @@
+import { readFileSync } from 'node:fs'
+import { fileURLToPath } from 'node:url'
+import { Ajv2020, type ValidateFunction } from 'ajv/dist/2020.js'
+import addFormatsModule from 'ajv-formats'
+
+const here = (name: string) => fileURLToPath(new URL(`./data/${name}`, import.meta.url))
+
+/** Absolute path of Prefect's OpenAPI schema (a copy of `shared/spec/prefect-openapi.json`). */
+export const openApiPath = here('prefect-openapi.json')
+
+/** Absolute path of the recorded `/events/out` frames (`shared/spec/flow-run-frames.jsonl`). */
+export const flowRunFramesPath = here('flow-run-frames.jsonl')
+
+/** The recorded frames, one raw text frame per line, exactly as the server wrote them. */
+export function readFlowRunFrames(): string[] {
+  return readFileSync(flowRunFramesPath, 'utf8')
+    .split('\n')
+    .filter((line) => line.trim() !== '')
+}
+
+let ajv: Ajv2020 | undefined
+const validators = new Map<string, ValidateFunction>()
+
+function getAjv(): Ajv2020 {
+  if (ajv) return ajv
+  const doc = JSON.parse(readFileSync(openApiPath, 'utf8')) as Record<string, unknown>
+  ajv = new Ajv2020({ strict: false, allErrors: true, validateFormats: true })
+  const addFormats = addFormatsModule as unknown as (a: Ajv2020) => void
+  addFormats(ajv)
+  // OpenAPI-only keywords that JSON Schema does not define.
+  ajv.addKeyword('discriminator')
+  ajv.addKeyword('example')
+  ajv.addKeyword('xml')
+  ajv.addKeyword('externalDocs')
+  ajv.addSchema({ ...doc, $id: 'prefect-openapi.json' })
+  return ajv
+}
+
+/** Names of every schema in `components.schemas` of Prefect's OpenAPI document. */
+export function schemaNames(): string[] {
+  const doc = JSON.parse(readFileSync(openApiPath, 'utf8')) as {
+    components: { schemas: Record<string, unknown> }
+  }
+  return Object.keys(doc.components.schemas)
+}
+
+/**
+ * Validates `value` against `components.schemas[name]` of Prefect's OpenAPI schema and
+ * returns the list of problems (empty when valid), each as `path: message`.
+ */
+export function validateAgainstSchema(name: string, value: unknown): string[] {
+  let validate = validators.get(name)
+  if (!validate) {
+    validate = getAjv().compile({ $ref: `prefect-openapi.json#/components/schemas/${name}` })
+    validators.set(name, validate)
+  }
+  if (validate(value)) return []
+  return (validate.errors ?? []).map((e) => `${e.instancePath || '/'}: ${e.message ?? 'invalid'}`)
+}
