@@ -19,11 +19,27 @@ export function readFlowRunFrames(): string[] {
 }
 
 let ajv: Ajv2020 | undefined
+let openApi: { components: { schemas: Record<string, unknown> } } | undefined
 const validators = new Map<string, ValidateFunction>()
+
+/** Prefect's OpenAPI document, parsed once. */
+export function readOpenApi(): { components: { schemas: Record<string, unknown> } } {
+  openApi ??= JSON.parse(readFileSync(openApiPath, 'utf8')) as {
+    components: { schemas: Record<string, unknown> }
+  }
+  return openApi
+}
+
+/** The recorded frames' `event` objects (ReceivedEvent JSON), in order. */
+export function readFlowRunEvents(): Record<string, unknown>[] {
+  return readFlowRunFrames().map(
+    (raw) => (JSON.parse(raw) as { event: Record<string, unknown> }).event,
+  )
+}
 
 function getAjv(): Ajv2020 {
   if (ajv) return ajv
-  const doc = JSON.parse(readFileSync(openApiPath, 'utf8')) as Record<string, unknown>
+  const doc = readOpenApi()
   ajv = new Ajv2020({ strict: false, allErrors: true, validateFormats: true })
   const addFormats = addFormatsModule as unknown as (a: Ajv2020) => void
   addFormats(ajv)
@@ -38,22 +54,27 @@ function getAjv(): Ajv2020 {
 
 /** Names of every schema in `components.schemas` of Prefect's OpenAPI document. */
 export function schemaNames(): string[] {
-  const doc = JSON.parse(readFileSync(openApiPath, 'utf8')) as {
-    components: { schemas: Record<string, unknown> }
-  }
-  return Object.keys(doc.components.schemas)
+  return Object.keys(readOpenApi().components.schemas)
 }
 
 /**
  * Validates `value` against `components.schemas[name]` of Prefect's OpenAPI schema and
- * returns the list of problems (empty when valid), each as `path: message`.
+ * returns the list of problems (empty when valid), each as `path: message`; unknown keys
+ * are named, e.g. `/event: must NOT have additional properties (prefixes)`.
+ * @throws Error when `name` is not a schema of the document
  */
 export function validateAgainstSchema(name: string, value: unknown): string[] {
+  if (!Object.hasOwn(readOpenApi().components.schemas, name)) {
+    throw new Error(`no schema named ${JSON.stringify(name)} in prefect-openapi.json`)
+  }
   let validate = validators.get(name)
   if (!validate) {
     validate = getAjv().compile({ $ref: `prefect-openapi.json#/components/schemas/${name}` })
     validators.set(name, validate)
   }
   if (validate(value)) return []
-  return (validate.errors ?? []).map((e) => `${e.instancePath || '/'}: ${e.message ?? 'invalid'}`)
+  return (validate.errors ?? []).map((e) => {
+    const extra = (e.params as { additionalProperty?: string }).additionalProperty
+    return `${e.instancePath || '/'}: ${e.message ?? 'invalid'}${extra ? ` (${extra})` : ''}`
+  })
 }

@@ -1,1 +1,150 @@
-export {}
+// Errors
+export { FLOWCAST_ERROR_CODES, FlowcastError, describeError, isFlowcastError } from './errors.js'
+export type { FlowcastErrorCode, FlowcastErrorOptions } from './errors.js'
+
+// Clock and timing
+export { abortedError, createManualClock, sleep, systemClock } from './clock.js'
+export type { Clock, ManualClock, SleepOptions, TimerHandle } from './clock.js'
+export { backoffDefaults, computeBackoffDelay } from './backoff.js'
+export type { BackoffPolicy } from './backoff.js'
+
+// Datetimes
+export {
+  PrefectDateTime,
+  compareDateTimes,
+  formatPrefectDateTime,
+  isPrefectDateTime,
+} from './datetime.js'
+
+// Models
+export {
+  EventAnyResourceFilterSchema,
+  EventFilterSchema,
+  EventIDFilterSchema,
+  EventNameFilterSchema,
+  EventOccurredFilterSchema,
+  EventOrderSchema,
+  EventPageSchema,
+  EventRelatedFilterSchema,
+  EventResourceFilterSchema,
+  EventSchema,
+  EventTextFilterSchema,
+  FlowRunSchema,
+  OrchestrationResultSchema,
+  ReceivedEventSchema,
+  RelatedResourceSchema,
+  ResourceSchema,
+  ResourceSpecificationSchema,
+  SetStateStatusSchema,
+  StateSchema,
+  StateTypeSchema,
+  createEvent,
+  eventLimits,
+  eventSizeBytes,
+  formatIssues,
+  maxTextQueryLength,
+  parseEvent,
+  parseEventFilter,
+  parseEventPage,
+  parseFlowRun,
+  parseOrchestrationResult,
+  parseReceivedEvent,
+  serializeEvent,
+  serializeReceivedEvent,
+  validate,
+  withServerFilterDefaults,
+} from './models.js'
+export type {
+  CreateEventOptions,
+  Event,
+  EventAnyResourceFilter,
+  EventFilter,
+  EventIDFilter,
+  EventInput,
+  EventNameFilter,
+  EventOccurredFilter,
+  EventOrder,
+  EventPage,
+  EventRelatedFilter,
+  EventResourceFilter,
+  EventTextFilter,
+  FlowRun,
+  OrchestrationResult,
+  ReceivedEvent,
+  RelatedResource,
+  Resource,
+  ResourceSpecification,
+  ServerFilterDefaultsOptions,
+  SetStateStatus,
+  State,
+  StateType,
+  ValidationIssue,
+} from './models.js'
+export { isUuid, uuidv7 } from './uuid.js'
+export type { UuidV7Options } from './uuid.js'
+
+// States
+export {
+  STATE_TYPES,
+  TERMINAL_STATE_TYPES,
+  defaultStateName,
+  flowRunIdFromResourceId,
+  flowRunResourceId,
+  flowRunStateFromEvent,
+  flowRunStateFromFlowRun,
+  isStateType,
+  isTerminalStateType,
+} from './states.js'
+export type { FlowRunStateObservation, TerminalStateType } from './states.js'
+
+// Wire frames
+export { encodeAuthFrame, encodeFilterFrame, parseClientFrame, parseServerFrame } from './frames.js'
+export type {
+  ClientFrame,
+  EncodeFilterFrameOptions,
+  ParseServerFrameOptions,
+  ServerFrame,
+  UnknownFrameReason,
+} from './frames.js'
+
+// Filter matching
+export { matchesFilter, matchesLabelPattern, matchesTextQuery } from './filters.js'
+export type { MatchesFilterOptions } from './filters.js'
+
+// Dedupe
+export { createDedupeWindow, dedupeWindowDefaults } from './dedupe.js'
+export type { DedupeWindow, DedupeWindowOptions } from './dedupe.js'
+
+// API location and credentials
+export {
+  httpAuthorizationHeader,
+  parseApiUrl,
+  redactSecrets,
+  toWebSocketUrl,
+} from './api-location.js'
+export type { PrefectApiLocation, PrefectCredentials } from './api-location.js'
+
+// Logging
+export { silentLogger } from './logger.js'
+export type { Logger } from './logger.js'
+
+// Waiting
+export { createRunWatcher, runWatcherDefaults } from './wait/run-watcher.js'
+export type { RunWatcher, RunWatcherOptions } from './wait/run-watcher.js'
+export { waitForFlowRun } from './wait/wait-for-flow-run.js'
+export type { WaitForFlowRunOptions } from './wait/wait-for-flow-run.js'
+export type {
+  PullRunStateSource,
+  PushRunStateSource,
+  RunStateSourceHealth,
+  RunStateSources,
+  WaitAbortedResult,
+  WaitForFlowRunResult,
+  WaitOptions,
+  WaitOutcome,
+  WaitResultBase,
+  WaitTerminalResult,
+  WaitTimeoutResult,
+  WaitTimings,
+  WaitTransportFailedResult,
+} from './wait/types.js'

@@ -1,1 +1,22 @@
-export {}
+// REST client
+export { createPrefectClient, prefectClientDefaults } from './client.js'
+export type { PrefectClient, PrefectClientOptions, ReadEventsOptions } from './client.js'
+export { retryableStatuses } from './http.js'
+export type { RequestOptions, RetryMode } from './http.js'
+export type {
+  DeploymentFlowRunCreate,
+  FilterOperator,
+  FlowRunFilter,
+  FlowRunFilterBody,
+  FlowRunFilterId,
+  FlowRunFilterState,
+  FlowRunSort,
+  StateCreate,
+} from './types.js'
+
+// Polling run-state source
+export {
+  createPollingRunStateSource,
+  pollingRunStateSourceDefaults,
+} from './polling-source.js'
+export type { PollingRunStateSource, PollingRunStateSourceOptions } from './polling-source.js'

@@ -1,1 +1,93 @@
-export {}
+import { EventsEmitterImpl, type EventsEmitter, type EventsEmitterOptions } from './emitter.js'
+import {
+  WebSocketRunStateSourceImpl,
+  type WebSocketRunStateSource,
+  type WebSocketRunStateSourceOptions,
+} from './run-state-source.js'
+import type { WebSocketConstructorLike } from './socket.js'
+import {
+  EventsSubscriberImpl,
+  type EventsSubscriber,
+  type EventsSubscriberOptions,
+} from './subscriber.js'
+
+function globalWebSocket(): WebSocketConstructorLike | undefined {
+  return (globalThis as { WebSocket?: WebSocketConstructorLike }).WebSocket
+}
+
+/**
+ * Subscribes to Prefect's event stream (`/events/out`): an async iterable of every matching
+ * event, exactly once, that survives drops (resume + dedupe), control frames (skipped and
+ * counted) and fails fast on rejected credentials (`AUTH_REJECTED`, never retried).
+ * Connects at once. Uses the global `WebSocket` unless `options.WebSocket` is given
+ * (under Node, `@flowcast/websocket` resolves to an entry that defaults to `ws`).
+ * Throws `INVALID_OPTIONS` / `INVALID_FILTER` at once for bad options.
+ *
+ * @example
+ * ```ts
+ * const subscriber = createEventsSubscriber({
+ *   apiUrl: 'http://127.0.0.1:4200/api',
+ *   filter: { event: { prefix: ['prefect.flow-run.'] } },
+ * })
+ * for await (const event of subscriber) console.log(event.event, event.resource['prefect.resource.id'])
+ * ```
+ */
+export function createEventsSubscriber(options: EventsSubscriberOptions): EventsSubscriber {
+  return new EventsSubscriberImpl(options, globalWebSocket())
+}
+
+/**
+ * Emits events to Prefect over `/events/in`, confirming them with ping/pong checkpoints and
+ * resending unconfirmed ones after a reconnect. Connects on the first `emit`.
+ *
+ * @example
+ * ```ts
+ * const emitter = createEventsEmitter({ apiUrl: 'http://127.0.0.1:4200/api' })
+ * emitter.emit({ event: 'shop.order.paid', resource: { 'prefect.resource.id': 'shop.order.42' } })
+ * await emitter.close() // resolves once the server has confirmed every event
+ * ```
+ */
+export function createEventsEmitter(options: EventsEmitterOptions): EventsEmitter {
+  return new EventsEmitterImpl(options, globalWebSocket())
+}
+
+/**
+ * The WebSocket run-state source for core's waiter: one shared `/events/out` subscription
+ * (`prefect.flow-run.*`, replaying at most 60 s before the first watch) demultiplexed by
+ * flow run id, so one socket serves any number of concurrent waits.
+ *
+ * @example
+ * ```ts
+ * const source = createWebSocketRunStateSource({ apiUrl, apiKey })
+ * const stop = source.watch(flowRunId, (state) => console.log(state.type, state.name))
+ * ```
+ */
+export function createWebSocketRunStateSource(
+  options: WebSocketRunStateSourceOptions,
+): WebSocketRunStateSource {
+  return new WebSocketRunStateSourceImpl(options, globalWebSocket())
+}
+
+export { eventsSocketUrl } from './urls.js'
+export { reconnectDefaults, minimumMaxPayloadBytes } from './options.js'
+export { subscriberDefaults } from './subscriber.js'
+export { emitterDefaults } from './emitter.js'
+export { runStateSourceDefaults } from './run-state-source.js'
+
+export type { ConnectionState } from './connection.js'
+export type { ReconnectOptions } from './options.js'
+export type { WebSocketConstructorLike, WebSocketLike } from './socket.js'
+export type { EventsScope, EventsSocketDirection, EventsSocketUrlOptions } from './urls.js'
+export type {
+  EventsSubscriber,
+  EventsSubscriberOptions,
+  EventsSubscriberStats,
+  SkippedFrameKind,
+} from './subscriber.js'
+export type {
+  EmitterState,
+  EventsEmitter,
+  EventsEmitterOptions,
+  EventsEmitterStats,
+} from './emitter.js'
+export type { WebSocketRunStateSource, WebSocketRunStateSourceOptions } from './run-state-source.js'

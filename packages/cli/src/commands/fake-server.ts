@@ -1,12 +1,109 @@
-import { ExitCode, type Command } from '../io.js'
+import { parseArgs } from 'node:util'
+import { createFakePrefectServer, type FakePrefectServerOptions } from '@flowcast/fake-server'
+import { ExitCode, UsageError, type Command } from '../io.js'
 
-/** `flowcast fake-server` (not implemented yet). */
+const help = `Usage: flowcast fake-server [options]
+
+Runs a fake Prefect server (REST API and the events websockets /events/out and /events/in)
+until SIGINT or SIGTERM. The first line on stdout is exactly:
+  listening on <api-url>
+e.g. 'listening on http://127.0.0.1:4200/api'; point PREFECT_API_URL at that URL.
+
+Options:
+  --host HOST              interface to listen on (default 127.0.0.1)
+  --port PORT              port to listen on; 0 picks a free port (default 4200)
+  --auth-string S          require this auth string, like PREFECT_SERVER_API_AUTH_STRING:
+                           HTTP needs 'Authorization: Basic base64(S)' (except /api/health),
+                           websocket auth frames need the token S, and upgrades without the
+                           'prefect' subprotocol get HTTP 403
+                           (env PREFECT_SERVER_API_AUTH_STRING)
+  --cloud-account ID       Prefect Cloud mode: the account id; routes move under
+                           /api/accounts/ID/workspaces/WS (needs --cloud-workspace, --api-key)
+  --cloud-workspace WS     Prefect Cloud mode: the workspace id
+  --api-key KEY            Prefect Cloud mode: the API key clients must send
+                           ('Authorization: Bearer KEY', or the auth-frame token)
+  -h, --help               show this help
+
+Exit codes: 0 after a clean stop, 2 on a usage error, 31 when the port cannot be opened.
+`
+
+const options = {
+  host: { type: 'string' },
+  port: { type: 'string' },
+  'auth-string': { type: 'string' },
+  'cloud-account': { type: 'string' },
+  'cloud-workspace': { type: 'string' },
+  'api-key': { type: 'string' },
+} as const
+
+function parsePort(text: string | undefined): number {
+  if (text === undefined) return 4200
+  const port = Number(text)
+  if (!/^\d+$/.test(text) || !Number.isInteger(port) || port > 65_535) {
+    throw new UsageError(`--port must be an integer from 0 to 65535, got '${text}'`)
+  }
+  return port
+}
+
+function serverOptions(
+  values: {
+    host?: string
+    port?: string
+    'auth-string'?: string
+    'cloud-account'?: string
+    'cloud-workspace'?: string
+    'api-key'?: string
+  },
+  env: Record<string, string | undefined>,
+): FakePrefectServerOptions {
+  const result: FakePrefectServerOptions = {
+    host: values.host ?? '127.0.0.1',
+    port: parsePort(values.port),
+  }
+  const account = values['cloud-account']
+  const workspace = values['cloud-workspace']
+  const apiKey = values['api-key']
+  const cloud = account !== undefined || workspace !== undefined || apiKey !== undefined
+  if (cloud) {
+    if (!account || !workspace || !apiKey) {
+      throw new UsageError('Cloud mode needs --cloud-account, --cloud-workspace and --api-key together')
+    }
+    if (values['auth-string'] !== undefined) {
+      throw new UsageError('--auth-string is for the OSS server; it cannot be combined with Cloud mode')
+    }
+    if (!/^[\w-]+$/.test(account) || !/^[\w-]+$/.test(workspace)) {
+      throw new UsageError('--cloud-account and --cloud-workspace must be ids such as UUIDs')
+    }
+    result.cloud = { accountId: account, workspaceId: workspace, apiKey }
+    return result
+  }
+  const authString = values['auth-string'] ?? env.PREFECT_SERVER_API_AUTH_STRING
+  if (authString) result.authString = authString
+  return result
+}
+
+/** `flowcast fake-server`: a fake Prefect server on a real port until SIGINT/SIGTERM. */
 export const fakeServerCommand: Command = {
   path: ['fake-server'],
-  summary: '(not implemented yet)',
-  help: 'Usage: flowcast fake-server',
-  async run(_args, io) {
-    io.stderr.write('flowcast fake-server: not implemented yet\n')
-    return ExitCode.usage
+  summary: 'run a fake Prefect server (REST + events websockets) for local testing',
+  help,
+  async run(args, io) {
+    const { values } = parseArgs({ args, options, allowPositionals: false, strict: true })
+    const config = serverOptions(values, io.env)
+    let server
+    try {
+      server = await createFakePrefectServer(config)
+    } catch (error) {
+      const cause = error instanceof Error ? error.message : String(error)
+      io.stderr.write(`flowcast fake-server: ${cause}\n`)
+      return ExitCode.unreachable
+    }
+    io.stdout.write(`listening on ${server.apiUrl}\n`)
+    await new Promise<void>((resolve) => {
+      if (io.signal.aborted) return resolve()
+      io.signal.addEventListener('abort', () => resolve(), { once: true })
+    })
+    await server.close()
+    return ExitCode.ok
   },
 }

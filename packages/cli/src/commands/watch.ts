@@ -1,12 +1,369 @@
-import { ExitCode, type Command } from '../io.js'
+import { parseArgs } from 'node:util'
+import {
+  createRunWatcher,
+  flowRunResourceId,
+  flowRunStateFromEvent,
+  isUuid,
+  serializeReceivedEvent,
+  type FlowcastError,
+  type FlowRunStateObservation,
+  type PushRunStateSource,
+  type ReceivedEvent,
+  type RunStateSourceHealth,
+  type RunStateSources,
+  type RunWatcherOptions,
+  type WaitForFlowRunResult,
+} from '@flowcast/core'
+import { createPollingRunStateSource, createPrefectClient } from '@flowcast/polling'
+import {
+  createEventsSubscriber,
+  type EventsSubscriber,
+  type WebSocketConstructorLike,
+} from '@flowcast/websocket'
+import WebSocket from 'ws'
+import { connectionHelp, connectionOptions, resolveConnection, type Connection } from '../connection.js'
+import { ExitCode, UsageError, type CliIO, type Command } from '../io.js'
 
-/** `flowcast watch` (not implemented yet). */
+/** How `flowcast watch` learns states. */
+export type WatchTransport = 'auto' | 'websocket' | 'polling'
+
+/** The `--json` outcome line's `outcome` (the waiter's outcome, with auth failures apart). */
+export type WatchOutcome = 'terminal' | 'timeout' | 'aborted' | 'transport_failed' | 'auth_failed'
+
+/** Exit code when the wait was interrupted (SIGINT / SIGTERM): 128 + SIGINT. */
+export const abortedExitCode = 130
+
+const help = `Usage: flowcast watch <flow-run-id> [--transport auto|websocket|polling] [--timeout SECONDS] [--json]
+
+Waits for a flow run to finish and exits with a code that says how it ended.
+It subscribes to the run's events first (looking back 60 s), then reads the run over
+REST, so a run that already finished is reported at once.
+
+Options:
+  --transport T        auto (default): WebSocket, REST polling while it is down or silent
+                       websocket: WebSocket only (plus one REST read at the start)
+                       polling: REST polling only
+  --timeout SECONDS    give up after this long (exit 20); default: wait forever
+  --json               JSON lines: {"type":"event","event":…} per flow-run event seen on
+                       the WebSocket, then one {"type":"outcome",…} line
+${connectionHelp}
+
+Exit codes:
+  0 COMPLETED   10 FAILED   11 CRASHED   12 CANCELLED   20 timed out
+  30 auth rejected   31 API unreachable for 15 s, transport failed or run not found
+  2 usage error   130 interrupted
+`
+
+const terminalExitCodes: Record<string, number> = {
+  COMPLETED: ExitCode.ok,
+  FAILED: ExitCode.failed,
+  CRASHED: ExitCode.crashed,
+  CANCELLED: ExitCode.cancelled,
+}
+
+/** The exit code for a wait result (DESIGN.md, "The CLI contract"). */
+export function exitCodeFor(result: WaitForFlowRunResult): number {
+  switch (result.outcome) {
+    case 'terminal':
+      return terminalExitCodes[result.stateType] ?? ExitCode.failed
+    case 'timeout':
+      return ExitCode.timeout
+    case 'aborted':
+      return abortedExitCode
+    case 'transport_failed':
+      return result.error.code === 'AUTH_REJECTED' ? ExitCode.authRejected : ExitCode.unreachable
+  }
+}
+
+/** The `--json` outcome line for a wait result: exactly the contract's keys. */
+export function outcomeLine(result: WaitForFlowRunResult): Record<string, unknown> {
+  const outcome: WatchOutcome =
+    result.outcome === 'transport_failed' && result.error.code === 'AUTH_REJECTED'
+      ? 'auth_failed'
+      : result.outcome
+  return {
+    type: 'outcome',
+    outcome,
+    flow_run_id: result.flowRunId,
+    state_type: result.lastState?.type ?? null,
+    state_name: result.lastState?.name ?? null,
+    source: result.outcome === 'terminal' ? result.source : null,
+  }
+}
+
+/**
+ * A push source over one events subscriber that is filtered to a single flow run, so the
+ * command can print each raw event as well.
+ */
+function subscriberRunStateSource(subscriber: EventsSubscriber): PushRunStateSource & {
+  deliver(event: ReceivedEvent): void
+} {
+  const listeners = new Map<string, (observation: FlowRunStateObservation) => void>()
+  const healthListeners = new Set<(health: RunStateSourceHealth) => void>()
+  const toHealth = (state: EventsSubscriber['state']): RunStateSourceHealth =>
+    state === 'open'
+      ? 'healthy'
+      : state === 'reconnecting'
+        ? 'degraded'
+        : state === 'closed'
+          ? 'failed'
+          : 'connecting'
+  let health = toHealth(subscriber.state)
+  subscriber.onStateChange((state) => {
+    const next = toHealth(state)
+    if (next === health) return
+    health = next
+    for (const listener of [...healthListeners]) listener(next)
+  })
+  return {
+    name: 'websocket',
+    get health() {
+      return health
+    },
+    get lastError(): FlowcastError | undefined {
+      return subscriber.error ?? subscriber.lastError
+    },
+    watch(flowRunId, listener) {
+      listeners.set(flowRunId, listener)
+      return () => listeners.delete(flowRunId)
+    },
+    onHealthChange(listener) {
+      healthListeners.add(listener)
+      return () => healthListeners.delete(listener)
+    },
+    deliver(event) {
+      const observation = flowRunStateFromEvent(event)
+      if (observation) listeners.get(observation.flowRunId)?.(observation)
+    },
+  }
+}
+
+const spinnerFrames = ['⠋', '⠙', '⠹', '⠸', '⠼', '⠴', '⠦', '⠧', '⠇', '⠏']
+
+/** Human output: a timeline of states and transport changes, and a spinner on a TTY. */
+function createTimeline(io: CliIO, startedAt: number) {
+  const tty = io.stdout.isTTY === true
+  let status = 'waiting for the first state'
+  let frame = 0
+  let spinner: ReturnType<typeof setInterval> | undefined
+  const clearLine = () => {
+    if (tty) io.stdout.write('\r\x1b[2K')
+  }
+  const draw = () => {
+    if (!tty) return
+    const seconds = Math.floor((Date.now() - startedAt) / 1000)
+    io.stdout.write(`\r\x1b[2K${spinnerFrames[frame++ % spinnerFrames.length]} ${status} (${seconds}s)`)
+  }
+  if (tty) {
+    spinner = setInterval(draw, 80)
+    draw()
+  }
+  return {
+    line(text: string) {
+      clearLine()
+      io.stdout.write(`${text}\n`)
+      draw()
+    },
+    status(text: string) {
+      status = text
+      draw()
+    },
+    stop() {
+      if (spinner) clearInterval(spinner)
+      clearLine()
+    },
+  }
+}
+
+function clockTime(timestamp: string): string {
+  const match = /T(\d{2}:\d{2}:\d{2})(\.\d{1,3})?/.exec(timestamp)
+  return match ? `${match[1]}${match[2] ?? ''}`.padEnd(12) : timestamp
+}
+
+function seconds(ms: number): string {
+  return `${(ms / 1000).toFixed(1)}s`
+}
+
+function describeOutcome(result: WaitForFlowRunResult): string {
+  const last = result.lastState ? `${result.lastState.name} (${result.lastState.type})` : 'unknown'
+  const after = seconds(result.timings.elapsedMs)
+  switch (result.outcome) {
+    case 'terminal': {
+      const mark = result.stateType === 'COMPLETED' ? '✔' : '✖'
+      return `${mark} ${result.stateName} (${result.stateType}) — learned via ${result.source} after ${after}`
+    }
+    case 'timeout':
+      return `⏱ timed out after ${after}; last state: ${last}`
+    case 'aborted':
+      return `■ interrupted after ${after}; last state: ${last}`
+    case 'transport_failed':
+      return `✖ gave up after ${after}: ${result.error.message}`
+  }
+}
+
+/** Options of {@link watchFlowRun} (the engine behind `flowcast watch`, also used by `flowcast demo`). */
+export interface WatchFlowRunOptions {
+  connection: Connection
+  flowRunId: string
+  transport: WatchTransport
+  /** @default undefined (no limit) */
+  timeoutMs?: number
+  json: boolean
+  io: CliIO
+  /** Waiter tuning (the demo shortens the intervals). */
+  tuning?: Partial<Omit<RunWatcherOptions, 'sources'>>
+  /** WebSocket reconnect backoff override (the demo shortens it). */
+  reconnect?: { initialDelayMs?: number; maxDelayMs?: number }
+  /** Timeline prefix, e.g. two spaces. @default '' */
+  indent?: string
+  /** Skip the header line. @default false */
+  quietHeader?: boolean
+}
+
+/** Waits for one flow run, printing the timeline (or JSON lines); resolves to the result. */
+export async function watchFlowRun(options: WatchFlowRunOptions): Promise<WaitForFlowRunResult> {
+  const { connection, flowRunId, transport, json, io } = options
+  const indent = options.indent ?? ''
+  const credentials = {
+    ...(connection.apiKey ? { apiKey: connection.apiKey } : {}),
+    ...(connection.authString ? { authString: connection.authString } : {}),
+  }
+  // The waiter retries reads on its own backoff, so each request is tried once.
+  const client = createPrefectClient({
+    apiUrl: connection.apiUrl,
+    ...credentials,
+    retries: 0,
+    timeoutMs: 5_000,
+  })
+  const polling = createPollingRunStateSource({ client })
+  const startedAt = Date.now()
+  const timeline = json ? undefined : createTimeline(io, startedAt)
+  const say = (text: string) => timeline?.line(`${indent}${text}`)
+  // The timeline shows every state once: from events (the 60 s look-back included, even when
+  // the REST read already reported a later state) and from REST reads.
+  const printed = new Set<string>()
+  const printState = (observation: FlowRunStateObservation, via: string) => {
+    if (!timeline) return
+    const key = observation.eventId ?? `${observation.timestamp}|${observation.name}`
+    if (printed.has(key)) return
+    printed.add(key)
+    say(
+      `${clockTime(observation.timestamp)}${observation.name.padEnd(16)}${observation.type.padEnd(11)} via ${via}`,
+    )
+    timeline.status(`${observation.name} — waiting for a terminal state`)
+  }
+
+  let subscriber: EventsSubscriber | undefined
+  let sources: RunStateSources
+  const tuning: Partial<RunWatcherOptions> = {}
+  if (transport === 'polling') {
+    sources = { push: polling, pull: polling }
+    tuning.reconcileIntervalMs = Infinity
+  } else {
+    let source: ReturnType<typeof subscriberRunStateSource> | undefined
+    subscriber = createEventsSubscriber({
+      apiUrl: connection.apiUrl,
+      ...credentials,
+      WebSocket: WebSocket as unknown as WebSocketConstructorLike,
+      filter: { resource: { id: [flowRunResourceId(flowRunId)] } },
+      lookbackMs: 60_000,
+      connectTimeoutMs: 5_000,
+      ...(options.reconnect ? { reconnect: options.reconnect } : {}),
+      onEvent: (event) => {
+        if (json) io.stdout.write(`{"type":"event","event":${serializeReceivedEvent(event)}}\n`)
+        const observation = flowRunStateFromEvent(event)
+        if (observation) printState(observation, 'websocket')
+        source?.deliver(event)
+      },
+    })
+    source = subscriberRunStateSource(subscriber)
+    sources = { push: source, pull: polling }
+    if (transport === 'websocket') tuning.fallbackPolling = false
+    let wasHealthy = false
+    source.onHealthChange((health) => {
+      if (health === 'healthy') {
+        say(wasHealthy ? 'WebSocket back: following the event stream again' : 'WebSocket connected: following the event stream')
+        wasHealthy = true
+      } else if (health === 'degraded' || health === 'failed') {
+        const why = source?.lastError?.message ?? 'connection lost'
+        const then = transport === 'auto' ? 'reading the run over REST meanwhile' : 'no fallback (--transport websocket)'
+        say(`WebSocket ${health === 'failed' ? 'failed' : 'down'} (${why}): ${then}`)
+      }
+    })
+  }
+  const watcher = createRunWatcher({ ...tuning, ...options.tuning, sources })
+
+  if (!json && !options.quietHeader) {
+    say(`Watching flow run ${flowRunId} on ${connection.apiUrl} (transport: ${transport})`)
+  }
+  try {
+    const result = await watcher.wait(flowRunId, {
+      ...(options.timeoutMs === undefined ? {} : { timeoutMs: options.timeoutMs }),
+      signal: io.signal,
+      onState: (observation, source) => printState(observation, source),
+    })
+    timeline?.stop()
+    if (json) io.stdout.write(`${JSON.stringify(outcomeLine(result))}\n`)
+    else io.stdout.write(`${indent}${describeOutcome(result)}\n`)
+    if (json && result.outcome === 'transport_failed') {
+      io.stderr.write(`flowcast watch: ${result.error.message}\n`)
+    }
+    return result
+  } finally {
+    timeline?.stop()
+    watcher.close()
+    polling.close()
+    await subscriber?.close()
+  }
+}
+
+function parseTimeout(value: string | undefined): number | undefined {
+  if (value === undefined) return undefined
+  const secondsValue = Number(value)
+  if (value.trim() === '' || !Number.isFinite(secondsValue) || secondsValue <= 0) {
+    throw new UsageError(`--timeout must be a number of seconds > 0, got ${JSON.stringify(value)}`)
+  }
+  return Math.round(secondsValue * 1000)
+}
+
+/** `flowcast watch <flow-run-id>`: wait for a flow run and exit with its outcome. */
 export const watchCommand: Command = {
   path: ['watch'],
-  summary: '(not implemented yet)',
-  help: 'Usage: flowcast watch',
-  async run(_args, io) {
-    io.stderr.write('flowcast watch: not implemented yet\n')
-    return ExitCode.usage
+  summary: 'wait for a flow run to finish; the exit code says how it ended',
+  help,
+  async run(args, io) {
+    const { values, positionals } = parseArgs({
+      args,
+      allowPositionals: true,
+      strict: true,
+      options: {
+        ...connectionOptions,
+        transport: { type: 'string', default: 'auto' },
+        timeout: { type: 'string' },
+        json: { type: 'boolean', default: false },
+      },
+    })
+    if (positionals.length !== 1) {
+      throw new UsageError(
+        positionals.length === 0 ? 'missing <flow-run-id>' : `expected one flow run id, got ${positionals.length}`,
+      )
+    }
+    const flowRunId = positionals[0]!.toLowerCase()
+    if (!isUuid(flowRunId)) throw new UsageError(`not a flow run id (a UUID): ${JSON.stringify(positionals[0])}`)
+    const transport = values.transport as string
+    if (transport !== 'auto' && transport !== 'websocket' && transport !== 'polling') {
+      throw new UsageError(`--transport must be auto, websocket or polling, got ${JSON.stringify(transport)}`)
+    }
+    const timeoutMs = parseTimeout(values.timeout)
+    const connection = resolveConnection(values, io.env)
+    const result = await watchFlowRun({
+      connection,
+      flowRunId,
+      transport,
+      json: values.json === true,
+      io,
+      ...(timeoutMs === undefined ? {} : { timeoutMs }),
+    })
+    return exitCodeFor(result)
   },
 }

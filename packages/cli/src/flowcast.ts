@@ -1,0 +1,330 @@
+import {
+  FlowcastError,
+  createEvent,
+  createRunWatcher,
+  silentLogger,
+  systemClock,
+  type Clock,
+  type Event,
+  type EventFilter,
+  type EventInput,
+  type FlowRun,
+  type Logger,
+  type RunStateSources,
+  type RunWatcher,
+  type RunWatcherOptions,
+  type WaitForFlowRunResult,
+  type WaitOptions,
+} from '@flowcast/core'
+import {
+  createPollingRunStateSource,
+  createPrefectClient,
+  type DeploymentFlowRunCreate,
+  type PollingRunStateSource,
+  type PollingRunStateSourceOptions,
+  type PrefectClient,
+  type PrefectClientOptions,
+} from '@flowcast/polling'
+import {
+  createEventsSubscriber,
+  createWebSocketRunStateSource,
+  type EventsSubscriber,
+  type EventsSubscriberOptions,
+  type WebSocketConstructorLike,
+  type WebSocketRunStateSource,
+  type WebSocketRunStateSourceOptions,
+} from '@flowcast/websocket'
+import WebSocket from 'ws'
+
+/**
+ * How flow-run states are learned.
+ *
+ * - `auto` (hybrid, the default): WebSocket push, one REST read at the start, REST
+ *   reconciliation on a slow interval, REST polling while the WebSocket is down or silent.
+ * - `websocket`: WebSocket push and one REST read at the start; no polling fallback.
+ * - `polling`: REST only, every watched run batched into one request per tick.
+ */
+export type FlowcastTransport = 'auto' | 'websocket' | 'polling'
+
+/** Options of {@link createFlowcast}. Explicit options win over the environment. */
+export interface FlowcastOptions {
+  /**
+   * `PREFECT_API_URL`: `http://host:4200/api` or the Cloud workspace URL.
+   * @default env.PREFECT_API_URL
+   */
+  apiUrl?: string
+  /**
+   * Prefect Cloud API key.
+   * @default env.PREFECT_API_KEY
+   */
+  apiKey?: string
+  /**
+   * Self-hosted `user:pass` auth string.
+   * @default env.PREFECT_API_AUTH_STRING
+   */
+  authString?: string
+  /**
+   * Where `PREFECT_*` variables come from; `{}` ignores the environment.
+   * @default process.env (in Node)
+   */
+  env?: Record<string, string | undefined>
+  /**
+   * How states are learned.
+   * @default 'auto'
+   */
+  transport?: FlowcastTransport
+  /**
+   * `fetch` for REST calls.
+   * @default globalThis.fetch
+   */
+  fetch?: typeof globalThis.fetch
+  /**
+   * WebSocket constructor.
+   * @default the `ws` package
+   */
+  WebSocket?: WebSocketConstructorLike
+  /** @default systemClock */
+  clock?: Clock
+  /** @default silentLogger */
+  logger?: Logger
+  /** Tuning of the waiter (reconcile interval, fallback backoff, failure limits). */
+  waiting?: Omit<RunWatcherOptions, 'sources' | 'clock' | 'logger'>
+  /** Extra REST client options (timeouts, retries, headers). */
+  rest?: Omit<PrefectClientOptions, 'apiUrl' | 'apiKey' | 'authString' | 'fetch' | 'clock' | 'logger'>
+  /** Extra polling-source options (interval, page size). */
+  polling?: Omit<PollingRunStateSourceOptions, 'client' | 'clock' | 'logger'>
+  /** Extra WebSocket run-state source options (reconnect, stall watchdog). */
+  websocket?: Omit<
+    WebSocketRunStateSourceOptions,
+    'apiUrl' | 'apiKey' | 'authString' | 'WebSocket' | 'clock' | 'logger'
+  >
+}
+
+/** Options of {@link Flowcast.runDeployment}. */
+export interface RunDeploymentOptions {
+  /** Parameters, merged over the deployment's defaults. */
+  parameters?: Record<string, unknown>
+  /** Extra `create_flow_run` fields (name, tags, idempotency_key, job_variables, ...). */
+  body?: Omit<DeploymentFlowRunCreate, 'parameters'>
+  /**
+   * Wait for the run to end: `true`, or the wait's options (`timeoutMs`, `onState`).
+   * @default false
+   */
+  wait?: boolean | Omit<WaitOptions, 'signal'>
+  /** Aborts the create call and the wait. */
+  signal?: AbortSignal
+}
+
+/** What {@link Flowcast.runDeployment} resolves to. */
+export interface RunDeploymentResult {
+  /** The created flow run (as returned by `create_flow_run`). */
+  flowRun: FlowRun
+  /** The wait's outcome, when `wait` was set. */
+  result?: WaitForFlowRunResult
+}
+
+/**
+ * The high-level entry: start flow runs, wait for them, stream and emit events — over one
+ * shared WebSocket and one REST client.
+ */
+export interface Flowcast {
+  /** The API URL in use. */
+  readonly apiUrl: string
+  /** The transport in use. */
+  readonly transport: FlowcastTransport
+  /** The REST client, for anything else. */
+  readonly client: PrefectClient
+  /**
+   * Waits for a flow run to reach a terminal state type (race-free: subscribe, then read).
+   * All waits share one WebSocket subscription and batch their REST reads.
+   * @example
+   * ```ts
+   * const result = await flowcast.waitForFlowRun(id, { timeoutMs: 600_000 })
+   * if (result.outcome === 'terminal') console.log(result.stateName, 'via', result.source)
+   * ```
+   */
+  waitForFlowRun(flowRunId: string, options?: WaitOptions): Promise<WaitForFlowRunResult>
+  /**
+   * Creates a flow run from a deployment and optionally waits for it.
+   * @example
+   * ```ts
+   * const { flowRun, result } = await flowcast.runDeployment(deploymentId, { parameters: { n: 3 }, wait: true })
+   * ```
+   */
+  runDeployment(deploymentId: string, options?: RunDeploymentOptions): Promise<RunDeploymentResult>
+  /**
+   * Subscribes to events (`/events/out`): an async iterable of each matching event once.
+   * Closed by {@link Flowcast.close} if still open.
+   * @example
+   * ```ts
+   * for await (const event of flowcast.subscribe({ event: { prefix: ['prefect.flow-run.'] } })) console.log(event.event)
+   * ```
+   */
+  subscribe(
+    filter?: EventFilter,
+    options?: Omit<EventsSubscriberOptions, 'apiUrl' | 'apiKey' | 'authString' | 'filter'>,
+  ): EventsSubscriber
+  /**
+   * Emits events over REST (`POST /api/events`); resolves with the events as sent (ids and
+   * `occurred` filled in) once the server stored them. For high-volume streams use
+   * `createEventsEmitter` from `@flowcast/websocket`.
+   * @example
+   * ```ts
+   * await flowcast.emit({ event: 'shop.order.paid', resource: { 'prefect.resource.id': 'shop.order.42' } })
+   * ```
+   */
+  emit(events: EventInput | readonly EventInput[], options?: { signal?: AbortSignal }): Promise<Event[]>
+  /** Ends pending waits (`aborted`), closes the WebSocket(s) and stops polling. Idempotent. */
+  close(): Promise<void>
+  /** Same as {@link Flowcast.close}, for `await using`. */
+  [Symbol.asyncDispose](): Promise<void>
+}
+
+function processEnv(): Record<string, string | undefined> {
+  const env = (globalThis as { process?: { env?: Record<string, string | undefined> } }).process?.env
+  return env ?? {}
+}
+
+/**
+ * Creates a {@link Flowcast}. Reads `PREFECT_API_URL`, `PREFECT_API_KEY` and
+ * `PREFECT_API_AUTH_STRING` when the matching option is missing.
+ *
+ * @throws FlowcastError `INVALID_OPTIONS` without an API URL
+ * @example
+ * ```ts
+ * const flowcast = createFlowcast({ apiUrl: 'http://127.0.0.1:4200/api' })
+ * const { result } = await flowcast.runDeployment(deploymentId, { wait: true })
+ * await flowcast.close()
+ * ```
+ */
+export function createFlowcast(options: FlowcastOptions = {}): Flowcast {
+  const env = options.env ?? processEnv()
+  const apiUrl = options.apiUrl ?? env['PREFECT_API_URL']
+  if (!apiUrl) {
+    throw new FlowcastError(
+      'INVALID_OPTIONS',
+      '[flowcast] no Prefect API URL: pass apiUrl or set PREFECT_API_URL',
+    )
+  }
+  const apiKey = options.apiKey ?? env['PREFECT_API_KEY']
+  const authString = options.authString ?? env['PREFECT_API_AUTH_STRING']
+  const credentials = {
+    ...(apiKey ? { apiKey } : {}),
+    ...(authString ? { authString } : {}),
+  }
+  const transport = options.transport ?? 'auto'
+  if (!['auto', 'websocket', 'polling'].includes(transport)) {
+    throw new FlowcastError(
+      'INVALID_OPTIONS',
+      `[flowcast] invalid transport ${JSON.stringify(transport)}: expected auto, websocket or polling`,
+    )
+  }
+  const clock = options.clock ?? systemClock
+  const logger = options.logger ?? silentLogger
+  const WebSocketImpl = options.WebSocket ?? (WebSocket as unknown as WebSocketConstructorLike)
+
+  const client = createPrefectClient({
+    ...options.rest,
+    apiUrl,
+    ...credentials,
+    clock,
+    logger,
+    ...(options.fetch ? { fetch: options.fetch } : {}),
+  })
+  const subscribers = new Set<EventsSubscriber>()
+  let polling: PollingRunStateSource | undefined
+  let websocket: WebSocketRunStateSource | undefined
+  let watcher: RunWatcher | undefined
+  let closed = false
+
+  function getWatcher(): RunWatcher {
+    if (closed) throw new FlowcastError('CLOSED', '[flowcast] this flowcast instance is closed')
+    if (watcher) return watcher
+    polling = createPollingRunStateSource({ ...options.polling, client, clock, logger })
+    let sources: RunStateSources
+    let tuning: Partial<RunWatcherOptions> = {}
+    if (transport === 'polling') {
+      sources = { push: polling, pull: polling }
+      // The polling push source already reads every run each tick.
+      tuning = { reconcileIntervalMs: Infinity }
+    } else {
+      websocket = createWebSocketRunStateSource({
+        ...options.websocket,
+        apiUrl: client.apiUrl,
+        ...credentials,
+        WebSocket: WebSocketImpl,
+        clock,
+        logger,
+      })
+      sources = { push: websocket, pull: polling }
+      if (transport === 'websocket') tuning = { fallbackPolling: false }
+    }
+    watcher = createRunWatcher({ ...tuning, ...options.waiting, sources, clock, logger })
+    return watcher
+  }
+
+  async function waitForFlowRun(flowRunId: string, waitOptions?: WaitOptions) {
+    return getWatcher().wait(flowRunId, waitOptions)
+  }
+
+  const flowcast: Flowcast = {
+    apiUrl: client.apiUrl,
+    transport,
+    client,
+    waitForFlowRun,
+
+    async runDeployment(deploymentId, runOptions = {}) {
+      const { signal } = runOptions
+      const body: DeploymentFlowRunCreate = {
+        ...runOptions.body,
+        ...(runOptions.parameters ? { parameters: runOptions.parameters } : {}),
+      }
+      const flowRun = await client.createFlowRunFromDeployment(deploymentId, body, {
+        ...(signal ? { signal } : {}),
+      })
+      if (!runOptions.wait) return { flowRun }
+      const waitOptions = runOptions.wait === true ? {} : runOptions.wait
+      const result = await waitForFlowRun(flowRun.id, { ...waitOptions, ...(signal ? { signal } : {}) })
+      return { flowRun, result }
+    },
+
+    subscribe(filter = {}, subscribeOptions = {}) {
+      if (closed) throw new FlowcastError('CLOSED', '[flowcast] this flowcast instance is closed')
+      const subscriber = createEventsSubscriber({
+        WebSocket: WebSocketImpl,
+        clock,
+        logger,
+        ...subscribeOptions,
+        apiUrl: client.apiUrl,
+        ...credentials,
+        filter,
+      })
+      subscribers.add(subscriber)
+      subscriber.onStateChange((state) => {
+        if (state === 'closed') subscribers.delete(subscriber)
+      })
+      return subscriber
+    },
+
+    async emit(input, emitOptions = {}) {
+      const list: readonly EventInput[] = Array.isArray(input) ? input : [input as EventInput]
+      const events = list.map((event) => createEvent(event, { clock }))
+      await client.emitEvents(events, emitOptions)
+      return events
+    },
+
+    async close() {
+      if (closed) return
+      closed = true
+      watcher?.close()
+      polling?.close()
+      await Promise.all([websocket?.close(), ...[...subscribers].map((s) => s.close())])
+      subscribers.clear()
+    },
+
+    [Symbol.asyncDispose]() {
+      return flowcast.close()
+    },
+  }
+  return flowcast
+}

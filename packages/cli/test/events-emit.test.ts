@@ -1,0 +1,154 @@
+// `flowcast events emit` as a process (bin/flowcast.js -> dist/cli.js; run `pnpm build`
+// first) against `flowcast fake-server` processes and in-test fake servers on real ports.
+import { spawn, type ChildProcess } from 'node:child_process'
+import { existsSync } from 'node:fs'
+import { fileURLToPath } from 'node:url'
+import { createFakePrefectServer } from '@flowcast/fake-server'
+import { afterEach, beforeAll, describe, expect, it } from 'vitest'
+import { main, type CliIO } from '../src/cli.js'
+
+const bin = fileURLToPath(new URL('../bin/flowcast.js', import.meta.url))
+const dist = fileURLToPath(new URL('../dist/cli.js', import.meta.url))
+
+const children: ChildProcess[] = []
+afterEach(() => {
+  for (const child of children.splice(0)) if (child.exitCode === null) child.kill('SIGKILL')
+})
+
+interface Result {
+  code: number | null
+  stdout: string
+  stderr: string
+}
+
+function start(args: string[], env: Record<string, string> = {}): { child: ChildProcess; done: Promise<Result> } {
+  const child = spawn(process.execPath, [bin, ...args], {
+    env: { ...process.env, PREFECT_API_URL: '', PREFECT_API_KEY: '', PREFECT_API_AUTH_STRING: '', ...env },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  })
+  children.push(child)
+  let stdout = ''
+  let stderr = ''
+  child.stdout!.on('data', (chunk: Buffer) => (stdout += chunk.toString()))
+  child.stderr!.on('data', (chunk: Buffer) => (stderr += chunk.toString()))
+  const done = new Promise<Result>((resolve) =>
+    child.once('close', (code) => resolve({ code, stdout, stderr })),
+  )
+  return { child, done }
+}
+
+const emit = (args: string[], env: Record<string, string> = {}) =>
+  start(['events', 'emit', ...args], env).done
+
+async function fakeServerProcess(args: string[] = []): Promise<string> {
+  const { child } = start(['fake-server', '--port', '0', ...args])
+  return new Promise<string>((resolve, reject) => {
+    let out = ''
+    child.stdout!.on('data', (chunk: Buffer) => {
+      out += chunk.toString()
+      if (out.includes('\n')) resolve(out.split('\n')[0]!.replace('listening on ', ''))
+    })
+    child.once('exit', () => reject(new Error('fake-server exited')))
+  })
+}
+
+function bufferedIO(env: Record<string, string> = {}): CliIO & { err: () => string } {
+  let err = ''
+  return {
+    stdout: { write: () => true },
+    stderr: { write: (s: string) => (err += s) },
+    env,
+    signal: new AbortController().signal,
+    err: () => err,
+  }
+}
+
+beforeAll(() => {
+  if (!existsSync(dist)) throw new Error(`${dist} is missing: run 'pnpm build' first`)
+})
+
+describe('flowcast events emit (in-process)', () => {
+  it('exits 2 on usage errors, naming the problem', async () => {
+    const env = { PREFECT_API_URL: 'http://127.0.0.1:1/api' }
+    const cases: [string[], RegExp][] = [
+      [['--resource-id', 'x'], /--event NAME is required/],
+      [['--event', 'a.b'], /--resource-id ID is required/],
+      [['--event', 'a.b', '--resource-id', 'x', '--payload', '{nope'], /--payload must be JSON/],
+      [['--event', 'a.b', '--resource-id', 'x', '--payload', '[1]'], /--payload must be a JSON object/],
+      [['--event', 'a.b', '--resource-id', 'x', '--id', 'not-a-uuid'], /id/],
+      [['--event', 'a.b', '--resource-id', 'x', '--bogus'], /bogus/],
+    ]
+    for (const [args, text] of cases) {
+      const io = bufferedIO(env)
+      expect(await main(['events', 'emit', ...args], io)).toBe(2)
+      expect(io.err()).toMatch(text)
+    }
+  })
+})
+
+describe('flowcast events emit (process)', () => {
+  it('exits 0 once the server confirmed the event; the server has it once', async () => {
+    const apiUrl = await fakeServerProcess(['--auth-string', 'user:pass'])
+    const id = '01a01f7b-9b4d-70f2-91a7-e5b2d04830af'
+    const args = ['--event', 'shop.order.paid', '--resource-id', 'shop.order.42', '--payload', '{"amount":42}', '--id', id]
+    const env = { PREFECT_API_URL: apiUrl, PREFECT_API_AUTH_STRING: 'user:pass' }
+    const first = await emit(args, env)
+    expect(first.code).toBe(0)
+    expect(JSON.parse(first.stdout)).toMatchObject({ id, event: 'shop.order.paid', payload: { amount: 42 } })
+    expect(first.stderr).toContain(`confirmed: shop.order.paid ${id}`)
+    expect((await emit(args, env)).code).toBe(0)
+    const response = await fetch(`${apiUrl}/events/filter`, {
+      method: 'POST',
+      headers: {
+        'content-type': 'application/json',
+        authorization: `Basic ${Buffer.from('user:pass').toString('base64')}`,
+      },
+      body: JSON.stringify({ filter: { id: { id: [id] } }, limit: 50 }),
+    })
+    const page = (await response.json()) as { events: { id: string; payload: unknown }[] }
+    expect(page.events).toHaveLength(1)
+    expect(page.events[0]).toMatchObject({ id, payload: { amount: 42 } })
+  })
+
+  it('sends Basic on the upgrade for OSS and bearer for Cloud', async () => {
+    await using oss = await createFakePrefectServer({ authString: 'user:pass' })
+    const a = await emit(['--api-url', oss.apiUrl, '--auth-string', 'user:pass', '--event', 'e.one', '--resource-id', 'r.1'])
+    expect(a.code).toBe(0)
+    expect(oss.recorder.connections[0]?.headers.authorization).toBe(
+      `Basic ${Buffer.from('user:pass').toString('base64')}`,
+    )
+    oss.expectEmitted({ event: 'e.one', resource: { 'prefect.resource.id': 'r.1' } })
+
+    await using cloud = await createFakePrefectServer({
+      cloud: { accountId: 'acc', workspaceId: 'ws', apiKey: 'pnu_key' },
+    })
+    const b = await emit(['--event', 'e.two', '--resource-id', 'r.2'], {
+      PREFECT_API_URL: cloud.apiUrl,
+      PREFECT_API_KEY: 'pnu_key',
+    })
+    expect(b.code).toBe(0)
+    expect(cloud.recorder.connections[0]).toMatchObject({
+      path: '/api/accounts/acc/workspaces/ws/events/in',
+      mode: 'cloud-bearer',
+    })
+    expect(cloud.recorder.connections[0]?.headers.authorization).toBe('bearer pnu_key')
+    cloud.expectEmitted({ event: 'e.two' })
+  })
+
+  it('exits 30 when the credentials are rejected', async () => {
+    await using server = await createFakePrefectServer({ authString: 'user:pass' })
+    const result = await emit(['--api-url', server.apiUrl, '--auth-string', 'user:nope', '--event', 'e', '--resource-id', 'r'])
+    expect(result.code).toBe(30)
+    expect(result.stderr).not.toContain('user:nope')
+    expect(server.recorder.receivedEvents).toHaveLength(0)
+  })
+
+  it('exits 31 when the API cannot be reached', async () => {
+    const server = await createFakePrefectServer()
+    const apiUrl = server.apiUrl
+    await server.close()
+    const result = await emit(['--api-url', apiUrl, '--connect-timeout', '1', '--event', 'e', '--resource-id', 'r'])
+    expect(result.code).toBe(31)
+    expect(result.stderr).toMatch(/could not connect/)
+  })
+})

@@ -1,0 +1,147 @@
+import { spawn, type ChildProcess } from 'node:child_process'
+import { existsSync } from 'node:fs'
+import { fileURLToPath } from 'node:url'
+import { afterEach, beforeAll, describe, expect, it } from 'vitest'
+import WebSocket from 'ws'
+import { main, type CliIO } from '../src/cli.js'
+
+const bin = fileURLToPath(new URL('../bin/flowcast.js', import.meta.url))
+const dist = fileURLToPath(new URL('../dist/cli.js', import.meta.url))
+
+interface Running {
+  child: ChildProcess
+  firstLine: Promise<string>
+  exit: Promise<{ code: number | null; signal: NodeJS.Signals | null }>
+  stderr: () => string
+}
+
+function start(args: string[], env: Record<string, string> = {}): Running {
+  const child = spawn(process.execPath, [bin, 'fake-server', ...args], {
+    env: { ...process.env, ...env },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  })
+  let stdout = ''
+  let stderr = ''
+  child.stderr!.on('data', (chunk: Buffer) => (stderr += chunk.toString()))
+  const firstLine = new Promise<string>((resolve, reject) => {
+    child.stdout!.on('data', (chunk: Buffer) => {
+      stdout += chunk.toString()
+      const newline = stdout.indexOf('\n')
+      if (newline !== -1) resolve(stdout.slice(0, newline))
+    })
+    child.once('exit', () => reject(new Error(`exited before listening: ${stderr}`)))
+  })
+  const exit = new Promise<{ code: number | null; signal: NodeJS.Signals | null }>((resolve) =>
+    child.once('exit', (code, signal) => resolve({ code, signal })),
+  )
+  return { child, firstLine, exit, stderr: () => stderr }
+}
+
+const children: ChildProcess[] = []
+afterEach(() => {
+  for (const child of children.splice(0)) if (child.exitCode === null) child.kill('SIGKILL')
+})
+
+function bufferedIO(): CliIO & { out: () => string; err: () => string } {
+  let out = ''
+  let err = ''
+  return {
+    stdout: { write: (s: string) => (out += s) },
+    stderr: { write: (s: string) => (err += s) },
+    env: {},
+    signal: new AbortController().signal,
+    out: () => out,
+    err: () => err,
+  }
+}
+
+describe('flowcast fake-server (in-process)', () => {
+  it('--help explains every flag', async () => {
+    const io = bufferedIO()
+    expect(await main(['fake-server', '--help'], io)).toBe(0)
+    for (const flag of ['--host', '--port', '--auth-string', '--cloud-account', '--cloud-workspace', '--api-key']) {
+      expect(io.out()).toContain(flag)
+    }
+  })
+
+  it('rejects a bad port and partial Cloud flags with exit 2', async () => {
+    const io = bufferedIO()
+    expect(await main(['fake-server', '--port', 'http'], io)).toBe(2)
+    expect(io.err()).toContain('--port')
+    const io2 = bufferedIO()
+    expect(await main(['fake-server', '--cloud-account', 'a'], io2)).toBe(2)
+    expect(io2.err()).toContain('--cloud-workspace')
+  })
+
+  it('stops cleanly when its signal aborts', async () => {
+    const controller = new AbortController()
+    const io = { ...bufferedIO(), signal: controller.signal }
+    let out = ''
+    io.stdout = { write: (s: string) => (out += s) }
+    const done = main(['fake-server', '--port', '0'], io)
+    await expect.poll(() => out, { timeout: 5000 }).toMatch(/^listening on http:\/\/127\.0\.0\.1:\d+\/api\n/)
+    controller.abort()
+    expect(await done).toBe(0)
+  })
+})
+
+describe.skipIf(!existsSync(dist))('flowcast fake-server (the real bin)', () => {
+  beforeAll(() => {
+    expect(existsSync(bin)).toBe(true)
+  })
+
+  it('prints the API URL first, serves REST and websockets, and exits 0 on SIGTERM', async () => {
+    const running = start(['--port', '0'])
+    children.push(running.child)
+    const line = await running.firstLine
+    const match = /^listening on (http:\/\/127\.0\.0\.1:\d+\/api)$/.exec(line)
+    expect(match).not.toBeNull()
+    const apiUrl = match![1]!
+    const health = await fetch(`${apiUrl}/health`)
+    expect(health.status).toBe(200)
+    expect(await health.json()).toBe(true)
+    const version = await fetch(`${apiUrl}/admin/version`)
+    expect(typeof (await version.json())).toBe('string')
+
+    const ws = new WebSocket(`${apiUrl.replace('http', 'ws')}/events/out`, ['prefect'])
+    const first = await new Promise<string>((resolve, reject) => {
+      ws.once('open', () => ws.send('{"type":"auth","token":null}'))
+      ws.once('message', (data: Buffer) => resolve(data.toString()))
+      ws.once('error', reject)
+    })
+    expect(first).toBe('{"type":"auth_success"}')
+    const closed = new Promise<number>((resolve) => ws.once('close', (code: number) => resolve(code)))
+
+    running.child.kill('SIGTERM')
+    expect(await running.exit).toEqual({ code: 0, signal: null })
+    expect(await closed).toBe(1001)
+  })
+
+  it('enforces --auth-string and stops on SIGINT', async () => {
+    const running = start(['--port', '0', '--auth-string', 'user:pass'])
+    children.push(running.child)
+    const apiUrl = (await running.firstLine).replace('listening on ', '')
+    expect((await fetch(`${apiUrl}/admin/version`)).status).toBe(401)
+    const ok = await fetch(`${apiUrl}/admin/version`, {
+      headers: { authorization: `Basic ${Buffer.from('user:pass').toString('base64')}` },
+    })
+    expect(ok.status).toBe(200)
+    running.child.kill('SIGINT')
+    expect((await running.exit).code).toBe(0)
+    expect(running.stderr()).not.toContain('user:pass')
+  })
+
+  it('prints the Cloud workspace URL in Cloud mode', async () => {
+    const running = start([
+      '--port', '0', '--cloud-account', 'acc', '--cloud-workspace', 'wsp', '--api-key', 'pnu_secret',
+    ])
+    children.push(running.child)
+    const line = await running.firstLine
+    expect(line).toMatch(/^listening on http:\/\/127\.0\.0\.1:\d+\/api\/accounts\/acc\/workspaces\/wsp$/)
+    const apiUrl = line.replace('listening on ', '')
+    const ok = await fetch(`${apiUrl}/admin/version`, { headers: { authorization: 'Bearer pnu_secret' } })
+    expect(ok.status).toBe(200)
+    running.child.kill('SIGTERM')
+    expect((await running.exit).code).toBe(0)
+  })
+})

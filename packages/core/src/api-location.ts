@@ -1,0 +1,145 @@
+import { FlowcastError } from './errors.js'
+
+/** Where a Prefect API lives and what kind it is. */
+export interface PrefectApiLocation {
+  /** The API base URL without a trailing slash, e.g. `http://127.0.0.1:4200/api`. */
+  apiUrl: string
+  /** OSS server, Cloud workspace (`…/accounts/{a}/workspaces/{w}`) or Cloud account (`…/accounts/{a}`). */
+  kind: 'oss' | 'cloud-workspace' | 'cloud-account'
+  /** The Cloud account id, for Cloud URLs. */
+  accountId?: string
+  /** The Cloud workspace id, for workspace URLs. */
+  workspaceId?: string
+}
+
+function invalidUrl(why: string): FlowcastError {
+  return new FlowcastError('INVALID_OPTIONS', `[@flowcast/core] invalid API URL: ${why}`)
+}
+
+/**
+ * Reads a `PREFECT_API_URL`-style URL. Cloud is detected by a path ending in
+ * `/accounts/{a}/workspaces/{w}` (workspace) or `/accounts/{a}` (account level), as
+ * Prefect's own clients do; anything else is an OSS server.
+ *
+ * @throws FlowcastError `INVALID_OPTIONS` for an unparsable or non-http(s) URL, or one with a
+ *   query or fragment (the message never repeats credentials embedded in the URL)
+ * @example
+ * ```ts
+ * parseApiUrl('https://api.prefect.cloud/api/accounts/A/workspaces/W/')
+ * // { apiUrl: 'https://api.prefect.cloud/api/accounts/A/workspaces/W', kind: 'cloud-workspace', accountId: 'A', workspaceId: 'W' }
+ * ```
+ */
+export function parseApiUrl(apiUrl: string): PrefectApiLocation {
+  let url: URL
+  try {
+    url = new URL(apiUrl)
+  } catch {
+    throw invalidUrl('not an absolute URL')
+  }
+  if (url.protocol !== 'http:' && url.protocol !== 'https:') {
+    throw invalidUrl(`expected http: or https:, got ${url.protocol}`)
+  }
+  if (url.search || url.hash) throw invalidUrl('query strings and fragments are not allowed')
+  const path = url.pathname.replace(/\/+$/, '')
+  const normalised = `${url.protocol}//${url.username ? `${url.username}${url.password ? `:${url.password}` : ''}@` : ''}${url.host}${path}`
+  const segments = path.split('/')
+  const n = segments.length
+  if (n >= 4 && segments[n - 4] === 'accounts' && segments[n - 2] === 'workspaces') {
+    const accountId = decodeURIComponent(segments[n - 3]!)
+    const workspaceId = decodeURIComponent(segments[n - 1]!)
+    if (accountId && workspaceId) {
+      return { apiUrl: normalised, kind: 'cloud-workspace', accountId, workspaceId }
+    }
+  }
+  if (n >= 2 && segments[n - 2] === 'accounts' && segments[n - 1]) {
+    return {
+      apiUrl: normalised,
+      kind: 'cloud-account',
+      accountId: decodeURIComponent(segments[n - 1]!),
+    }
+  }
+  return { apiUrl: normalised, kind: 'oss' }
+}
+
+/**
+ * The WebSocket URL of an API path: `http` → `ws`, `https` → `wss`, then `path` appended
+ * (Prefect's `http_to_ws`).
+ *
+ * @example
+ * ```ts
+ * toWebSocketUrl('http://127.0.0.1:4200/api/', '/events/out') // 'ws://127.0.0.1:4200/api/events/out'
+ * ```
+ */
+export function toWebSocketUrl(apiUrl: string, path: string): string {
+  const { apiUrl: base } = parseApiUrl(apiUrl)
+  const suffix = path === '' || path.startsWith('/') ? path : `/${path}`
+  return `${base.replace(/^http/, 'ws')}${suffix}`
+}
+
+/** Secrets for a Prefect API. Never logged, never put in error messages. */
+export interface PrefectCredentials {
+  /** A Prefect Cloud API key (`PREFECT_API_KEY`). */
+  apiKey?: string
+  /** An OSS `user:pass` auth string (`PREFECT_API_AUTH_STRING`). */
+  authString?: string
+}
+
+function base64Utf8(text: string): string {
+  const bytes = new TextEncoder().encode(text)
+  let binary = ''
+  for (const byte of bytes) binary += String.fromCharCode(byte)
+  return btoa(binary)
+}
+
+/**
+ * The HTTP `Authorization` header value: `Bearer <apiKey>` (Cloud) when an API key is set,
+ * else `Basic base64(authString)` (OSS) when an auth string is set, else `undefined`.
+ *
+ * @example
+ * ```ts
+ * httpAuthorizationHeader({ authString: 'admin:pass' }) // 'Basic YWRtaW46cGFzcw=='
+ * ```
+ */
+export function httpAuthorizationHeader(credentials: PrefectCredentials): string | undefined {
+  if (credentials.apiKey) return `Bearer ${credentials.apiKey}`
+  if (credentials.authString) return `Basic ${base64Utf8(credentials.authString)}`
+  return undefined
+}
+
+const REDACTED = '***'
+// Shorter fragments (e.g. a one-letter password) are not replaced on their own: doing so
+// would garble unrelated text; the whole secret and its encodings are always replaced.
+const MIN_FRAGMENT_LENGTH = 4
+
+/**
+ * `text` with every form of the given secrets replaced by `***`: the API key, the auth
+ * string, its Base64 and URL-encoded forms, and its password part.
+ *
+ * @example
+ * ```ts
+ * redactSecrets('auth failed for admin:s3cret', { authString: 'admin:s3cret' }) // 'auth failed for ***'
+ * ```
+ */
+export function redactSecrets(text: string, credentials: PrefectCredentials): string {
+  const secrets = new Set<string>()
+  const add = (value: string | undefined, minLength = 1) => {
+    if (value && value.length >= minLength) {
+      secrets.add(value)
+      const encoded = encodeURIComponent(value)
+      if (encoded !== value) secrets.add(encoded)
+    }
+  }
+  add(credentials.apiKey)
+  if (credentials.authString) {
+    add(credentials.authString)
+    add(base64Utf8(credentials.authString))
+    const colon = credentials.authString.indexOf(':')
+    if (colon >= 0) add(credentials.authString.slice(colon + 1), MIN_FRAGMENT_LENGTH)
+  }
+  let out = text
+  // Longest first, so a secret containing another is replaced whole.
+  for (const secret of [...secrets].sort((a, b) => b.length - a.length)) {
+    out = out.split(secret).join(REDACTED)
+  }
+  return out
+}

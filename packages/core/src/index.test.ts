@@ -1,0 +1,81 @@
+import { expect, test } from 'vitest'
+import * as core from './index.js'
+
+// The names the other packages code against (flowcast contract). Dropping or renaming one
+// is a breaking change.
+const contractValues = [
+  'FlowcastError',
+  'isFlowcastError',
+  'systemClock',
+  'createManualClock',
+  'sleep',
+  'backoffDefaults',
+  'computeBackoffDelay',
+  'PrefectDateTime',
+  'formatPrefectDateTime',
+  'compareDateTimes',
+  'ResourceSchema',
+  'RelatedResourceSchema',
+  'EventSchema',
+  'ReceivedEventSchema',
+  'EventFilterSchema',
+  'EventOccurredFilterSchema',
+  'EventNameFilterSchema',
+  'EventResourceFilterSchema',
+  'EventRelatedFilterSchema',
+  'EventAnyResourceFilterSchema',
+  'EventIDFilterSchema',
+  'EventTextFilterSchema',
+  'ResourceSpecificationSchema',
+  'EventOrderSchema',
+  'StateTypeSchema',
+  'StateSchema',
+  'FlowRunSchema',
+  'EventPageSchema',
+  'OrchestrationResultSchema',
+  'eventLimits',
+  'parseEvent',
+  'parseReceivedEvent',
+  'parseEventFilter',
+  'parseFlowRun',
+  'createEvent',
+  'uuidv7',
+  'serializeEvent',
+  'serializeReceivedEvent',
+  'eventSizeBytes',
+  'STATE_TYPES',
+  'TERMINAL_STATE_TYPES',
+  'isTerminalStateType',
+  'flowRunStateFromEvent',
+  'flowRunStateFromFlowRun',
+  'flowRunResourceId',
+  'flowRunIdFromResourceId',
+  'parseServerFrame',
+  'encodeAuthFrame',
+  'encodeFilterFrame',
+  'matchesFilter',
+  'matchesLabelPattern',
+  'matchesTextQuery',
+  'createDedupeWindow',
+  'parseApiUrl',
+  'httpAuthorizationHeader',
+  'redactSecrets',
+  'silentLogger',
+] as const
+
+test.each(contractValues)('exports %s', (name) => {
+  expect(core[name]).toBeDefined()
+})
+
+test('eventLimits match the server defaults', () => {
+  expect(core.eventLimits).toEqual({
+    maxEventNameLength: 1024,
+    maxLabelsPerResource: 500,
+    maxRelatedResources: 100,
+    maxEventSizeBytes: 1_500_000,
+  })
+})
+
+test('importing core has no side effects on globals', () => {
+  expect(Object.keys(globalThis)).not.toContain('FlowcastError')
+})

@@ -1,0 +1,45 @@
+import { describe, expect, test } from 'vitest'
+import { createManualClock } from './clock.js'
+import { isUuid, uuidv7 } from './uuid.js'
+
+const V7 = /^[0-9a-f]{8}-[0-9a-f]{4}-7[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$/
+
+describe('uuidv7', () => {
+  test('has version 7, the RFC variant and the clock time', () => {
+    const clock = createManualClock(Date.parse('2026-08-20T14:03:09.517Z'))
+    const id = uuidv7({ clock })
+    expect(id).toMatch(V7)
+    expect(parseInt(id.replace(/-/g, '').slice(0, 12), 16)).toBe(clock.now())
+  })
+
+  test('is unique and sorts in creation order within a millisecond', () => {
+    const clock = createManualClock(1_000)
+    const ids = Array.from({ length: 2000 }, () => uuidv7({ clock }))
+    expect(new Set(ids).size).toBe(ids.length)
+    const first = ids.slice(0, 500)
+    expect([...first].sort()).toEqual(first)
+    expect(ids.every((id) => V7.test(id))).toBe(true)
+  })
+
+  test('uses the system clock by default', () => {
+    const before = Date.now()
+    const ms = parseInt(uuidv7().replace(/-/g, '').slice(0, 12), 16)
+    expect(ms).toBeGreaterThanOrEqual(before)
+    expect(ms).toBeLessThanOrEqual(Date.now())
+  })
+
+  test('later milliseconds sort later', () => {
+    const clock = createManualClock(5)
+    const a = uuidv7({ clock })
+    clock.advance(1)
+    expect(uuidv7({ clock }) > a).toBe(true)
+  })
+})
+
+test('isUuid accepts canonical UUIDs of any version and case', () => {
+  expect(isUuid('01a01f7b-9b4d-70f2-91a7-e5b2d04830af')).toBe(true)
+  expect(isUuid('3F0B6D3E-8A51-4C2A-9A7E-2D1C5B9E4F10')).toBe(true)
+  expect(isUuid('3f0b6d3e8a514c2a9a7e2d1c5b9e4f10')).toBe(false)
+  expect(isUuid('nope')).toBe(false)
+  expect(isUuid(42)).toBe(false)
+})

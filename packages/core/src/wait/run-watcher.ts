@@ -1,0 +1,659 @@
+import { computeBackoffDelay, type BackoffPolicy } from '../backoff.js'
+import { systemClock, type Clock, type TimerHandle } from '../clock.js'
+import { compareDateTimes } from '../datetime.js'
+import { FlowcastError } from '../errors.js'
+import { silentLogger, type Logger } from '../logger.js'
+import { isTerminalStateType, type FlowRunStateObservation } from '../states.js'
+import type {
+  PullRunStateSource,
+  PushRunStateSource,
+  RunStateSources,
+  WaitForFlowRunResult,
+  WaitOptions,
+} from './types.js'
+
+/** Options of {@link createRunWatcher} (and the tuning part of `waitForFlowRun`). */
+export interface RunWatcherOptions {
+  /** The push and/or pull source to compose. At least one is required. */
+  sources: RunStateSources
+  /**
+   * Time source for deadlines and read scheduling; inject `createManualClock()` in tests.
+   * @default systemClock
+   */
+  clock?: Clock
+  /**
+   * Receives read failures and fallbacks. Never receives secrets.
+   * @default silentLogger
+   */
+  logger?: Logger
+  /**
+   * While the push source is healthy, each watched run is still read this often, because a
+   * healthy-looking stream may be silent.
+   * @default 30_000
+   */
+  reconcileIntervalMs?: number
+  /**
+   * Read backoff while the push source is connecting, degraded, failed or absent, and after a
+   * failed read: fast at first, growing to a cap. Reset when the push source turns healthy.
+   *
+   * `false` turns the fallback off: the pull source is then read only to start race-free (the
+   * first read, retried on this backoff until one answers, and `NOT_FOUND` confirmations) and
+   * every `reconcileIntervalMs`; it never stands in for an unhealthy push source, so a push
+   * source that stays down for `transportFailureMs` ends the wait with `transport_failed`.
+   * @default { initialDelayMs: 1_000, maxDelayMs: 10_000, multiplier: 1.5, jitter: 'none' }
+   */
+  fallbackPolling?: Partial<BackoffPolicy> | false
+  /**
+   * A wait ends with `transport_failed` when no source has been usable for this long: the push
+   * source is not healthy (or absent) and every read has failed (or there is no pull source).
+   * `Infinity` disables it.
+   * @default 15_000
+   */
+  transportFailureMs?: number
+  /**
+   * A wait ends with `transport_failed` (`error.code === 'NOT_FOUND'`) when the read keeps
+   * answering `NOT_FOUND` for this long and no source has reported any state of the run. The
+   * grace covers a run that was just created on a replica that lags.
+   * @default 10_000
+   */
+  notFoundGraceMs?: number
+  /**
+   * Random source for the backoff jitter (only used when `fallbackPolling.jitter` is `'full'`).
+   * @default Math.random
+   */
+  random?: () => number
+}
+
+/** Defaults of {@link RunWatcherOptions}. */
+export const runWatcherDefaults = {
+  reconcileIntervalMs: 30_000,
+  fallbackPolling: {
+    initialDelayMs: 1_000,
+    maxDelayMs: 10_000,
+    multiplier: 1.5,
+    jitter: 'none',
+  } satisfies BackoffPolicy as BackoffPolicy,
+  transportFailureMs: 15_000,
+  notFoundGraceMs: 10_000,
+} as const
+
+/**
+ * Many waits multiplexed over shared sources: one push registration and one read schedule per
+ * flow run, one shared timer for all deadlines and reads.
+ */
+export interface RunWatcher {
+  /**
+   * Waits for `flowRunId` to reach a terminal state type. Never rejects for runtime
+   * conditions (they are outcomes); rejects with `INVALID_OPTIONS` for a bad argument and
+   * `CLOSED` after {@link RunWatcher.close}.
+   *
+   * @example
+   * ```ts
+   * const result = await watcher.wait(flowRunId, { timeoutMs: 60_000 })
+   * if (result.outcome === 'terminal') console.log(result.stateType, 'via', result.source)
+   * ```
+   */
+  wait(flowRunId: string, options?: WaitOptions): Promise<WaitForFlowRunResult>
+  /** Number of waits not settled yet. */
+  readonly activeWaits: number
+  /** Number of distinct flow runs being watched. */
+  readonly watchedRuns: number
+  /**
+   * Ends every pending wait with `outcome: 'aborted'` (reason `FlowcastError('CLOSED')`),
+   * removes every registration on the sources and stops the timer. The sources themselves
+   * are not closed (the caller owns them). Idempotent.
+   */
+  close(): void
+}
+
+/** Timers fire on this grid so that reads and deadlines of many waits share one tick. */
+const TIMER_GRID_MS = 100
+
+interface Waiter {
+  readonly resolve: (result: WaitForFlowRunResult) => void
+  readonly startedAt: number
+  readonly deadline: number
+  readonly onState: WaitOptions['onState']
+  readonly signal: AbortSignal | undefined
+  onAbort: (() => void) | undefined
+}
+
+interface RunEntry {
+  readonly flowRunId: string
+  /** When the first wait on this run started. */
+  readonly createdAt: number
+  readonly waiters: Waiter[]
+  unwatch: (() => void) | undefined
+  lastState: FlowRunStateObservation | null
+  lastSource: string | null
+  /** Epoch ms of the next read; `Infinity` while reading or when reads are off. */
+  nextReadAt: number
+  reading: boolean
+  /** When the current (or last) read started. */
+  readStartedAt: number
+  readAttempt: number
+  /**
+   * Since when every read failed (not counting NOT_FOUND), from the start of the first
+   * failed read, so a read that hangs until its timeout counts from when it was sent; NaN
+   * when the last read worked.
+   */
+  readFailingSince: number
+  /** Since when reads answer NOT_FOUND; NaN otherwise. */
+  notFoundSince: number
+  readError: FlowcastError | undefined
+  /** The pull source rejected the credentials: no more reads for this run. */
+  pullRejected: boolean
+}
+
+function compareTimestamps(a: string, b: string): number {
+  try {
+    return compareDateTimes(a, b)
+  } catch {
+    return 1
+  }
+}
+
+function positiveOr(value: number | undefined, fallback: number, name: string): number {
+  if (value === undefined) return fallback
+  if (typeof value !== 'number' || Number.isNaN(value) || value < 0) {
+    throw new FlowcastError(
+      'INVALID_OPTIONS',
+      `[@flowcast/core] invalid run watcher options: ${name} must be a number >= 0`,
+    )
+  }
+  return value
+}
+
+/**
+ * Creates a {@link RunWatcher}: the race-free hybrid waiter for any number of flow runs.
+ *
+ * For each watched run it registers on the push source **before** the first read (so a run
+ * that finishes in between, or finished hours ago, is never missed), resolves on the first
+ * terminal state type from either source, reads on a slow interval while the push source is
+ * healthy and on a fast adaptive backoff while it is not, and returns to push when it
+ * recovers. See {@link WaitForFlowRunResult} for the outcomes.
+ *
+ * @example
+ * ```ts
+ * const watcher = createRunWatcher({ sources: { push: webSocketSource, pull: pollingSource } })
+ * const results = await Promise.all(ids.map((id) => watcher.wait(id, { timeoutMs: 600_000 })))
+ * watcher.close()
+ * ```
+ */
+export function createRunWatcher(options: RunWatcherOptions): RunWatcher {
+  const push: PushRunStateSource | undefined = options.sources?.push
+  const pull: PullRunStateSource | undefined = options.sources?.pull
+  if (!push && !pull) {
+    throw new FlowcastError(
+      'INVALID_OPTIONS',
+      '[@flowcast/core] invalid run watcher options: sources needs a push or a pull source',
+    )
+  }
+  const clock = options.clock ?? systemClock
+  const logger = options.logger ?? silentLogger
+  const random = options.random ?? Math.random
+  const reconcileIntervalMs = positiveOr(
+    options.reconcileIntervalMs,
+    runWatcherDefaults.reconcileIntervalMs,
+    'reconcileIntervalMs',
+  )
+  const transportFailureMs = positiveOr(
+    options.transportFailureMs,
+    runWatcherDefaults.transportFailureMs,
+    'transportFailureMs',
+  )
+  const notFoundGraceMs = positiveOr(
+    options.notFoundGraceMs,
+    runWatcherDefaults.notFoundGraceMs,
+    'notFoundGraceMs',
+  )
+  const fallbackEnabled = options.fallbackPolling !== false
+  const fallbackPolling: BackoffPolicy = {
+    ...runWatcherDefaults.fallbackPolling,
+    ...(options.fallbackPolling || {}),
+  }
+
+  const entries = new Map<string, RunEntry>()
+  let activeWaits = 0
+  let closed = false
+  let timer: TimerHandle | undefined
+  let timerAt = Infinity
+  /** Since when the push source has not been healthy; NaN while it is. */
+  let pushUnhealthySince = push && push.health === 'healthy' ? Number.NaN : clock.now()
+
+  const offHealth = push?.onHealthChange((health) => {
+    if (closed) return
+    const now = clock.now()
+    if (health === 'healthy') {
+      pushUnhealthySince = Number.NaN
+      // Back to push: the next read is a slow reconciliation.
+      for (const entry of entries.values()) {
+        entry.readAttempt = 0
+        if (!entry.reading && !entry.pullRejected && pull && Number.isNaN(entry.readFailingSince)) {
+          entry.nextReadAt = now + reconcileIntervalMs
+        }
+      }
+    } else {
+      const wasHealthy = Number.isNaN(pushUnhealthySince)
+      if (wasHealthy) pushUnhealthySince = now
+      if (wasHealthy && pull && fallbackEnabled) {
+        // Push just went down: read every run now and then on the fast backoff.
+        for (const entry of entries.values()) {
+          entry.readAttempt = 0
+          if (!entry.reading && !entry.pullRejected) entry.nextReadAt = now
+        }
+      }
+    }
+    logger.debug('run-state push source health changed', { source: push.name, health })
+    // Decide in the shared tick, not inside the source's callback.
+    schedule(now)
+  })
+
+  function schedule(at: number): void {
+    if (closed || !(at < Infinity)) return
+    const now = clock.now()
+    const due = Math.max(now, Math.ceil(at / TIMER_GRID_MS) * TIMER_GRID_MS)
+    if (due >= timerAt) return
+    if (timer !== undefined) clock.clearTimeout(timer)
+    timerAt = due
+    timer = clock.setTimeout(tick, due - now)
+  }
+
+  function tick(): void {
+    timer = undefined
+    timerAt = Infinity
+    if (closed) return
+    const now = clock.now()
+    let next = Infinity
+    for (const entry of entries.values()) {
+      for (let i = entry.waiters.length - 1; i >= 0; i--) {
+        const waiter = entry.waiters[i]!
+        if (waiter.deadline <= now) settleTimeout(entry, waiter, now)
+      }
+      if (entry.waiters.length === 0) continue
+      const failure = transportFailure(entry, now)
+      if (failure) {
+        settleAll(entry, (waiter) => transportFailed(entry, waiter, failure, now))
+        continue
+      }
+      if (!entry.reading && entry.nextReadAt <= now) startRead(entry)
+      next = Math.min(next, entryDue(entry))
+    }
+    if (next < Infinity) schedule(next)
+  }
+
+  function entryDue(entry: RunEntry): number {
+    let due = entry.reading ? Infinity : entry.nextReadAt
+    for (const waiter of entry.waiters) due = Math.min(due, waiter.deadline)
+    if (!Number.isNaN(entry.notFoundSince) && entry.lastState === null) {
+      due = Math.min(due, entry.notFoundSince + notFoundGraceMs)
+    }
+    const since = unreachableSince(entry)
+    if (!Number.isNaN(since)) due = Math.min(due, since + transportFailureMs)
+    return due
+  }
+
+  /** Since when no source has been usable for this run; NaN when one is. */
+  function unreachableSince(entry: RunEntry): number {
+    if (push && push.health === 'healthy') return Number.NaN
+    const pushDownSince = push ? pushUnhealthySince : Number.NEGATIVE_INFINITY
+    const pullUsable = pull !== undefined && !entry.pullRejected && (fallbackEnabled || !push)
+    const pullDownSince = pullUsable ? entry.readFailingSince : Number.NEGATIVE_INFINITY
+    if (Number.isNaN(pushDownSince) || Number.isNaN(pullDownSince)) return Number.NaN
+    return Math.max(entry.createdAt, pushDownSince, pullDownSince)
+  }
+
+  function transportFailure(entry: RunEntry, now: number): FlowcastError | undefined {
+    const pushUsable = push !== undefined && push.health !== 'failed'
+    const pullUsable = pull !== undefined && !entry.pullRejected && (fallbackEnabled || !push)
+    if (!pushUsable && !pullUsable) return failureError(entry)
+    if (
+      !Number.isNaN(entry.notFoundSince) &&
+      entry.lastState === null &&
+      now - entry.notFoundSince >= notFoundGraceMs &&
+      entry.readError
+    ) {
+      return entry.readError
+    }
+    const since = unreachableSince(entry)
+    if (!Number.isNaN(since) && now - since >= transportFailureMs) return failureError(entry)
+    return undefined
+  }
+
+  function failureError(entry: RunEntry): FlowcastError {
+    const pushError = push?.lastError
+    if (pushError?.code === 'AUTH_REJECTED') return pushError
+    if (entry.readError) return entry.readError
+    if (pushError) return pushError
+    return new FlowcastError(
+      'TRANSPORT_FAILED',
+      `[@flowcast/core] no run-state source could reach the Prefect API: ${
+        push ? `${push.name} is ${push.health}` : 'no push source'
+      }${pull ? '' : ' and no pull source'}`,
+    )
+  }
+
+  function startRead(entry: RunEntry): void {
+    if (!pull) return
+    entry.reading = true
+    entry.readStartedAt = clock.now()
+    entry.nextReadAt = Infinity
+    let pending: Promise<FlowRunStateObservation>
+    try {
+      // No signal: a read that ends after close() is ignored (isActive), and one shared
+      // signal would collect a listener per read.
+      pending = pull.read(entry.flowRunId)
+    } catch (error) {
+      pending = Promise.reject(error)
+    }
+    pending.then(
+      (observation) => onRead(entry, observation),
+      (error: unknown) => onReadError(entry, error),
+    )
+  }
+
+  function isActive(entry: RunEntry): boolean {
+    return !closed && entries.get(entry.flowRunId) === entry
+  }
+
+  function nextReadDelay(entry: RunEntry, failed: boolean): number {
+    if (!failed && ((push && push.health === 'healthy') || !fallbackEnabled)) {
+      entry.readAttempt = 0
+      return reconcileIntervalMs
+    }
+    return computeBackoffDelay(entry.readAttempt++, fallbackPolling, random)
+  }
+
+  function onRead(entry: RunEntry, observation: FlowRunStateObservation): void {
+    entry.reading = false
+    if (!isActive(entry)) return
+    entry.readFailingSince = Number.NaN
+    entry.notFoundSince = Number.NaN
+    entry.readError = undefined
+    observe(entry, observation, pull!.name)
+    if (!isActive(entry)) return
+    const now = clock.now()
+    entry.nextReadAt = now + nextReadDelay(entry, false)
+    schedule(entryDue(entry))
+  }
+
+  function onReadError(entry: RunEntry, cause: unknown): void {
+    entry.reading = false
+    if (!isActive(entry)) return
+    const error = FlowcastError.from(cause)
+    const now = clock.now()
+    entry.readError = error
+    if (error.code === 'AUTH_REJECTED') {
+      entry.pullRejected = true
+      entry.nextReadAt = Infinity
+      logger.warn('run-state read rejected the credentials; reads stop for this run', {
+        flowRunId: entry.flowRunId,
+        source: pull!.name,
+      })
+    } else {
+      if (error.code === 'NOT_FOUND') {
+        entry.readFailingSince = Number.NaN
+        if (Number.isNaN(entry.notFoundSince)) entry.notFoundSince = now
+      } else if (Number.isNaN(entry.readFailingSince)) {
+        entry.readFailingSince = entry.readStartedAt
+      }
+      entry.nextReadAt = now + nextReadDelay(entry, true)
+      logger.debug('run-state read failed', {
+        flowRunId: entry.flowRunId,
+        code: error.code,
+        message: error.message,
+      })
+    }
+    const failure = transportFailure(entry, now)
+    if (failure) {
+      settleAll(entry, (waiter) => transportFailed(entry, waiter, failure, now))
+      return
+    }
+    schedule(entryDue(entry))
+  }
+
+  function observe(entry: RunEntry, observation: FlowRunStateObservation, source: string): void {
+    if (!isActive(entry) || observation.flowRunId !== entry.flowRunId) return
+    const last = entry.lastState
+    if (last) {
+      const order = compareTimestamps(observation.timestamp, last.timestamp)
+      // Older than what we know (e.g. the REST read lagging the event, spec §1.4 item 9).
+      if (order < 0) return
+      if (order === 0 && observation.type === last.type && observation.name === last.name) return
+    }
+    entry.lastState = observation
+    entry.lastSource = source
+    entry.notFoundSince = Number.NaN
+    for (const waiter of entry.waiters.slice()) {
+      if (waiter.onState) {
+        try {
+          waiter.onState(observation, source)
+        } catch (error) {
+          logger.error('onState listener threw', {
+            flowRunId: entry.flowRunId,
+            message: error instanceof Error ? error.message : String(error),
+          })
+        }
+      }
+    }
+    if (!isActive(entry)) return
+    const stateType = observation.type
+    if (isTerminalStateType(stateType)) {
+      const now = clock.now()
+      settleAll(entry, (waiter) => ({
+        outcome: 'terminal',
+        flowRunId: entry.flowRunId,
+        stateType,
+        stateName: observation.name,
+        source,
+        observation,
+        lastState: observation,
+        timings: timings(waiter, now),
+      }))
+    }
+  }
+
+  function timings(waiter: Waiter, now: number) {
+    return { startedAt: waiter.startedAt, resolvedAt: now, elapsedMs: now - waiter.startedAt }
+  }
+
+  function transportFailed(
+    entry: RunEntry,
+    waiter: Waiter,
+    error: FlowcastError,
+    now: number,
+  ): WaitForFlowRunResult {
+    return {
+      outcome: 'transport_failed',
+      flowRunId: entry.flowRunId,
+      error,
+      lastState: entry.lastState,
+      timings: timings(waiter, now),
+    }
+  }
+
+  function settleTimeout(entry: RunEntry, waiter: Waiter, now: number): void {
+    settle(entry, waiter, {
+      outcome: 'timeout',
+      flowRunId: entry.flowRunId,
+      lastState: entry.lastState,
+      timings: timings(waiter, now),
+    })
+  }
+
+  function settleAborted(entry: RunEntry, waiter: Waiter, reason: unknown): void {
+    settle(entry, waiter, {
+      outcome: 'aborted',
+      flowRunId: entry.flowRunId,
+      reason,
+      lastState: entry.lastState,
+      timings: timings(waiter, clock.now()),
+    })
+  }
+
+  function settleAll(entry: RunEntry, build: (waiter: Waiter) => WaitForFlowRunResult): void {
+    for (const waiter of entry.waiters.slice()) settle(entry, waiter, build(waiter))
+  }
+
+  function settle(entry: RunEntry, waiter: Waiter, result: WaitForFlowRunResult): void {
+    const index = entry.waiters.indexOf(waiter)
+    if (index === -1) return
+    entry.waiters.splice(index, 1)
+    activeWaits--
+    if (waiter.onAbort) waiter.signal?.removeEventListener('abort', waiter.onAbort)
+    waiter.onAbort = undefined
+    if (entry.waiters.length === 0) removeEntry(entry)
+    waiter.resolve(result)
+  }
+
+  function removeEntry(entry: RunEntry): void {
+    if (entries.get(entry.flowRunId) === entry) entries.delete(entry.flowRunId)
+    const unwatch = entry.unwatch
+    entry.unwatch = undefined
+    unwatch?.()
+    if (entries.size === 0 && timer !== undefined) {
+      clock.clearTimeout(timer)
+      timer = undefined
+      timerAt = Infinity
+    }
+  }
+
+  function validTimeout(timeoutMs: number | undefined): number {
+    if (timeoutMs === undefined) return Infinity
+    if (typeof timeoutMs !== 'number' || Number.isNaN(timeoutMs) || timeoutMs < 0) {
+      throw new FlowcastError(
+        'INVALID_OPTIONS',
+        '[@flowcast/core] invalid wait options: timeoutMs must be a number >= 0',
+      )
+    }
+    return timeoutMs
+  }
+
+  function wait(flowRunId: string, waitOptions: WaitOptions = {}): Promise<WaitForFlowRunResult> {
+    if (closed) {
+      return Promise.reject(
+        new FlowcastError('CLOSED', '[@flowcast/core] cannot wait: the run watcher is closed'),
+      )
+    }
+    if (typeof flowRunId !== 'string' || flowRunId === '') {
+      return Promise.reject(
+        new FlowcastError(
+          'INVALID_OPTIONS',
+          '[@flowcast/core] invalid wait: flowRunId must be a non-empty string',
+        ),
+      )
+    }
+    let timeoutMs: number
+    try {
+      timeoutMs = validTimeout(waitOptions.timeoutMs)
+    } catch (error) {
+      return Promise.reject(error)
+    }
+    const startedAt = clock.now()
+    const { signal, onState } = waitOptions
+    if (signal?.aborted) {
+      return Promise.resolve({
+        outcome: 'aborted',
+        flowRunId,
+        reason: signal.reason,
+        lastState: null,
+        timings: { startedAt, resolvedAt: startedAt, elapsedMs: 0 },
+      })
+    }
+    return new Promise<WaitForFlowRunResult>((resolve) => {
+      const waiter: Waiter = {
+        resolve,
+        startedAt,
+        deadline: startedAt + timeoutMs,
+        onState,
+        signal,
+        onAbort: undefined,
+      }
+      let entry = entries.get(flowRunId)
+      const isNew = entry === undefined
+      if (!entry) {
+        entry = {
+          flowRunId,
+          createdAt: startedAt,
+          waiters: [],
+          unwatch: undefined,
+          lastState: null,
+          lastSource: null,
+          nextReadAt: Infinity,
+          reading: false,
+          readStartedAt: startedAt,
+          readAttempt: 0,
+          readFailingSince: Number.NaN,
+          notFoundSince: Number.NaN,
+          readError: undefined,
+          pullRejected: false,
+        }
+        entries.set(flowRunId, entry)
+      }
+      const runEntry = entry
+      runEntry.waiters.push(waiter)
+      activeWaits++
+      if (signal) {
+        waiter.onAbort = () => settleAborted(runEntry, waiter, signal.reason)
+        signal.addEventListener('abort', waiter.onAbort, { once: true })
+      }
+      if (isNew) {
+        if (push) {
+          // Register before the first read: a state that occurs in between is pushed.
+          const unwatch = push.watch(flowRunId, (observation) =>
+            observe(runEntry, observation, push.name),
+          )
+          if (isActive(runEntry)) runEntry.unwatch = unwatch
+          else unwatch()
+        }
+        if (pull && isActive(runEntry)) startRead(runEntry)
+      } else if (runEntry.lastState && onState) {
+        try {
+          onState(runEntry.lastState, runEntry.lastSource ?? '')
+        } catch (error) {
+          logger.error('onState listener threw', {
+            flowRunId,
+            message: error instanceof Error ? error.message : String(error),
+          })
+        }
+      }
+      if (!isActive(runEntry) || !runEntry.waiters.includes(waiter)) return
+      const now = clock.now()
+      const failure = transportFailure(runEntry, now)
+      if (failure) {
+        settleAll(runEntry, (w) => transportFailed(runEntry, w, failure, now))
+        return
+      }
+      schedule(entryDue(runEntry))
+    })
+  }
+
+  return {
+    wait,
+    get activeWaits() {
+      return activeWaits
+    },
+    get watchedRuns() {
+      return entries.size
+    },
+    close() {
+      if (closed) return
+      const reason = new FlowcastError('CLOSED', '[@flowcast/core] the run watcher was closed')
+      const pending = [...entries.values()]
+      for (const entry of pending) {
+        settleAll(entry, (waiter) => ({
+          outcome: 'aborted',
+          flowRunId: entry.flowRunId,
+          reason,
+          lastState: entry.lastState,
+          timings: timings(waiter, clock.now()),
+        }))
+      }
+      closed = true
+      offHealth?.()
+      if (timer !== undefined) clock.clearTimeout(timer)
+      timer = undefined
+      timerAt = Infinity
+    },
+  }
+}

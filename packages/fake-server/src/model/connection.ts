@@ -1,0 +1,378 @@
+import {
+  matchesFilter,
+  type Clock,
+  type Logger,
+  type ReceivedEvent,
+  type TimerHandle,
+} from '@flowcast/core'
+import type { ConnectionRecord, EffectiveFilter, FrameInput } from '../types.js'
+import { closeReason, isRecord, tryParseJson } from './util.js'
+
+/** What an adapter (ws, msw, mock-socket) offers the protocol logic. */
+export interface SocketTransport {
+  sendText(text: string): void
+  sendBinary(bytes: Uint8Array): void
+  /** Close handshake with a code and reason. */
+  close(code: number, reason: string): void
+  /** Abrupt drop: no close frame (the client sees 1006). */
+  terminate(): void
+}
+
+/** A stored event with its precomputed `/events/out` frame. */
+export interface StoredEvent {
+  event: ReceivedEvent
+  frame: string
+  occurredMicros: bigint
+}
+
+/** What a connection needs from the model. */
+export interface ConnectionHost {
+  readonly clock: Clock
+  readonly logger: Logger
+  readonly authString: string | undefined
+  readonly backlog: number
+  nowMicros(): bigint
+  authRefusal(): { mode: 'soft' | 'hard'; reason: string } | null
+  delayMs(): number
+  resolveSubscriberFilter(raw: unknown): { ok: true; filter: EffectiveFilter } | { ok: false; message: string }
+  backfill(filter: EffectiveFilter): StoredEvent[]
+  subscriberReady(connection: Connection): void
+  receiveSocketEvent(raw: unknown, connection: Connection): boolean
+  connectionClosed(connection: Connection): void
+}
+
+type OutItem =
+  | { kind: 'text'; text: string; readyAt: number }
+  | { kind: 'binary'; bytes: Uint8Array; readyAt: number }
+  | { kind: 'event'; stored: StoredEvent; live: boolean; readyAt: number }
+  | { kind: 'close'; code: number; reason: string; readyAt: number }
+
+type Phase = 'auth' | 'filter' | 'streaming' | 'events' | 'closed'
+
+/** Close codes the protocol uses (spec §1.2). */
+export const closeCodes = {
+  policyViolation: 1008,
+  protocolError: 1002,
+  internalError: 1011,
+  serviceRestart: 1012,
+} as const
+
+/** Encodes a frame to inject. */
+export function encodeFrame(frame: FrameInput): { kind: 'text'; text: string } | { kind: 'binary'; bytes: Uint8Array } {
+  if (typeof frame === 'string') return { kind: 'text', text: frame }
+  if (frame instanceof Uint8Array) return { kind: 'binary', bytes: frame }
+  if (frame instanceof ArrayBuffer) return { kind: 'binary', bytes: new Uint8Array(frame) }
+  return { kind: 'text', text: JSON.stringify(frame) }
+}
+
+/**
+ * One websocket connection's protocol state (spec §1–2): handshake, filter, backfill then live with a
+ * bounded backlog, `/events/in` ingestion, and the faults that apply to it. Transport-neutral.
+ */
+export class Connection {
+  readonly record: ConnectionRecord
+  /** Live events dropped because the backlog was full. */
+  droppedLive = 0
+  #host: ConnectionHost
+  #transport: SocketTransport
+  #phase: Phase
+  #outbox: OutItem[] = []
+  #pendingLive = 0
+  #silenced = false
+  #filter: EffectiveFilter | undefined
+  #backfilled = new Set<string>()
+  #flushTimer: TimerHandle | undefined
+  #dropAfterEvents: { remaining: number; code: number | undefined; reason: string } | undefined
+  #timers = new Set<TimerHandle>()
+
+  constructor(
+    host: ConnectionHost,
+    transport: SocketTransport,
+    record: ConnectionRecord,
+    options: { silenced: boolean },
+  ) {
+    this.#host = host
+    this.#transport = transport
+    this.record = record
+    this.#silenced = options.silenced
+    if (record.mode === 'prefect') this.#phase = 'auth'
+    else this.#phase = record.kind === 'out' ? 'filter' : 'events'
+  }
+
+  get kind(): 'out' | 'in' {
+    return this.record.kind
+  }
+
+  get isOpen(): boolean {
+    return this.#phase !== 'closed'
+  }
+
+  /** True once an `/events/out` subscriber has sent a valid filter. */
+  get isSubscribed(): boolean {
+    return this.#phase === 'streaming'
+  }
+
+  get filter(): EffectiveFilter | undefined {
+    return this.#filter
+  }
+
+  get silenced(): boolean {
+    return this.#silenced
+  }
+
+  /** A frame from the client. */
+  receive(data: string | Uint8Array, isBinary: boolean): void {
+    if (this.#phase === 'closed') return
+    const text = isBinary ? undefined : typeof data === 'string' ? data : new TextDecoder().decode(data)
+    this.record.clientFrames.push(text ?? `<binary ${data.length} bytes>`)
+    switch (this.#phase) {
+      case 'auth':
+        return this.#onAuth(text)
+      case 'filter':
+        return this.#onFilter(text)
+      case 'events':
+        return this.#onEvent(text)
+      case 'streaming':
+        // Spec §1.5: text sent after the filter is read and thrown away.
+        return
+    }
+  }
+
+  /** Whether to answer a protocol ping now (silence withholds pongs). */
+  shouldPong(): boolean {
+    return !this.#silenced && this.#phase !== 'closed'
+  }
+
+  /** The transport closed (by either side). */
+  closed(code: number, reason: string): void {
+    if (this.#phase === 'closed') return
+    this.#phase = 'closed'
+    this.record.closedAt = this.#host.clock.now()
+    this.record.closeCode = code
+    this.record.closeReason = reason
+    this.#clearTimers()
+    this.#outbox = []
+    this.#pendingLive = 0
+    this.#host.connectionClosed(this)
+  }
+
+  /** Queues a live event (spec §1.4: whole filter except `related`, 256-deep backlog, newest dropped). */
+  deliverLive(stored: StoredEvent): void {
+    if (this.#phase !== 'streaming' || !this.#filter) return
+    if (!matchesFilter(stored.event, this.#filter, { related: false })) return
+    if (this.#pendingLive >= this.#host.backlog) {
+      this.droppedLive++
+      return
+    }
+    this.#pendingLive++
+    this.#push({ kind: 'event', stored, live: true, readyAt: this.#readyAt() })
+  }
+
+  /** Queues raw frames (fault injection, replay). */
+  inject(frames: readonly FrameInput[]): void {
+    if (this.#phase === 'closed') return
+    for (const frame of frames) this.#push({ ...encodeFrame(frame), readyAt: this.#readyAt() })
+  }
+
+  /** Drops the connection now: abruptly, or with a close code. */
+  drop(code?: number, reason = ''): void {
+    if (this.#phase === 'closed') return
+    if (code === undefined) {
+      this.#transport.terminate()
+      this.closed(1006, '')
+    } else {
+      this.#transport.close(code, closeReason(reason))
+      this.closed(code, reason)
+    }
+  }
+
+  /** Arms a drop after `count` more event frames. */
+  dropAfterEvents(count: number, code: number | undefined, reason: string): void {
+    if (count <= 0) return this.drop(code, reason)
+    this.#dropAfterEvents = { remaining: count, code, reason }
+  }
+
+  /** Arms a drop after `ms` of server time. */
+  dropAfter(ms: number, code: number | undefined, reason: string): void {
+    const handle = this.#host.clock.setTimeout(() => {
+      this.#timers.delete(handle)
+      this.drop(code, reason)
+    }, ms)
+    this.#timers.add(handle)
+  }
+
+  /** Holds (or releases) outgoing frames and pongs. */
+  setSilenced(on: boolean): void {
+    this.#silenced = on
+    if (!on) this.#flush()
+  }
+
+  /** Disarms per-connection faults (armed drops, silence). */
+  resetFaults(): void {
+    this.#dropAfterEvents = undefined
+    this.#clearTimers()
+    this.setSilenced(false)
+  }
+
+  #readyAt(): number {
+    const delay = this.#host.delayMs()
+    return delay > 0 ? this.#host.clock.now() + delay : 0
+  }
+
+  #push(item: OutItem): void {
+    this.#outbox.push(item)
+    this.#flush()
+  }
+
+  #closeGracefully(code: number, reason: string): void {
+    this.#push({ kind: 'close', code, reason, readyAt: this.#readyAt() })
+  }
+
+  #flush(): void {
+    while (this.#outbox.length > 0 && this.#phase !== 'closed') {
+      if (this.#silenced) return
+      const item = this.#outbox[0]!
+      const now = this.#host.clock.now()
+      if (item.readyAt > now) {
+        if (this.#flushTimer === undefined) {
+          const handle = this.#host.clock.setTimeout(() => {
+            this.#timers.delete(handle)
+            this.#flushTimer = undefined
+            this.#flush()
+          }, item.readyAt - now)
+          this.#flushTimer = handle
+          this.#timers.add(handle)
+        }
+        return
+      }
+      this.#outbox.shift()
+      this.#write(item)
+    }
+  }
+
+  #write(item: OutItem): void {
+    switch (item.kind) {
+      case 'text':
+        this.#transport.sendText(item.text)
+        return
+      case 'binary':
+        this.#transport.sendBinary(item.bytes)
+        return
+      case 'close':
+        this.#transport.close(item.code, closeReason(item.reason))
+        this.closed(item.code, item.reason)
+        return
+      case 'event': {
+        if (item.live) {
+          this.#pendingLive--
+          // Spec §1.4 step 4: a live event already sent by the backfill is skipped once.
+          if (this.#backfilled.delete(item.stored.event.id)) return
+        }
+        this.#transport.sendText(item.stored.frame)
+        this.record.eventsSent++
+        const armed = this.#dropAfterEvents
+        if (armed && --armed.remaining <= 0) {
+          this.#dropAfterEvents = undefined
+          this.drop(armed.code, armed.reason)
+        }
+        return
+      }
+    }
+  }
+
+  /** An unhandled server error (KeyError, ValidationError, …): the socket ends with 1011. */
+  #internalError(): void {
+    this.#closeGracefully(closeCodes.internalError, '')
+  }
+
+  #onAuth(text: string | undefined): void {
+    if (text === undefined) return this.#internalError()
+    const parsed = tryParseJson(text)
+    if (!parsed.ok || !isRecord(parsed.value)) return this.#internalError()
+    const message = parsed.value
+    if (message.type !== 'auth') {
+      return this.#closeGracefully(closeCodes.policyViolation, "Expected 'auth' message")
+    }
+    const token = message.token
+    this.record.authToken = typeof token === 'string' || token === null ? token : String(token)
+    const refusal = this.#host.authRefusal()
+    if (refusal) {
+      if (refusal.mode === 'soft') {
+        this.#push({
+          kind: 'text',
+          text: JSON.stringify({ type: 'auth_failure', reason: refusal.reason }),
+          readyAt: this.#readyAt(),
+        })
+      }
+      return this.#closeGracefully(closeCodes.policyViolation, '')
+    }
+    const expected = this.#host.authString
+    if (expected !== undefined) {
+      if (token === undefined || token === null || token === '') {
+        return this.#closeGracefully(
+          closeCodes.policyViolation,
+          'Auth required but no token provided',
+        )
+      }
+      if (typeof token !== 'string') return this.#internalError()
+      if (!constantTimeEqual(token, expected)) {
+        return this.#closeGracefully(closeCodes.policyViolation, 'Invalid token')
+      }
+    }
+    this.#push({ kind: 'text', text: '{"type":"auth_success"}', readyAt: this.#readyAt() })
+    this.#phase = this.record.kind === 'out' ? 'filter' : 'events'
+  }
+
+  #onFilter(text: string | undefined): void {
+    if (text === undefined) return this.#internalError()
+    const parsed = tryParseJson(text)
+    if (!parsed.ok || !isRecord(parsed.value) || !('type' in parsed.value)) {
+      return this.#internalError()
+    }
+    const message = parsed.value
+    if (message.type !== 'filter') {
+      return this.#closeGracefully(closeCodes.protocolError, "Expected 'filter' message")
+    }
+    if (!('filter' in message)) return this.#internalError()
+    this.record.filters.push(message.filter)
+    this.record.backfill = typeof message.backfill === 'boolean' ? message.backfill : undefined
+    const resolved = this.#host.resolveSubscriberFilter(message.filter)
+    if (!resolved.ok) {
+      return this.#closeGracefully(closeCodes.protocolError, `Invalid filter: ${resolved.message}`)
+    }
+    this.#filter = resolved.filter
+    this.#phase = 'streaming'
+    const backfill = message.backfill === undefined ? true : Boolean(message.backfill)
+    if (backfill) {
+      for (const stored of this.#host.backfill(resolved.filter)) {
+        this.#backfilled.add(stored.event.id)
+        this.#push({ kind: 'event', stored, live: false, readyAt: this.#readyAt() })
+      }
+    }
+    this.#host.subscriberReady(this)
+  }
+
+  #onEvent(text: string | undefined): void {
+    if (text === undefined) return this.#internalError()
+    const parsed = tryParseJson(text)
+    if (!parsed.ok) return this.#internalError()
+    // Spec §2: an invalid event is not caught; the socket closes.
+    if (!this.#host.receiveSocketEvent(parsed.value, this)) this.#internalError()
+  }
+
+  #clearTimers(): void {
+    for (const handle of this.#timers) this.#host.clock.clearTimeout(handle)
+    this.#timers.clear()
+    this.#flushTimer = undefined
+  }
+}
+
+/** Compares two strings in time independent of where they differ. */
+export function constantTimeEqual(a: string, b: string): boolean {
+  const ea = new TextEncoder().encode(a)
+  const eb = new TextEncoder().encode(b)
+  let diff = ea.length ^ eb.length
+  const n = Math.max(ea.length, eb.length)
+  for (let i = 0; i < n; i++) diff |= (ea[i] ?? 0) ^ (eb[i] ?? 0)
+  return diff === 0
+}

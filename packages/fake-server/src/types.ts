@@ -1,0 +1,550 @@
+import type {
+  Clock,
+  Event,
+  EventFilter,
+  EventInput,
+  FlowRun,
+  Logger,
+  OrchestrationResult,
+  ReceivedEvent,
+  StateType,
+} from '@flowcast/core'
+
+/** Prefect Cloud mode: routes live under `/api/accounts/{accountId}/workspaces/{workspaceId}`. */
+export interface FakeCloudOptions {
+  /** Account id (a UUID in real Cloud; any path-safe string is accepted). */
+  accountId: string
+  /** Workspace id (a UUID in real Cloud; any path-safe string is accepted). */
+  workspaceId: string
+  /** The API key clients must send (`Authorization: Bearer <key>` on HTTP, the auth-frame token on `/events/out`). */
+  apiKey: string
+}
+
+/** Options shared by every adapter of the fake (Node server, msw handlers, mock-socket). */
+export interface FakePrefectOptions {
+  /**
+   * OSS auth string (`user:pass`). When set, HTTP requests need `Authorization: Basic base64(authString)`
+   * (except `GET /api/health`), websocket auth frames need this exact token, and upgrades without the
+   * `prefect` subprotocol get HTTP 403 (spec §1.2, §6.1).
+   * @default undefined (no auth; any token is accepted, legacy mode allowed)
+   */
+  authString?: string
+  /**
+   * Prefect Cloud mode. Mutually exclusive with `authString`.
+   * @default undefined (OSS)
+   */
+  cloud?: FakeCloudOptions
+  /**
+   * Server time for state timestamps, `received`, filter defaults, the backfill window, lifecycle
+   * step timing, frame delays and replay timing.
+   * @default systemClock
+   */
+  clock?: Clock
+  /**
+   * Where the fake logs (never secrets).
+   * @default silentLogger
+   */
+  logger?: Logger
+  /**
+   * The string `GET /api/admin/version` answers.
+   * @default '3.8.4'
+   */
+  version?: string
+  /**
+   * `fetch` used to deliver automation webhooks.
+   * @default globalThis.fetch (looked up at call time)
+   */
+  fetch?: typeof fetch
+  /**
+   * Random source for generated names (flow runs, deployments).
+   * @default Math.random
+   */
+  random?: () => number
+  /**
+   * How far back `/events/out` backfills at most (`PREFECT_SERVER_EVENTS_MAXIMUM_WEBSOCKET_BACKFILL`).
+   * @default 900_000 (15 minutes)
+   */
+  maximumBackfillMs?: number
+  /**
+   * Live events queued per subscriber before new ones are dropped silently (`SUBSCRIPTION_BACKLOG`).
+   * @default 256
+   */
+  subscriberBacklog?: number
+}
+
+/** Defaults of {@link FakePrefectOptions}. */
+export const fakePrefectDefaults = {
+  version: '3.8.4',
+  maximumBackfillMs: 15 * 60 * 1000,
+  subscriberBacklog: 256,
+} as const
+
+/** A work pool referenced by a deployment. */
+export interface FakeWorkPool {
+  id: string
+  name: string
+  /** @default 'process' */
+  type: string
+}
+
+/** A work queue referenced by a deployment. */
+export interface FakeWorkQueue {
+  id: string
+  name: string
+}
+
+/** Input of {@link FakePrefect.createDeployment}. */
+export interface DeploymentInput {
+  /** Deployment id. @default a fresh uuid v7 */
+  id?: string
+  /** Deployment name. @default a random slug */
+  name?: string
+  /** Flow name; a flow is created for it if none exists. @default 'fake-flow' */
+  flowName?: string
+  /** Deployment tags, merged into every run created from it. @default [] */
+  tags?: string[]
+  /** Work pool name (or full pool). @default 'default-pool' of type 'process'; `null` for none */
+  workPool?: string | Partial<FakeWorkPool> | null
+  /** Work queue name (or full queue). @default 'default'; `null` for none */
+  workQueue?: string | Partial<FakeWorkQueue> | null
+  /** Default parameters of runs. @default {} */
+  parameters?: Record<string, unknown>
+  /** Retries on Failed (the `RetryFailedFlows` rule turns Failed into AwaitingRetry). @default 0 */
+  retries?: number
+  /** Seconds between retries. @default 0 */
+  retryDelaySeconds?: number
+  /** Deployment version. @default null */
+  version?: string | null
+}
+
+/** A deployment known to the fake. */
+export interface FakeDeployment {
+  id: string
+  name: string
+  flowId: string
+  flowName: string
+  tags: string[]
+  workPool: FakeWorkPool | null
+  workQueue: FakeWorkQueue | null
+  parameters: Record<string, unknown>
+  retries: number
+  retryDelaySeconds: number
+  version: string | null
+}
+
+/** `created_by` of a flow run; DEPLOYMENT and AUTOMATION add a `creator` related resource (spec §4.5). */
+export interface FakeCreatedBy {
+  id: string | null
+  type: string | null
+  display_value: string | null
+}
+
+/** Input of {@link FakePrefect.createFlowRun}. */
+export interface FlowRunInput {
+  /** Create the run from this deployment (tags merged, work pool and queue inherited). */
+  deploymentId?: string
+  /** Flow name when there is no deployment. @default 'fake-flow' */
+  flowName?: string
+  /** Flow-run name. @default a random slug such as 'hopeful-tortoise' */
+  name?: string
+  /** Run tags (the union with the deployment tags is kept). @default [] */
+  tags?: string[]
+  /** Parameters, merged over the deployment defaults. @default {} */
+  parameters?: Record<string, unknown>
+  /** Initial state. @default Scheduled, scheduled now */
+  state?: StateInput
+  /** Retries; defaults to the deployment's. @default 0 */
+  retries?: number
+  /** Idempotency key; a second create with the same key returns the existing run. */
+  idempotencyKey?: string
+  /** `created_by`. @default null */
+  createdBy?: FakeCreatedBy | null
+  /** Work queue name override. */
+  workQueueName?: string
+  /** Extra flow-run labels. @default {} */
+  labels?: Record<string, string | number | boolean>
+}
+
+/** The state to propose, as on `POST /flow_runs/{id}/set_state` (`StateCreate`). */
+export interface StateInput {
+  type: StateType
+  /** @default the capitalised type, e.g. 'Pending' */
+  name?: string | null
+  /** @default null */
+  message?: string | null
+  /** Extra `state_details` (e.g. `scheduled_time`, `pause_reschedule`, `pause_timeout`). */
+  state_details?: Record<string, unknown>
+  /** State data. @default null */
+  data?: unknown
+}
+
+/** Options of {@link FakePrefect.setFlowRunState}. */
+export interface SetStateOptions {
+  /** Skip orchestration rules (terminal-state guard, retries), like `force=true`. @default false */
+  force?: boolean
+}
+
+/** Names understood as lifecycle steps, with the state type each one maps to (spec §4.4). */
+export const lifecycleStateNames = {
+  Scheduled: 'SCHEDULED',
+  Late: 'SCHEDULED',
+  AwaitingRetry: 'SCHEDULED',
+  AwaitingConcurrencySlot: 'SCHEDULED',
+  Resuming: 'SCHEDULED',
+  Pending: 'PENDING',
+  Running: 'RUNNING',
+  Retrying: 'RUNNING',
+  Completed: 'COMPLETED',
+  Failed: 'FAILED',
+  TimedOut: 'FAILED',
+  Crashed: 'CRASHED',
+  Cancelling: 'CANCELLING',
+  Cancelled: 'CANCELLED',
+  Paused: 'PAUSED',
+  Suspended: 'PAUSED',
+} as const satisfies Record<string, StateType>
+
+/** A state name from {@link lifecycleStateNames}. */
+export type LifecycleStateName = keyof typeof lifecycleStateNames
+
+/**
+ * One step of {@link FakePrefect.runLifecycle}: a state name, `'heartbeat'`, a full state, a pause in
+ * server time, or any action (e.g. a fault) run in order.
+ */
+export type LifecycleStep =
+  | LifecycleStateName
+  | 'heartbeat'
+  | (StateInput & { force?: boolean })
+  | { wait: number }
+  | ((context: { flowRunId: string; signal?: AbortSignal }) => unknown)
+
+/** Options of {@link FakePrefect.runLifecycle}. */
+export interface RunLifecycleOptions {
+  /** Server-time pause (via the clock) after each state or heartbeat step. @default 0 */
+  stepMs?: number
+  signal?: AbortSignal
+}
+
+/** Which connections an action targets. */
+export interface ConnectionSelector {
+  /**
+   * Connections whose URL path ends with this (e.g. `'/events/out'`, `'/events/in'`).
+   * @default every connection (injectFrames: every `/events/out` connection)
+   */
+  path?: string
+  /** One connection id (see {@link ConnectionRecord.id}). */
+  connection?: string
+}
+
+/** A frame to inject: text as is, bytes as a binary frame, anything else as compact JSON. */
+export type FrameInput = string | Uint8Array | ArrayBuffer | Record<string, unknown> | unknown[]
+
+/** Options of {@link FakePrefectFaults.dropConnections}. */
+export interface DropConnectionsOptions extends ConnectionSelector {
+  /** Close with this code instead of dropping the TCP connection abruptly (client sees 1006). */
+  code?: number
+  /** Close reason when `code` is set. @default '' */
+  reason?: string
+  /** Arm instead: drop each matching connection after it has been sent this many more event frames. */
+  afterEvents?: number
+  /** Arm instead: drop after this many ms of server time. */
+  afterMs?: number
+}
+
+/** An HTTP fault rule (see {@link FakePrefectFaults.httpError}). */
+export interface HttpErrorRule {
+  /** Method to match. @default any */
+  method?: string
+  /** Path under the API URL, e.g. `'/flow_runs/*'` (`*` matches within a segment, `**` anything) or a RegExp. */
+  path: string | RegExp
+  /** Status to answer, e.g. 500 or 429. */
+  status: number
+  /** How many requests to fail. @default Infinity */
+  times?: number
+  /** `Retry-After` header value in seconds (sent when set). */
+  retryAfter?: number
+  /** JSON body. @default Prefect's body for the status */
+  body?: unknown
+}
+
+/** Faults the fake can inject (global or per connection). */
+export interface FakePrefectFaults {
+  /** Sends raw frames to connected `/events/out` subscribers (or the selected ones); returns how many connections got them. */
+  injectFrames(frames: readonly FrameInput[], options?: ConnectionSelector): number
+  /** Drops (or arms a drop of) the selected connections; returns how many were dropped or armed. */
+  dropConnections(options?: DropConnectionsOptions): number
+  /**
+   * Refuses websocket auth: `'soft'` sends `{"type":"auth_failure","reason":…}` then closes 1008,
+   * `'hard'` closes 1008 with no message; `null` turns it off.
+   */
+  refuseAuth(mode: 'soft' | 'hard' | null, options?: { reason?: string }): void
+  /** Answers every websocket upgrade with this HTTP status (e.g. 403, 404) while REST keeps working; `null` turns it off. */
+  rejectUpgrades(status: number | null, options?: { path?: string }): void
+  /** Holds every outgoing frame and pong (the connection goes quiet); `false` flushes what is held. */
+  silence(on: boolean, options?: ConnectionSelector): void
+  /** Delays every outgoing websocket frame by `ms` of server time (order kept; `0` turns it off). */
+  delayFrames(ms: number): void
+  /** Fails matching HTTP requests with a status (500, 429 with Retry-After, …). */
+  httpError(rule: HttpErrorRule): void
+  /** Delays every HTTP response by `ms` of server time (`0` turns it off). */
+  slowResponses(ms: number): void
+  /**
+   * Restarts the server: closes every connection (1012), refuses connections for `downMs` where the
+   * adapter can, and keeps all state.
+   */
+  restart(options?: { downMs?: number; signal?: AbortSignal }): Promise<void>
+  /** Turns every fault off (armed drops, refusals, silence, delays, HTTP rules). */
+  reset(): void
+}
+
+/** Every websocket connection the fake accepted or refused. */
+export interface ConnectionRecord {
+  /** Connection id, e.g. `'c1'`. */
+  id: string
+  /** URL path, e.g. `/api/events/out`. */
+  path: string
+  /** Which socket. */
+  kind: 'out' | 'in'
+  /** Subprotocols the client offered. */
+  protocols: string[]
+  /** How the connection authenticates: `prefect` (auth frame), `legacy` (none), `cloud-bearer` (`Authorization` header). */
+  mode: 'prefect' | 'legacy' | 'cloud-bearer'
+  /** Upgrade request headers (lower-case names). */
+  headers: Record<string, string>
+  /** Token from the auth frame: `undefined` when none was sent. */
+  authToken: string | null | undefined
+  /** Filters received (raw JSON values as sent). */
+  filters: unknown[]
+  /** The `backfill` flag of the last filter frame (`undefined` when absent). */
+  backfill: boolean | undefined
+  /** Every frame the client sent, in order (binary frames as `'<binary N bytes>'`). */
+  clientFrames: string[]
+  /** Event frames the server sent. */
+  eventsSent: number
+  /** Epoch ms (server clock). */
+  openedAt: number
+  closedAt: number | undefined
+  closeCode: number | undefined
+  closeReason: string | undefined
+}
+
+/** A websocket upgrade the fake refused. */
+export interface RejectedUpgradeRecord {
+  path: string
+  protocols: string[]
+  headers: Record<string, string>
+  status: number
+  at: number
+}
+
+/** An HTTP request the fake answered. */
+export interface HttpRequestRecord {
+  method: string
+  /** Path including the API prefix, e.g. `/api/flow_runs/…`. */
+  path: string
+  query: string
+  headers: Record<string, string>
+  /** Parsed JSON body, the raw text when not JSON, `undefined` when empty. */
+  body: unknown
+  status: number
+  at: number
+}
+
+/** One event arriving from a client (`/events/in` or `POST /api/events`), duplicates included. */
+export interface EventArrivalRecord {
+  event: ReceivedEvent
+  source: 'websocket' | 'http'
+  connectionId: string | undefined
+  /** True when the id was already known (the event was not stored or delivered again). */
+  duplicate: boolean
+}
+
+/** A webhook delivery attempted by an automation. */
+export interface WebhookCallRecord {
+  automationId: string
+  eventId: string
+  method: string
+  url: string
+  headers: Record<string, string>
+  body: string
+  /** HTTP status; `undefined` when the request failed. */
+  status: number | undefined
+  /** First 1,000 characters of the response body. */
+  responseBody: string | undefined
+  /** Why the action failed (template error, network error). */
+  error: string | undefined
+}
+
+/** What the fake has seen. Arrays are live views, in arrival order. */
+export interface FakePrefectRecorder {
+  readonly connections: readonly ConnectionRecord[]
+  readonly rejectedUpgrades: readonly RejectedUpgradeRecord[]
+  readonly httpRequests: readonly HttpRequestRecord[]
+  /** Unique events received from clients (`/events/in`, `POST /api/events`). */
+  readonly receivedEvents: readonly ReceivedEvent[]
+  /** Every event arrival, duplicates included. */
+  readonly eventArrivals: readonly EventArrivalRecord[]
+  readonly webhookCalls: readonly WebhookCallRecord[]
+  /** Forgets everything recorded (state and events stay). */
+  clear(): void
+}
+
+/** A partial match on an event: every given part must match. */
+export interface EventMatcher {
+  /** Exact event name or a RegExp. */
+  event?: string | RegExp
+  /** Labels the primary resource must have (exact values or RegExps). */
+  resource?: Record<string, string | RegExp>
+  /** Labels some related resource must have. */
+  related?: Record<string, string | RegExp>
+  /** Event id. */
+  id?: string
+  /** Payload keys whose values must be deeply equal. */
+  payload?: Record<string, unknown>
+}
+
+/** A "call webhook" automation (Prefect's `CallWebhook` action on an event trigger). */
+export interface AutomationInput {
+  /** @default 'automation-N' */
+  name?: string
+  trigger: {
+    /** Event names (glob patterns such as `'prefect.flow-run.*'`); any may match. @default every event */
+    expect?: string[]
+    /** Labels of the primary resource (ResourceSpecification: glob values, leading `!` negates). */
+    match?: Record<string, string | string[]>
+    /** Labels one related resource must satisfy. */
+    match_related?: Record<string, string | string[]>
+  }
+  action: {
+    /** Webhook block `url`. */
+    url: string
+    /** @default 'POST' */
+    method?: 'GET' | 'POST' | 'PUT' | 'PATCH' | 'DELETE'
+    /** Webhook block `headers`; no Content-Type is added unless given here. @default {} */
+    headers?: Record<string, string>
+    /**
+     * Jinja-style template of the body (a safe subset: `{{ event.event }}`, `{{ event.resource['prefect.resource.id'] }}`,
+     * `{{ event|tojson }}`, dotted access, filters `tojson`, `default`, `upper`, `lower`, `string`).
+     * @default '' (an empty body)
+     */
+    payload?: string
+  }
+  /** @default true */
+  enabled?: boolean
+}
+
+/** A registered automation. */
+export interface FakeAutomation {
+  id: string
+  name: string
+  trigger: AutomationInput['trigger']
+  action: Required<Pick<AutomationInput['action'], 'url' | 'method' | 'headers' | 'payload'>>
+  enabled: boolean
+}
+
+/** A frame read from a JSONL recording (see `flow-run-frames.jsonl`). */
+export interface ReplayFrame {
+  /** The frame text exactly as recorded. */
+  raw: string
+  /** `event.occurred` of an event frame in epoch ms (drives original timing). */
+  occurredMs: number | undefined
+}
+
+/** Options of {@link FakePrefect.replay}. */
+export interface ReplayOptions extends ConnectionSelector {
+  /**
+   * `'original'`: wait the recorded gaps between events' `occurred` (divided by `speed`);
+   * `'compressed'`: wait `gapMs` between frames.
+   * @default 'compressed'
+   */
+  timing?: 'original' | 'compressed'
+  /** Speed-up for original timing. @default 1 */
+  speed?: number
+  /** Gap for compressed timing. @default 0 */
+  gapMs?: number
+  /** Also store replayed events (for REST queries and backfill). @default false */
+  store?: boolean
+  signal?: AbortSignal
+}
+
+/** A REST override registered with {@link FakePrefect.use}: return a response to answer, `undefined` to fall through. */
+export interface RestOverride {
+  /** @default any */
+  method?: string
+  /** Path under the API URL, same syntax as {@link HttpErrorRule.path}. */
+  path: string | RegExp
+  respond(request: {
+    method: string
+    path: string
+    query: URLSearchParams
+    headers: Record<string, string>
+    body: unknown
+  }):
+    | { status: number; body?: unknown; headers?: Record<string, string> }
+    | undefined
+    | Promise<{ status: number; body?: unknown; headers?: Record<string, string> } | undefined>
+}
+
+/**
+ * The fake Prefect server's state and controls, shared by every adapter (Node server, msw, mock-socket).
+ */
+export interface FakePrefect {
+  /** The clock all server time comes from. */
+  readonly clock: Clock
+  /** Creates a deployment (and its flow). */
+  createDeployment(input?: DeploymentInput): FakeDeployment
+  /** Creates a flow run, Scheduled by default, emitting its first state event; returns the `FlowRunResponse`. */
+  createFlowRun(input?: FlowRunInput): FlowRun
+  /** The `FlowRunResponse` of a run, or `undefined`. */
+  readFlowRun(flowRunId: string): FlowRun | undefined
+  /** Proposes a state like `POST /flow_runs/{id}/set_state`; accepted states emit `prefect.flow-run.<Name>` (spec §4.5). */
+  setFlowRunState(flowRunId: string, state: StateInput, options?: SetStateOptions): OrchestrationResult
+  /** Drives a run through steps in order (forced transitions), pausing `stepMs` of server time between them. */
+  runLifecycle(
+    flowRunId: string,
+    steps: readonly LifecycleStep[],
+    options?: RunLifecycleOptions,
+  ): Promise<void>
+  /** Emits `prefect.flow-run.heartbeat` for a run (as the flow engine does). */
+  emitHeartbeat(flowRunId: string): ReceivedEvent
+  /** Stores and delivers an event as if a client emitted it (ids deduped; `received` set now). */
+  publishEvent(event: EventInput | Event): ReceivedEvent
+  /** Every stored event, in arrival order. */
+  readonly events: readonly ReceivedEvent[]
+  /** Sends frames to every `/events/out` subscriber (msw's `broadcast`); same as `faults.injectFrames`. */
+  broadcast(frame: FrameInput, options?: ConnectionSelector): number
+  /** Resolves with the next (or an existing, when `existing` is true) `/events/out` connection that has sent its filter. */
+  waitForSubscriber(options?: {
+    path?: string
+    existing?: boolean
+    signal?: AbortSignal
+  }): Promise<ConnectionRecord>
+  /** Connections currently open. */
+  readonly openConnections: readonly ConnectionRecord[]
+  readonly faults: FakePrefectFaults
+  readonly recorder: FakePrefectRecorder
+  /**
+   * Returns the first event received from a client that matches; throws a `FlowcastError` ('NOT_FOUND')
+   * with a readable diff of the closest events otherwise.
+   */
+  expectEmitted(matcher: EventMatcher): ReceivedEvent
+  /** Like {@link expectEmitted}, but waits for a matching event. */
+  waitForEmitted(matcher: EventMatcher, options?: { signal?: AbortSignal }): Promise<ReceivedEvent>
+  /** Registers a "call webhook" automation. */
+  addAutomation(input: AutomationInput): FakeAutomation
+  /** Removes an automation. */
+  removeAutomation(id: string): boolean
+  /** Resolves when every webhook delivery started so far has finished. */
+  settleWebhooks(options?: { signal?: AbortSignal }): Promise<void>
+  /** Replays recorded frames (JSONL text or parsed frames) to subscribers. */
+  replay(frames: string | readonly ReplayFrame[], options?: ReplayOptions): Promise<void>
+  /** Adds REST overrides in front of the built-in routes (msw's `use`). */
+  use(...overrides: RestOverride[]): void
+  /** Removes REST overrides and turns every fault off (msw's `resetHandlers`). */
+  resetHandlers(): void
+  /** Forgets all state: runs, deployments, events, automations, recorder, faults, overrides. Closes connections. */
+  reset(): void
+}
+
+/** The filter a subscriber ends up with after the server's defaults and clamp (for inspection). */
+export type EffectiveFilter = EventFilter & { occurred: { since: string; until: string } }

@@ -1,0 +1,392 @@
+import {
+  FlowcastError,
+  formatIssues,
+  httpAuthorizationHeader,
+  parseApiUrl,
+  parseEvent,
+  parseEventFilter,
+  parseEventPage,
+  parseFlowRun,
+  parseOrchestrationResult,
+  serializeEvent,
+  silentLogger,
+  systemClock,
+  uuidv7,
+  type BackoffPolicy,
+  type Clock,
+  type Event,
+  type EventFilter,
+  type EventPage,
+  type FlowRun,
+  type Logger,
+  type OrchestrationResult,
+  type PrefectApiLocation,
+  type ReceivedEvent,
+} from '@flowcast/core'
+import { displayUrl, sendRequest, type HttpSettings, type RequestOptions, type RetryMode } from './http.js'
+import type { DeploymentFlowRunCreate, FlowRunFilterBody, StateCreate } from './types.js'
+
+/** Options of {@link createPrefectClient}. */
+export interface PrefectClientOptions {
+  /**
+   * `PREFECT_API_URL`: `http://host:4200/api` (OSS) or
+   * `https://api.prefect.cloud/api/accounts/{a}/workspaces/{w}` (Cloud).
+   */
+  apiUrl: string
+  /** Prefect Cloud API key, sent as `Authorization: Bearer <key>`. */
+  apiKey?: string
+  /** OSS `user:pass` auth string, sent as `Authorization: Basic base64(…)`. */
+  authString?: string
+  /**
+   * The `fetch` to use (msw, undici with a proxy agent, a test double).
+   * @default globalThis.fetch (looked up at call time)
+   */
+  fetch?: typeof globalThis.fetch
+  /**
+   * Time limit of each attempt, in ms (each call can override it).
+   * @default 30_000
+   */
+  timeoutMs?: number
+  /**
+   * Extra attempts after a retryable failure (network error, timeout, 408, 429, 5xx).
+   * @default 3
+   */
+  retries?: number
+  /**
+   * Delay between attempts when the server sends no `Retry-After`.
+   * @default { initialDelayMs: 500, maxDelayMs: 10_000, multiplier: 2, jitter: 'full' }
+   */
+  retryBackoff?: Partial<BackoffPolicy>
+  /**
+   * Upper bound of any retry delay, `Retry-After` included, in ms.
+   * @default 60_000
+   */
+  maxRetryDelayMs?: number
+  /** Extra headers on every request (e.g. `x-prefect-api-version`). */
+  headers?: Record<string, string>
+  /**
+   * Clock for timeouts and retry delays.
+   * @default systemClock
+   */
+  clock?: Clock
+  /**
+   * Receives retries (never secrets).
+   * @default silentLogger
+   */
+  logger?: Logger
+  /**
+   * Random source for the retry jitter.
+   * @default Math.random
+   */
+  random?: () => number
+}
+
+/** Defaults of {@link PrefectClientOptions}. */
+export const prefectClientDefaults = {
+  timeoutMs: 30_000,
+  retries: 3,
+  retryBackoff: {
+    initialDelayMs: 500,
+    maxDelayMs: 10_000,
+    multiplier: 2,
+    jitter: 'full',
+  } satisfies BackoffPolicy as BackoffPolicy,
+  maxRetryDelayMs: 60_000,
+} as const
+
+/** Options of {@link PrefectClient.readEvents}. */
+export interface ReadEventsOptions extends RequestOptions {
+  /**
+   * Events per page (Prefect allows at most 50).
+   * @default 50
+   */
+  limit?: number
+  /**
+   * Stop after this many events.
+   * @default Infinity
+   */
+  maxEvents?: number
+}
+
+/**
+ * A typed client for the Prefect REST endpoints that matter for events and flow runs.
+ * Every method takes `{ signal, timeoutMs }`; failures are `FlowcastError`s:
+ * 401/403 → `AUTH_REJECTED`, 404 → `NOT_FOUND`, 429 → `RATE_LIMITED` (after honouring
+ * `Retry-After`), other statuses → `HTTP` with the server's detail, network errors →
+ * `CONNECT_FAILED`, timeouts → `TIMEOUT`, an aborted signal → `ABORTED`.
+ */
+export interface PrefectClient {
+  /** The normalised API URL (no trailing slash). */
+  readonly apiUrl: string
+  /** What kind of API it is (OSS, Cloud workspace, Cloud account). */
+  readonly location: PrefectApiLocation
+  /**
+   * `GET /flow_runs/{id}`.
+   * @example
+   * ```ts
+   * const run = await client.readFlowRun(id)
+   * console.log(run.state?.type)
+   * ```
+   */
+  readFlowRun(flowRunId: string, options?: RequestOptions): Promise<FlowRun>
+  /**
+   * `POST /flow_runs/filter` (one page; Prefect caps `limit` at 200).
+   * @example
+   * ```ts
+   * const runs = await client.filterFlowRuns({ flow_runs: { id: { any_: ids } }, limit: ids.length })
+   * ```
+   */
+  filterFlowRuns(body?: FlowRunFilterBody, options?: RequestOptions): Promise<FlowRun[]>
+  /**
+   * `POST /deployments/{id}/create_flow_run`. Sends an idempotency key (yours or a fresh
+   * one), so a retried request never creates a second run.
+   * @example
+   * ```ts
+   * const run = await client.createFlowRunFromDeployment(deploymentId, { parameters: { n: 3 } })
+   * ```
+   */
+  createFlowRunFromDeployment(
+    deploymentId: string,
+    body?: DeploymentFlowRunCreate,
+    options?: RequestOptions,
+  ): Promise<FlowRun>
+  /**
+   * `POST /flow_runs/{id}/set_state` (retried only on 429).
+   * @example
+   * ```ts
+   * await client.setFlowRunState(id, { type: 'CANCELLING' })
+   * ```
+   */
+  setFlowRunState(
+    flowRunId: string,
+    state: StateCreate,
+    options?: RequestOptions & { force?: boolean },
+  ): Promise<OrchestrationResult>
+  /** `POST /events/filter`: the first page of events matching `filter`. */
+  readEventPage(
+    filter?: EventFilter | null,
+    options?: RequestOptions & { limit?: number },
+  ): Promise<EventPage>
+  /**
+   * `GET <next_page>`: the next page, following the server's `next_page` link exactly as
+   * given (it must be on the API's origin; credentials are never sent elsewhere).
+   */
+  readNextEventPage(nextPage: string, options?: RequestOptions): Promise<EventPage>
+  /**
+   * Every event matching `filter`, page by page (following `next_page`).
+   * @example
+   * ```ts
+   * for await (const event of client.readEvents({ event: { prefix: ['prefect.flow-run.'] } })) {
+   *   console.log(event.event)
+   * }
+   * ```
+   */
+  readEvents(filter?: EventFilter | null, options?: ReadEventsOptions): AsyncGenerator<ReceivedEvent>
+  /**
+   * `POST /events`: records events (validated first; the server dedupes by id, so a retry is
+   * safe).
+   */
+  emitEvents(events: readonly Event[], options?: RequestOptions): Promise<void>
+  /** `GET /admin/version`: the server's Prefect version. */
+  version(options?: RequestOptions): Promise<string>
+}
+
+function invalidOptions(why: string): FlowcastError {
+  return new FlowcastError('INVALID_OPTIONS', `[@flowcast/polling] invalid client options: ${why}`)
+}
+
+function nonNegative(value: number | undefined, fallback: number, name: string): number {
+  if (value === undefined) return fallback
+  if (typeof value !== 'number' || Number.isNaN(value) || value < 0) {
+    throw invalidOptions(`${name} must be a number >= 0`)
+  }
+  return value
+}
+
+/**
+ * Creates a {@link PrefectClient}.
+ *
+ * @example
+ * ```ts
+ * const client = createPrefectClient({ apiUrl: 'http://127.0.0.1:4200/api' })
+ * const run = await client.createFlowRunFromDeployment(deploymentId)
+ * ```
+ */
+export function createPrefectClient(options: PrefectClientOptions): PrefectClient {
+  const location = parseApiUrl(options.apiUrl)
+  const base = new URL(location.apiUrl)
+  if (base.username || base.password) {
+    throw invalidOptions('the API URL must not contain credentials; pass authString instead')
+  }
+  const apiUrl = location.apiUrl
+  const credentials = {
+    ...(options.apiKey ? { apiKey: options.apiKey } : {}),
+    ...(options.authString ? { authString: options.authString } : {}),
+  }
+  const settings: HttpSettings = {
+    fetch: options.fetch ?? ((input, init) => globalThis.fetch(input, init)),
+    clock: options.clock ?? systemClock,
+    logger: options.logger ?? silentLogger,
+    random: options.random ?? Math.random,
+    credentials,
+    authorization: httpAuthorizationHeader(credentials),
+    headers: { ...options.headers },
+    timeoutMs: nonNegative(options.timeoutMs, prefectClientDefaults.timeoutMs, 'timeoutMs'),
+    retries: nonNegative(options.retries, prefectClientDefaults.retries, 'retries'),
+    retryBackoff: { ...prefectClientDefaults.retryBackoff, ...options.retryBackoff },
+    maxRetryAfterMs: nonNegative(
+      options.maxRetryDelayMs,
+      prefectClientDefaults.maxRetryDelayMs,
+      'maxRetryDelayMs',
+    ),
+  }
+
+  async function call(
+    method: 'GET' | 'POST',
+    path: string,
+    body: unknown,
+    retry: RetryMode,
+    requestOptions: RequestOptions | undefined,
+  ): Promise<{ url: string; value: unknown }> {
+    const url = `${apiUrl}${path}`
+    return send(method, url, body === undefined ? undefined : JSON.stringify(body), retry, requestOptions)
+  }
+
+  async function send(
+    method: 'GET' | 'POST',
+    url: string,
+    body: string | undefined,
+    retry: RetryMode,
+    requestOptions: RequestOptions | undefined,
+  ): Promise<{ url: string; value: unknown }> {
+    const { text } = await sendRequest(
+      settings,
+      { method, url, retry, authorize: true, ...(body === undefined ? {} : { body }) },
+      requestOptions,
+    )
+    if (text === '') return { url, value: undefined }
+    try {
+      return { url, value: JSON.parse(text) as unknown }
+    } catch (cause) {
+      throw protocolError(method, url, 'the response is not JSON', cause)
+    }
+  }
+
+  function protocolError(method: string, url: string, why: string, cause?: unknown) {
+    return new FlowcastError(
+      'PROTOCOL',
+      `[@flowcast/polling] [${method}] "${displayUrl(url, credentials)}": unexpected response: ${why}`,
+      { cause },
+    )
+  }
+
+  function validated<T>(method: string, url: string, parse: () => T): T {
+    try {
+      return parse()
+    } catch (error) {
+      const issues = (error as FlowcastError).details?.['issues']
+      const why = Array.isArray(issues) ? formatIssues(issues) : (error as Error).message
+      throw protocolError(method, url, why, error)
+    }
+  }
+
+  function segment(value: string, name: string): string {
+    if (typeof value !== 'string' || value === '') {
+      throw new FlowcastError(
+        'INVALID_OPTIONS',
+        `[@flowcast/polling] invalid ${name}: expected a non-empty string`,
+      )
+    }
+    return encodeURIComponent(value)
+  }
+
+  async function readEventPage(
+    filter?: EventFilter | null,
+    requestOptions: RequestOptions & { limit?: number } = {},
+  ): Promise<EventPage> {
+    const body: Record<string, unknown> = {
+      filter: filter == null ? null : parseEventFilter(filter),
+      limit: requestOptions.limit ?? 50,
+    }
+    const { url, value } = await call('POST', '/events/filter', body, 'safe', requestOptions)
+    return validated('POST', url, () => parseEventPage(value))
+  }
+
+  async function readNextEventPage(nextPage: string, requestOptions?: RequestOptions) {
+    let target: URL
+    try {
+      target = new URL(nextPage)
+    } catch (cause) {
+      throw protocolError('GET', nextPage, 'next_page is not an absolute URL', cause)
+    }
+    if (target.origin !== base.origin) {
+      throw protocolError(
+        'GET',
+        nextPage,
+        `next_page points to ${target.origin}, not the API's origin ${base.origin}`,
+      )
+    }
+    const { url, value } = await send('GET', nextPage, undefined, 'safe', requestOptions)
+    return validated('GET', url, () => parseEventPage(value))
+  }
+
+  return {
+    apiUrl,
+    location,
+
+    async readFlowRun(flowRunId, requestOptions) {
+      const path = `/flow_runs/${segment(flowRunId, 'flow run id')}`
+      const { url, value } = await call('GET', path, undefined, 'safe', requestOptions)
+      return validated('GET', url, () => parseFlowRun(value))
+    },
+
+    async filterFlowRuns(body = {}, requestOptions) {
+      const { url, value } = await call('POST', '/flow_runs/filter', body, 'safe', requestOptions)
+      if (!Array.isArray(value)) throw protocolError('POST', url, 'expected a list of flow runs')
+      return validated('POST', url, () => value.map((run) => parseFlowRun(run)))
+    },
+
+    async createFlowRunFromDeployment(deploymentId, body = {}, requestOptions) {
+      const path = `/deployments/${segment(deploymentId, 'deployment id')}/create_flow_run`
+      const withKey = { ...body, idempotency_key: body.idempotency_key ?? uuidv7() }
+      const { url, value } = await call('POST', path, withKey, 'safe', requestOptions)
+      return validated('POST', url, () => parseFlowRun(value))
+    },
+
+    async setFlowRunState(flowRunId, state, requestOptions = {}) {
+      const path = `/flow_runs/${segment(flowRunId, 'flow run id')}/set_state`
+      const body = { state, force: requestOptions.force ?? false }
+      const { url, value } = await call('POST', path, body, 'rate-limit-only', requestOptions)
+      return validated('POST', url, () => parseOrchestrationResult(value))
+    },
+
+    readEventPage,
+    readNextEventPage,
+
+    async *readEvents(filter, requestOptions = {}) {
+      const maxEvents = requestOptions.maxEvents ?? Infinity
+      let count = 0
+      let page = await readEventPage(filter, requestOptions)
+      for (;;) {
+        for (const event of page.events) {
+          if (count >= maxEvents) return
+          count++
+          yield event
+        }
+        if (!page.next_page || count >= maxEvents) return
+        page = await readNextEventPage(page.next_page, requestOptions)
+      }
+    },
+
+    async emitEvents(events, requestOptions) {
+      const body = `[${events.map((event) => serializeEvent(parseEvent(event))).join(',')}]`
+      await send('POST', `${apiUrl}/events`, body, 'safe', requestOptions)
+    },
+
+    async version(requestOptions) {
+      const { url, value } = await call('GET', '/admin/version', undefined, 'safe', requestOptions)
+      if (typeof value !== 'string') throw protocolError('GET', url, 'expected a version string')
+      return value
+    },
+  }
+}

@@ -1,0 +1,566 @@
+import {
+  FlowcastError,
+  createEvent,
+  eventLimits,
+  httpAuthorizationHeader,
+  parseApiUrl,
+  serializeEvent,
+  silentLogger,
+  systemClock,
+  type Clock,
+  type Event,
+  type EventInput,
+  type Logger,
+  type TimerHandle,
+} from '@flowcast/core'
+import { ManagedConnection, type ConnectionState } from './connection.js'
+import {
+  checkConnectionOptions,
+  checkNumber,
+  cleanHeaders,
+  invalidOption,
+  resolveReconnect,
+  resolveWebSocket,
+  type ReconnectOptions,
+} from './options.js'
+import { Queue } from './queue.js'
+import {
+  isNodeStyleConstructor,
+  type SocketConnection,
+  type WebSocketConstructorLike,
+} from './socket.js'
+import { socketUrlFor } from './urls.js'
+
+/** Where an emitter is; `idle` = no socket, because nothing is waiting to be sent. */
+export type EmitterState = 'idle' | ConnectionState
+
+/** Options of {@link createEventsEmitter}. */
+export interface EventsEmitterOptions {
+  /**
+   * A `PREFECT_API_URL`-style URL: `http://host:4200/api` (self-hosted) or
+   * `https://api.prefect.cloud/api/accounts/{a}/workspaces/{w}` (Cloud).
+   */
+  apiUrl: string
+  /** Prefect Cloud API key, sent as `Authorization: bearer <key>` on the upgrade. Required for Cloud. */
+  apiKey?: string
+  /**
+   * Self-hosted auth string (`user:pass`): sent in the auth frame, and as
+   * `Authorization: Basic …` on the upgrade where headers can be set (`ws`).
+   */
+  authString?: string
+  /**
+   * A checkpoint (ping/pong) confirms the outbox once this many events are unconfirmed.
+   * @default 700
+   */
+  checkpointEvery?: number
+  /**
+   * A checkpoint also runs this long after the first unconfirmed send.
+   * @default 30_000
+   */
+  checkpointIntervalMs?: number
+  /**
+   * A checkpoint's pong must arrive within this; otherwise the socket is dropped and the
+   * unconfirmed events are resent on a new one.
+   * @default 10_000
+   */
+  checkpointTimeoutMs?: number
+  /**
+   * Sockets without a ping API (browsers): a checkpoint confirms events once the socket's
+   * send buffer is empty and the socket stayed open for this long (see the README).
+   * @default 1_000
+   */
+  settleMs?: number
+  /**
+   * Most unconfirmed events held; `emit` throws `OUTBOX_FULL` beyond it.
+   * @default 10_000
+   */
+  maxOutbox?: number
+  /** Reconnect policy: full-jitter backoff, optional limits. */
+  reconnect?: ReconnectOptions
+  /**
+   * How long the handshake may take before a retry.
+   * @default 10_000
+   */
+  connectTimeoutMs?: number
+  /** The WebSocket constructor. Default: the global one (on Node, `ws`). */
+  WebSocket?: WebSocketConstructorLike
+  /** Extra headers on the upgrade request (`ws` only). */
+  headers?: Record<string, string>
+  /** Where diagnostics go. @default silentLogger */
+  logger?: Logger
+  /** Time source for timers and for `occurred` / uuid v7 of new events. @default systemClock */
+  clock?: Clock
+  /** Random source for jitter. @default Math.random */
+  random?: () => number
+  /** Aborting it closes the emitter at once, without waiting for confirmation. */
+  signal?: AbortSignal
+}
+
+/** The defaults of {@link EventsEmitterOptions}. */
+export const emitterDefaults = {
+  checkpointEvery: 700,
+  checkpointIntervalMs: 30_000,
+  checkpointTimeoutMs: 10_000,
+  settleMs: 1_000,
+  maxOutbox: 10_000,
+  connectTimeoutMs: 10_000,
+} as const
+
+/** Counters of an emitter. */
+export interface EventsEmitterStats {
+  /** Events accepted by `emit`. */
+  readonly emitted: number
+  /** Frames sent, resends included. */
+  readonly sent: number
+  /** Frames sent again after a reconnect. */
+  readonly resent: number
+  /** Events confirmed by a checkpoint. */
+  readonly confirmed: number
+  /** Events not confirmed yet (the outbox). */
+  readonly unconfirmed: number
+  /** Checkpoints answered. */
+  readonly checkpoints: number
+  /** Sockets opened. */
+  readonly connections: number
+  /** Sockets opened after the first. */
+  readonly reconnects: number
+}
+
+/**
+ * Emits events to `/events/in`. Every event stays in a bounded outbox until a ping/pong
+ * checkpoint confirms the server received it; unconfirmed events are resent in order after
+ * a reconnect (the server dedupes by id), so nothing is lost across drops.
+ */
+export interface EventsEmitter {
+  /**
+   * Queues one event and sends it when connected. Fills `id` (UUID v7) and `occurred` when
+   * missing and returns the full event. Throws `INVALID_EVENT` (invalid, or over 1.5 MB),
+   * `OUTBOX_FULL`, or `CLOSED`.
+   */
+  emit(event: EventInput): Event
+  /** Resolves once every event emitted so far is confirmed. */
+  flush(options?: { signal?: AbortSignal }): Promise<void>
+  /** Flushes, then closes the socket. Rejects (after closing) when the flush fails. */
+  close(options?: { signal?: AbortSignal }): Promise<void>
+  /** `idle`, `connecting`, `open`, `reconnecting` or `closed`. */
+  readonly state: EmitterState
+  /** A snapshot of the counters. */
+  readonly stats: EventsEmitterStats
+  /** The most recent connection problem, transient or final. */
+  readonly lastError: FlowcastError | undefined
+  /** Why it closed, when it closed on its own. */
+  readonly error: FlowcastError | undefined
+  /** Calls `listener` on every state change; returns a function that removes it. */
+  onStateChange(listener: (state: EmitterState, previous: EmitterState) => void): () => void
+  /** Same as `close()`, for `await using`. */
+  [Symbol.asyncDispose](): Promise<void>
+}
+
+interface OutboxEntry {
+  seq: number
+  text: string
+  sends: number
+}
+
+interface Checkpoint {
+  id: string
+  count: number
+  timer: TimerHandle
+  socket: SocketConnection
+}
+
+interface FlushWaiter {
+  seq: number
+  resolve: () => void
+  reject: (error: FlowcastError) => void
+}
+
+const encoder = new TextEncoder()
+
+/** @internal */
+export class EventsEmitterImpl implements EventsEmitter {
+  readonly #clock: Clock
+  readonly #logger: Logger
+  readonly #conn: ManagedConnection
+  readonly #checkpointEvery: number
+  readonly #checkpointIntervalMs: number
+  readonly #checkpointTimeoutMs: number
+  readonly #settleMs: number
+  readonly #maxOutbox: number
+  readonly #outbox = new Queue<OutboxEntry>()
+  #sentOnSocket = 0
+  #nextSeq = 1
+  #checkpoint: Checkpoint | undefined
+  #checkpointIds = 0
+  #intervalTimer: TimerHandle | undefined
+  #waiters: FlushWaiter[] = []
+  #state: EmitterState = 'idle'
+  readonly #stateListeners = new Set<(state: EmitterState, previous: EmitterState) => void>()
+  #closeRequested = false
+  #closing: Promise<void> | undefined
+  #emitted = 0
+  #sent = 0
+  #resent = 0
+  #confirmed = 0
+  #checkpoints = 0
+  readonly #signal: AbortSignal | undefined
+  readonly #onAbort = () => {
+    this.#closeRequested = true
+    void this.#conn.close()
+  }
+
+  constructor(options: EventsEmitterOptions, defaultWebSocket: WebSocketConstructorLike | undefined) {
+    checkConnectionOptions(options)
+    checkNumber('checkpointEvery', options.checkpointEvery, { min: 1, integer: true })
+    checkNumber('checkpointIntervalMs', options.checkpointIntervalMs, { min: 1 })
+    checkNumber('checkpointTimeoutMs', options.checkpointTimeoutMs, { min: 1 })
+    checkNumber('settleMs', options.settleMs, { min: 0 })
+    checkNumber('maxOutbox', options.maxOutbox, { min: 1, integer: true })
+    checkNumber('connectTimeoutMs', options.connectTimeoutMs, { min: 1 })
+    const location = parseApiUrl(options.apiUrl)
+    const url = socketUrlFor(location, 'in', 'workspace')
+    const cloud = location.kind !== 'oss'
+    if (cloud && !options.apiKey) {
+      throw invalidOption('a Prefect Cloud URL needs an API key: pass apiKey (PREFECT_API_KEY)')
+    }
+    const WebSocket = resolveWebSocket(options.WebSocket, defaultWebSocket)
+    this.#clock = options.clock ?? systemClock
+    this.#logger = options.logger ?? silentLogger
+    this.#checkpointEvery = options.checkpointEvery ?? emitterDefaults.checkpointEvery
+    this.#checkpointIntervalMs = options.checkpointIntervalMs ?? emitterDefaults.checkpointIntervalMs
+    this.#checkpointTimeoutMs = options.checkpointTimeoutMs ?? emitterDefaults.checkpointTimeoutMs
+    this.#settleMs = options.settleMs ?? emitterDefaults.settleMs
+    this.#maxOutbox = options.maxOutbox ?? emitterDefaults.maxOutbox
+    const headers = cleanHeaders(options.headers)
+    if (cloud) {
+      // Prefect's Cloud client writes the scheme in lower case (spec §2).
+      headers['Authorization'] = `bearer ${options.apiKey}`
+      if (!isNodeStyleConstructor(WebSocket)) {
+        this.#logger.warn(
+          '[@flowcast/websocket] this WebSocket cannot set headers, but Prefect Cloud authenticates /events/in only by the Authorization header; emit over REST (POST /events) instead',
+        )
+      }
+    } else if (options.authString) {
+      const authorization = httpAuthorizationHeader({ authString: options.authString })
+      if (authorization) headers['Authorization'] = authorization
+    }
+    this.#conn = new ManagedConnection({
+      label: 'emitter',
+      url,
+      WebSocket,
+      protocols: cloud ? [] : ['prefect'],
+      headers,
+      maxPayload: 16 * 1024 * 1024,
+      token: cloud ? undefined : (options.authString ?? null),
+      reconnect: resolveReconnect(options.reconnect),
+      reconnectOnCleanClose: true,
+      connectTimeoutMs: options.connectTimeoutMs ?? emitterDefaults.connectTimeoutMs,
+      pingIntervalMs: 0,
+      stallTimeoutMs: undefined,
+      stallWithoutPing: false,
+      clock: this.#clock,
+      random: options.random ?? Math.random,
+      logger: this.#logger,
+      credentials: {
+        ...(options.apiKey ? { apiKey: options.apiKey } : {}),
+        ...(options.authString ? { authString: options.authString } : {}),
+      },
+      hooks: {
+        ready: (socket) => this.#onReady(socket),
+        frame: () => {},
+        skipped: () => {},
+        pong: (data) => this.#onPong(data),
+        down: () => this.#onDown(),
+        state: (state) => this.#setState(state),
+        finished: (error) => this.#onFinished(error),
+        wantsConnection: () => this.#outbox.length > 0,
+      },
+    })
+    this.#signal = options.signal
+    if (this.#signal?.aborted) {
+      this.#onAbort()
+      return
+    }
+    this.#signal?.addEventListener('abort', this.#onAbort, { once: true })
+  }
+
+  get state(): EmitterState {
+    return this.#state
+  }
+
+  get stats(): EventsEmitterStats {
+    return {
+      emitted: this.#emitted,
+      sent: this.#sent,
+      resent: this.#resent,
+      confirmed: this.#confirmed,
+      unconfirmed: this.#outbox.length,
+      checkpoints: this.#checkpoints,
+      connections: this.#conn.connections,
+      reconnects: this.#conn.reconnects,
+    }
+  }
+
+  get lastError(): FlowcastError | undefined {
+    return this.#conn.lastError
+  }
+
+  get error(): FlowcastError | undefined {
+    return this.#conn.error
+  }
+
+  onStateChange(listener: (state: EmitterState, previous: EmitterState) => void): () => void {
+    this.#stateListeners.add(listener)
+    return () => {
+      this.#stateListeners.delete(listener)
+    }
+  }
+
+  emit(input: EventInput): Event {
+    if (this.#closeRequested || this.#state === 'closed') {
+      throw new FlowcastError(
+        'CLOSED',
+        `[@flowcast/websocket] cannot emit: the emitter is ${this.#conn.error ? `closed (${this.#conn.error.code})` : 'closed'}`,
+        { cause: this.#conn.error },
+      )
+    }
+    const event = createEvent(input, { clock: this.#clock })
+    const text = serializeEvent(event)
+    const limit = eventLimits.maxEventSizeBytes
+    if (text.length > limit / 3) {
+      const size = encoder.encode(text).byteLength
+      if (size > limit) {
+        throw new FlowcastError(
+          'INVALID_EVENT',
+          `[@flowcast/websocket] event too large: ${size} bytes serialised, the server drops events over ${limit} bytes`,
+          { details: { size, limit, event: event.event, id: event.id } },
+        )
+      }
+    }
+    if (this.#outbox.length >= this.#maxOutbox) {
+      throw new FlowcastError(
+        'OUTBOX_FULL',
+        `[@flowcast/websocket] cannot emit: ${this.#outbox.length} events are still unconfirmed (maxOutbox ${this.#maxOutbox}); await flush() or raise maxOutbox`,
+        { details: { unconfirmed: this.#outbox.length, maxOutbox: this.#maxOutbox } },
+      )
+    }
+    this.#outbox.push({ seq: this.#nextSeq++, text, sends: 0 })
+    this.#emitted++
+    const socket = this.#conn.socket
+    if (socket) this.#sendPending(socket)
+    else if (this.#conn.state === 'idle') this.#conn.start()
+    return event
+  }
+
+  flush(options: { signal?: AbortSignal } = {}): Promise<void> {
+    const signal = options.signal
+    if (signal?.aborted) return Promise.reject(abortError(signal, this.#outbox.length))
+    if (this.#outbox.length === 0) return Promise.resolve()
+    if (this.#state === 'closed') {
+      return Promise.reject(
+        this.#conn.error ??
+          new FlowcastError(
+            'CLOSED',
+            `[@flowcast/websocket] cannot flush: the emitter closed with ${this.#outbox.length} events unconfirmed`,
+          ),
+      )
+    }
+    const last = this.#outbox.at(this.#outbox.length - 1) as OutboxEntry
+    const promise = new Promise<void>((resolve, reject) => {
+      const waiter: FlushWaiter = {
+        seq: last.seq,
+        resolve: () => {
+          signal?.removeEventListener('abort', onAbort)
+          resolve()
+        },
+        reject: (error) => {
+          signal?.removeEventListener('abort', onAbort)
+          reject(error)
+        },
+      }
+      const onAbort = () => {
+        this.#waiters = this.#waiters.filter((w) => w !== waiter)
+        reject(abortError(signal, this.#outbox.length))
+      }
+      signal?.addEventListener('abort', onAbort, { once: true })
+      this.#waiters.push(waiter)
+    })
+    const socket = this.#conn.socket
+    if (socket) this.#startCheckpoint(socket)
+    else if (this.#conn.state === 'idle') this.#conn.start()
+    return promise
+  }
+
+  close(options: { signal?: AbortSignal } = {}): Promise<void> {
+    if (this.#closing) return this.#closing
+    this.#closeRequested = true
+    this.#closing = (async () => {
+      try {
+        await this.flush(options)
+      } finally {
+        await this.#conn.close()
+      }
+    })()
+    return this.#closing
+  }
+
+  [Symbol.asyncDispose](): Promise<void> {
+    return this.close()
+  }
+
+  #setState(next: EmitterState): void {
+    const previous = this.#state
+    if (previous === next) return
+    this.#state = next
+    for (const listener of [...this.#stateListeners]) {
+      try {
+        listener(next, previous)
+      } catch (error) {
+        this.#logger.error('[@flowcast/websocket] a state listener threw', { error: String(error) })
+      }
+    }
+  }
+
+  #onReady(socket: SocketConnection): void {
+    this.#sentOnSocket = 0
+    this.#sendPending(socket)
+    if (this.#waiters.length > 0) this.#startCheckpoint(socket)
+  }
+
+  #sendPending(socket: SocketConnection): void {
+    while (this.#sentOnSocket < this.#outbox.length) {
+      const entry = this.#outbox.at(this.#sentOnSocket) as OutboxEntry
+      try {
+        socket.send(entry.text)
+      } catch (error) {
+        // The close event follows; the entry stays unconfirmed and is resent.
+        this.#logger.warn('[@flowcast/websocket] emitter send failed', { error: String(error) })
+        return
+      }
+      if (entry.sends > 0) this.#resent++
+      entry.sends++
+      this.#sent++
+      this.#sentOnSocket++
+      if (this.#sentOnSocket >= this.#checkpointEvery && !this.#checkpoint) {
+        this.#startCheckpoint(socket)
+      }
+    }
+    this.#scheduleInterval(socket)
+  }
+
+  #scheduleInterval(socket: SocketConnection): void {
+    if (this.#intervalTimer || this.#sentOnSocket === 0) return
+    this.#intervalTimer = this.#clock.setTimeout(() => {
+      this.#intervalTimer = undefined
+      if (this.#conn.socket === socket) this.#startCheckpoint(socket)
+    }, this.#checkpointIntervalMs)
+  }
+
+  #startCheckpoint(socket: SocketConnection): void {
+    if (this.#checkpoint || this.#sentOnSocket === 0) return
+    if (this.#intervalTimer) {
+      this.#clock.clearTimeout(this.#intervalTimer)
+      this.#intervalTimer = undefined
+    }
+    const count = this.#sentOnSocket
+    if (socket.canPing) {
+      const id = `flowcast-checkpoint-${++this.#checkpointIds}`
+      const timer = this.#clock.setTimeout(() => {
+        if (this.#checkpoint?.id !== id) return
+        this.#checkpoint = undefined
+        this.#conn.forceReconnect(
+          new FlowcastError(
+            'TIMEOUT',
+            `[@flowcast/websocket] checkpoint unanswered: no pong within ${this.#checkpointTimeoutMs} ms; resending ${this.#outbox.length} unconfirmed events on a new socket`,
+          ),
+        )
+      }, this.#checkpointTimeoutMs)
+      this.#checkpoint = { id, count, timer, socket }
+      if (!socket.ping(id)) {
+        this.#clock.clearTimeout(timer)
+        this.#checkpoint = undefined
+      }
+      return
+    }
+    // No ping API (browsers): confirm once the send buffer drained and the socket stayed
+    // open for settleMs. Anything lost before a drop is resent; the server dedupes by id.
+    const id = `flowcast-settle-${++this.#checkpointIds}`
+    const settle = () => {
+      if (this.#checkpoint?.id !== id) return
+      if (this.#conn.socket !== socket || !socket.isOpen) {
+        this.#checkpoint = undefined
+        return
+      }
+      if (socket.bufferedAmount > 0) {
+        this.#checkpoint = { id, count, timer: this.#clock.setTimeout(settle, this.#settleMs), socket }
+        return
+      }
+      this.#confirm(count)
+    }
+    this.#checkpoint = { id, count, timer: this.#clock.setTimeout(settle, this.#settleMs), socket }
+  }
+
+  #onPong(data: string): void {
+    const checkpoint = this.#checkpoint
+    if (!checkpoint || checkpoint.id !== data) return
+    this.#clock.clearTimeout(checkpoint.timer)
+    this.#confirm(checkpoint.count)
+  }
+
+  #confirm(count: number): void {
+    const checkpoint = this.#checkpoint
+    this.#checkpoint = undefined
+    let confirmedSeq = 0
+    for (let i = 0; i < count; i++) {
+      const entry = this.#outbox.shift()
+      if (!entry) break
+      confirmedSeq = entry.seq
+    }
+    this.#sentOnSocket = Math.max(0, this.#sentOnSocket - count)
+    this.#confirmed += count
+    this.#checkpoints++
+    const settled = this.#waiters.filter((waiter) => waiter.seq <= confirmedSeq)
+    this.#waiters = this.#waiters.filter((waiter) => waiter.seq > confirmedSeq)
+    for (const waiter of settled) waiter.resolve()
+    const socket = checkpoint?.socket
+    if (!socket || this.#conn.socket !== socket) return
+    if (this.#waiters.length > 0 || this.#sentOnSocket >= this.#checkpointEvery) {
+      this.#startCheckpoint(socket)
+    } else {
+      this.#scheduleInterval(socket)
+    }
+  }
+
+  #onDown(): void {
+    if (this.#checkpoint) this.#clock.clearTimeout(this.#checkpoint.timer)
+    this.#checkpoint = undefined
+    if (this.#intervalTimer) this.#clock.clearTimeout(this.#intervalTimer)
+    this.#intervalTimer = undefined
+    this.#sentOnSocket = 0
+  }
+
+  #onFinished(error: FlowcastError | undefined): void {
+    this.#onDown()
+    this.#signal?.removeEventListener('abort', this.#onAbort)
+    this.#closeRequested = true
+    const waiters = this.#waiters
+    this.#waiters = []
+    if (waiters.length === 0) return
+    const reason =
+      error ??
+      new FlowcastError(
+        'CLOSED',
+        `[@flowcast/websocket] the emitter closed with ${this.#outbox.length} events unconfirmed`,
+        { details: { unconfirmed: this.#outbox.length } },
+      )
+    for (const waiter of waiters) waiter.reject(reason)
+  }
+}
+
+function abortError(signal: AbortSignal | undefined, unconfirmed: number): FlowcastError {
+  return new FlowcastError(
+    'ABORTED',
+    `[@flowcast/websocket] flush aborted: ${unconfirmed} events still unconfirmed`,
+    { cause: signal?.reason, details: { unconfirmed } },
+  )
+}

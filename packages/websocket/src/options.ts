@@ -1,0 +1,194 @@
+import { FlowcastError, type BackoffPolicy } from '@flowcast/core'
+import type { WebSocketConstructorLike } from './socket.js'
+
+/** How a client reconnects after a dropped or failed connection. */
+export interface ReconnectOptions {
+  /**
+   * Upper bound of the first retry delay (full jitter picks a delay between 0 and this).
+   * @default 500
+   */
+  initialDelayMs?: number
+  /**
+   * Cap of the retry delay.
+   * @default 30_000
+   */
+  maxDelayMs?: number
+  /**
+   * Growth factor of the delay per consecutive failure.
+   * @default 2
+   */
+  multiplier?: number
+  /**
+   * `full` picks a random delay in `[0, delay]` (no thundering herd); `none` waits exactly.
+   * @default 'full'
+   */
+  jitter?: 'full' | 'none'
+  /**
+   * Consecutive failed attempts after which the client gives up with `CONNECT_FAILED`.
+   * The count resets after every successful connection. `Infinity` never gives up.
+   * @default Infinity
+   */
+  maxAttempts?: number
+  /**
+   * Gives up with `CONNECT_FAILED` when no connection has succeeded for this long
+   * (measured from the start, or from the last successful connection).
+   * @default Infinity
+   */
+  maxDowntimeMs?: number
+}
+
+/** The defaults of {@link ReconnectOptions}. */
+export const reconnectDefaults = {
+  initialDelayMs: 500,
+  maxDelayMs: 30_000,
+  multiplier: 2,
+  jitter: 'full',
+  maxAttempts: Number.POSITIVE_INFINITY,
+  maxDowntimeMs: Number.POSITIVE_INFINITY,
+} as const satisfies Required<ReconnectOptions>
+
+/** @internal Resolved reconnect policy. */
+export interface ResolvedReconnect {
+  policy: BackoffPolicy
+  maxAttempts: number
+  maxDowntimeMs: number
+}
+
+/** Smallest frame limit accepted: frames of at least 2 MiB must pass (spec §1.5). */
+export const minimumMaxPayloadBytes = 2 * 1024 * 1024
+
+/** @internal Throws INVALID_OPTIONS with a message that says what to fix. */
+export function invalidOption(message: string): FlowcastError {
+  return new FlowcastError('INVALID_OPTIONS', `[@flowcast/websocket] invalid options: ${message}`)
+}
+
+/** @internal */
+export function checkNumber(
+  name: string,
+  value: number | undefined,
+  rule: { min: number; allowInfinity?: boolean; integer?: boolean; max?: number },
+): void {
+  if (value === undefined) return
+  const ok =
+    typeof value === 'number' &&
+    !Number.isNaN(value) &&
+    value >= rule.min &&
+    (rule.max === undefined || value <= rule.max) &&
+    (Number.isFinite(value) || rule.allowInfinity === true) &&
+    (!rule.integer || !Number.isFinite(value) || Number.isInteger(value))
+  if (!ok) {
+    const range =
+      rule.max !== undefined ? `between ${rule.min} and ${rule.max}` : `at least ${rule.min}`
+    throw invalidOption(
+      `${name} must be ${rule.integer ? 'an integer ' : 'a number '}${range}${rule.allowInfinity ? ' (or Infinity)' : ''}, got ${String(value)}`,
+    )
+  }
+}
+
+/** @internal */
+export function resolveReconnect(options: ReconnectOptions | undefined): ResolvedReconnect {
+  const o = options ?? {}
+  if (typeof o !== 'object') throw invalidOption('reconnect must be an object')
+  checkNumber('reconnect.initialDelayMs', o.initialDelayMs, { min: 0 })
+  checkNumber('reconnect.maxDelayMs', o.maxDelayMs, { min: 0 })
+  checkNumber('reconnect.multiplier', o.multiplier, { min: 1 })
+  checkNumber('reconnect.maxAttempts', o.maxAttempts, {
+    min: 0,
+    integer: true,
+    allowInfinity: true,
+  })
+  checkNumber('reconnect.maxDowntimeMs', o.maxDowntimeMs, { min: 0, allowInfinity: true })
+  if (o.jitter !== undefined && o.jitter !== 'full' && o.jitter !== 'none') {
+    throw invalidOption(`reconnect.jitter must be 'full' or 'none', got ${String(o.jitter)}`)
+  }
+  const initialDelayMs = o.initialDelayMs ?? reconnectDefaults.initialDelayMs
+  const maxDelayMs = o.maxDelayMs ?? Math.max(reconnectDefaults.maxDelayMs, initialDelayMs)
+  if (maxDelayMs < initialDelayMs) {
+    throw invalidOption(
+      `reconnect.maxDelayMs (${maxDelayMs}) must not be below reconnect.initialDelayMs (${initialDelayMs})`,
+    )
+  }
+  return {
+    policy: {
+      initialDelayMs,
+      maxDelayMs,
+      multiplier: o.multiplier ?? reconnectDefaults.multiplier,
+      jitter: o.jitter ?? reconnectDefaults.jitter,
+    },
+    maxAttempts: o.maxAttempts ?? reconnectDefaults.maxAttempts,
+    maxDowntimeMs: o.maxDowntimeMs ?? reconnectDefaults.maxDowntimeMs,
+  }
+}
+
+/** @internal Checks the credentials and API URL types common to every client. */
+export function checkConnectionOptions(options: {
+  apiUrl?: unknown
+  apiKey?: unknown
+  authString?: unknown
+  headers?: unknown
+}): void {
+  if (options === null || typeof options !== 'object') {
+    throw invalidOption('pass an options object with at least { apiUrl }')
+  }
+  if (typeof options.apiUrl !== 'string' || options.apiUrl.length === 0) {
+    throw invalidOption(
+      'apiUrl is required: a PREFECT_API_URL-style URL such as http://127.0.0.1:4200/api or https://api.prefect.cloud/api/accounts/{a}/workspaces/{w}',
+    )
+  }
+  if (options.apiKey !== undefined && (typeof options.apiKey !== 'string' || !options.apiKey)) {
+    throw invalidOption('apiKey must be a non-empty string when given')
+  }
+  if (
+    options.authString !== undefined &&
+    (typeof options.authString !== 'string' || !options.authString)
+  ) {
+    throw invalidOption('authString must be a non-empty string (user:pass) when given')
+  }
+  if (options.headers !== undefined) {
+    const headers = options.headers
+    if (
+      headers === null ||
+      typeof headers !== 'object' ||
+      Object.values(headers).some((value) => typeof value !== 'string')
+    ) {
+      throw invalidOption('headers must be an object of string values')
+    }
+  }
+}
+
+/** Upgrade-request headers a caller may not override. */
+const protectedHeaders = new Set([
+  'connection',
+  'upgrade',
+  'host',
+  'sec-websocket-key',
+  'sec-websocket-version',
+  'sec-websocket-protocol',
+  'sec-websocket-extensions',
+])
+
+/** @internal Extra headers minus the protected ones, lower-cased names. */
+export function cleanHeaders(headers: Record<string, string> | undefined): Record<string, string> {
+  const out: Record<string, string> = {}
+  for (const [name, value] of Object.entries(headers ?? {})) {
+    if (!protectedHeaders.has(name.toLowerCase())) out[name] = value
+  }
+  return out
+}
+
+/** @internal The WebSocket constructor to use, or a clear error. */
+export function resolveWebSocket(
+  given: WebSocketConstructorLike | undefined,
+  fallback: WebSocketConstructorLike | undefined,
+): WebSocketConstructorLike {
+  if (given !== undefined) {
+    if (typeof given !== 'function') {
+      throw invalidOption('WebSocket must be a WebSocket constructor (e.g. `ws` or globalThis.WebSocket)')
+    }
+    return given
+  }
+  if (fallback) return fallback
+  throw invalidOption(
+    'no WebSocket implementation found: this runtime has no global WebSocket; pass options.WebSocket (e.g. `import WebSocket from "ws"`) or import @flowcast/websocket under Node',
+  )
+}

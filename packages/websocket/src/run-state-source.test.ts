@@ -1,0 +1,148 @@
+import { createManualClock, type FlowRunStateObservation } from '@flowcast/core'
+import { describe, expect, it } from 'vitest'
+import {
+  completeHandshake,
+  createFakeWebSocket,
+  eventFrame,
+  flowRunStateEvent,
+} from '../test/helpers/fake-websocket.js'
+import { createWebSocketRunStateSource } from './index.js'
+import type { WebSocketRunStateSourceOptions } from './run-state-source.js'
+
+const start = Date.UTC(2026, 7, 20, 14, 0, 0)
+const runA = '01a01f7b-6e8d-7168-9c3e-9b7d20f41a6c'
+const runB = '01a01f7b-6e8d-7168-9c3e-9b7d20f41a6d'
+
+function setup(options: Partial<WebSocketRunStateSourceOptions> = {}) {
+  const kit = createFakeWebSocket()
+  const clock = createManualClock(start)
+  const source = createWebSocketRunStateSource({
+    apiUrl: 'http://127.0.0.1:4200/api',
+    WebSocket: kit.WebSocket,
+    clock,
+    random: () => 1,
+    ...options,
+  })
+  const healths: string[] = []
+  source.onHealthChange((health) => healths.push(health))
+  return { kit, clock, source, healths }
+}
+
+const tick = () => new Promise<void>((resolve) => setTimeout(resolve, 0))
+
+describe('createWebSocketRunStateSource', () => {
+  it('opens one shared subscription on the first watch, 60 s back, flow-run events only', () => {
+    const { kit, source } = setup()
+    expect(kit.sockets).toHaveLength(0)
+    expect(source.health).toBe('connecting')
+    source.watch(runA, () => {})
+    source.watch(runB, () => {})
+    expect(kit.sockets).toHaveLength(1)
+    const frame = completeHandshake(kit.last()) as { filter: Record<string, unknown> }
+    expect(frame.filter).toEqual({
+      occurred: { since: '2026-08-20T13:59:00Z', until: '2027-08-20T14:00:00Z' },
+      event: { prefix: ['prefect.flow-run.'] },
+    })
+    expect(source.health).toBe('healthy')
+    expect(source.watchedRuns).toBe(2)
+    void source.close()
+  })
+
+  it('demultiplexes states by flow run id and stops after unwatch', () => {
+    const { kit, source } = setup()
+    const a: FlowRunStateObservation[] = []
+    const b: FlowRunStateObservation[] = []
+    const stopA = source.watch(runA, (o) => a.push(o))
+    source.watch(runB, (o) => b.push(o))
+    completeHandshake(kit.last())
+    kit.last().receive(eventFrame(flowRunStateEvent(runA, 'RUNNING', 'Running')))
+    kit.last().receive(eventFrame(flowRunStateEvent(runB, 'PENDING', 'Pending')))
+    kit.last().receive(eventFrame(flowRunStateEvent(runA, 'FAILED', 'TimedOut')))
+    expect(a.map((o) => [o.type, o.name])).toEqual([
+      ['RUNNING', 'Running'],
+      ['FAILED', 'TimedOut'],
+    ])
+    expect(b.map((o) => o.type)).toEqual(['PENDING'])
+    expect(a[0]?.flowRunId).toBe(runA)
+    stopA()
+    kit.last().receive(eventFrame(flowRunStateEvent(runA, 'COMPLETED', 'Completed')))
+    expect(a).toHaveLength(2)
+    expect(source.watchedRuns).toBe(1)
+    void source.close()
+  })
+
+  it('ignores flow-run events that carry no state (heartbeats)', () => {
+    const { kit, source } = setup()
+    const seen: FlowRunStateObservation[] = []
+    source.watch(runA, (o) => seen.push(o))
+    completeHandshake(kit.last())
+    kit.last().receive(
+      eventFrame({
+        ...flowRunStateEvent(runA, 'RUNNING', 'Running'),
+        event: 'prefect.flow-run.heartbeat',
+        resource: { 'prefect.resource.id': `prefect.flow-run.${runA}` },
+        payload: {},
+      }),
+    )
+    expect(seen).toHaveLength(0)
+    void source.close()
+  })
+
+  it('hands a new watch the state seen just before it', async () => {
+    const { kit, source } = setup()
+    source.watch(runA, () => {})
+    completeHandshake(kit.last())
+    kit.last().receive(eventFrame(flowRunStateEvent(runB, 'COMPLETED', 'Completed')))
+    const late: FlowRunStateObservation[] = []
+    source.watch(runB, (o) => late.push(o))
+    await tick()
+    expect(late.map((o) => o.type)).toEqual(['COMPLETED'])
+    void source.close()
+  })
+
+  it('maps connection states to health, and auth rejection to failed', () => {
+    const { kit, clock, source, healths } = setup()
+    source.watch(runA, () => {})
+    completeHandshake(kit.last())
+    kit.last().fail()
+    expect(source.health).toBe('degraded')
+    expect(source.lastError?.code).toBe('TRANSPORT_FAILED')
+    clock.advance(500)
+    kit.last().accept('prefect')
+    kit.last().serverClose(1008, 'Invalid token')
+    expect(source.health).toBe('failed')
+    expect(source.lastError?.code).toBe('AUTH_REJECTED')
+    expect(healths).toEqual(['healthy', 'degraded', 'failed'])
+    expect(clock.pendingTimers).toBe(0)
+  })
+
+  it('reports a stalled stream as degraded', () => {
+    const { kit, clock, source } = setup()
+    source.watch(runA, () => {})
+    completeHandshake(kit.last())
+    clock.advance(15_000)
+    expect(source.health).toBe('degraded')
+    expect(source.lastError?.code).toBe('TIMEOUT')
+    void source.close()
+  })
+
+  it('close() fails the source with CLOSED and leaves nothing running', async () => {
+    const { kit, clock, source } = setup()
+    source.watch(runA, () => {})
+    completeHandshake(kit.last())
+    await source.close()
+    expect(source.health).toBe('failed')
+    expect(source.lastError?.code).toBe('CLOSED')
+    expect(kit.last().readyState).toBe(3)
+    expect(clock.pendingTimers).toBe(0)
+  })
+
+  it('rejects a look-back over 60 s and bad subscriber options at construction', () => {
+    expect(() => setup({ lookbackMs: 120_000 })).toThrow(
+      expect.objectContaining({ code: 'INVALID_OPTIONS' }),
+    )
+    expect(() => setup({ stallTimeoutMs: -5 })).toThrow(
+      expect.objectContaining({ code: 'INVALID_OPTIONS' }),
+    )
+  })
+})

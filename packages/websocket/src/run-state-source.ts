@@ -1,0 +1,281 @@
+import {
+  FlowcastError,
+  flowRunStateFromEvent,
+  silentLogger,
+  systemClock,
+  type Clock,
+  type FlowRunStateObservation,
+  type PushRunStateSource,
+  type ReceivedEvent,
+  type RunStateSourceHealth,
+} from '@flowcast/core'
+import type { ConnectionState } from './connection.js'
+import { checkNumber, invalidOption } from './options.js'
+import type { WebSocketConstructorLike } from './socket.js'
+import {
+  EventsSubscriberImpl,
+  type EventsSubscriber,
+  type EventsSubscriberOptions,
+} from './subscriber.js'
+
+/** Options of {@link createWebSocketRunStateSource}: a subscriber's, minus what the source sets. */
+export interface WebSocketRunStateSourceOptions
+  extends Omit<
+    EventsSubscriberOptions,
+    'filter' | 'onEvent' | 'backfill' | 'lookbackMs' | 'signal' | 'scope'
+  > {
+  /**
+   * How far back the shared subscription replays when the first watch starts it; at most
+   * 60 s (the REST read covers older history).
+   * @default 60_000
+   */
+  lookbackMs?: number
+  /**
+   * The last observation of every flow run seen within this long is kept, so a watch that
+   * starts just after a state change still hears it.
+   * @default 60_000
+   */
+  recentMs?: number
+  /**
+   * Most flow runs kept in that recent-observation cache.
+   * @default 50_000
+   */
+  recentMaxRuns?: number
+  /** Aborting it closes the source. */
+  signal?: AbortSignal
+}
+
+/** A {@link PushRunStateSource} over one shared `/events/out` subscription. */
+export interface WebSocketRunStateSource extends PushRunStateSource {
+  readonly name: 'websocket'
+  /** The shared subscriber, once the first watch started it. */
+  readonly subscriber: EventsSubscriber | undefined
+  /** Number of flow runs watched right now. */
+  readonly watchedRuns: number
+  /** Closes the shared subscriber; health becomes `failed` with a `CLOSED` error. */
+  close(): Promise<void>
+  /** Same as `close()`, for `await using`. */
+  [Symbol.asyncDispose](): Promise<void>
+}
+
+/** The defaults of {@link WebSocketRunStateSourceOptions}. */
+export const runStateSourceDefaults = {
+  lookbackMs: 60_000,
+  recentMs: 60_000,
+  recentMaxRuns: 50_000,
+} as const
+
+type Listener = (observation: FlowRunStateObservation) => void
+
+interface Recent {
+  observation: FlowRunStateObservation
+  at: number
+}
+
+/** @internal */
+export class WebSocketRunStateSourceImpl implements WebSocketRunStateSource {
+  readonly name = 'websocket' as const
+  readonly #options: WebSocketRunStateSourceOptions
+  readonly #defaultWebSocket: WebSocketConstructorLike | undefined
+  readonly #clock: Clock
+  readonly #recentMs: number
+  readonly #recentMaxRuns: number
+  readonly #watchers = new Map<string, Set<Listener>>()
+  readonly #recent = new Map<string, Recent>()
+  readonly #healthListeners = new Set<(health: RunStateSourceHealth) => void>()
+  #subscriber: EventsSubscriberImpl | undefined
+  #health: RunStateSourceHealth = 'connecting'
+  #lastError: FlowcastError | undefined
+  #closed = false
+  readonly #onAbort = () => void this.close()
+
+  constructor(
+    options: WebSocketRunStateSourceOptions,
+    defaultWebSocket: WebSocketConstructorLike | undefined,
+  ) {
+    if (options === null || typeof options !== 'object') {
+      throw invalidOption('pass an options object with at least { apiUrl }')
+    }
+    checkNumber('lookbackMs', options.lookbackMs, { min: 0, max: 60_000 })
+    checkNumber('recentMs', options.recentMs, { min: 0 })
+    checkNumber('recentMaxRuns', options.recentMaxRuns, { min: 0, integer: true })
+    this.#options = options
+    this.#defaultWebSocket = defaultWebSocket
+    this.#clock = options.clock ?? systemClock
+    this.#recentMs = options.recentMs ?? runStateSourceDefaults.recentMs
+    this.#recentMaxRuns = options.recentMaxRuns ?? runStateSourceDefaults.recentMaxRuns
+    // Validate every subscriber option now, so mistakes fail at construction, not at the
+    // first watch. The probe never connects.
+    this.#makeSubscriber(true)
+    if (options.signal?.aborted) {
+      this.#closed = true
+      this.#setHealth('failed', closedError())
+      return
+    }
+    options.signal?.addEventListener('abort', this.#onAbort, { once: true })
+  }
+
+  get health(): RunStateSourceHealth {
+    return this.#health
+  }
+
+  get lastError(): FlowcastError | undefined {
+    return this.#lastError
+  }
+
+  get subscriber(): EventsSubscriber | undefined {
+    return this.#subscriber
+  }
+
+  get watchedRuns(): number {
+    return this.#watchers.size
+  }
+
+  watch(flowRunId: string, listener: Listener): () => void {
+    if (typeof flowRunId !== 'string' || flowRunId.length === 0) {
+      throw new FlowcastError(
+        'INVALID_OPTIONS',
+        '[@flowcast/websocket] watch needs a flow run id (a non-empty string)',
+      )
+    }
+    let listeners = this.#watchers.get(flowRunId)
+    if (!listeners) {
+      listeners = new Set()
+      this.#watchers.set(flowRunId, listeners)
+    }
+    const entry: Listener = (observation) => listener(observation)
+    listeners.add(entry)
+    if (!this.#subscriber && !this.#closed) this.#start()
+    const recent = this.#recent.get(flowRunId)
+    if (recent && this.#clock.now() - recent.at <= this.#recentMs) {
+      queueMicrotask(() => {
+        if (listeners.has(entry)) this.#call(entry, recent.observation)
+      })
+    }
+    return () => {
+      listeners.delete(entry)
+      if (listeners.size === 0 && this.#watchers.get(flowRunId) === listeners) {
+        this.#watchers.delete(flowRunId)
+      }
+    }
+  }
+
+  onHealthChange(listener: (health: RunStateSourceHealth) => void): () => void {
+    this.#healthListeners.add(listener)
+    return () => {
+      this.#healthListeners.delete(listener)
+    }
+  }
+
+  async close(): Promise<void> {
+    if (this.#closed) {
+      await this.#subscriber?.close()
+      return
+    }
+    this.#closed = true
+    this.#options.signal?.removeEventListener('abort', this.#onAbort)
+    const subscriber = this.#subscriber
+    this.#setHealth('failed', closedError())
+    this.#watchers.clear()
+    this.#recent.clear()
+    await subscriber?.close()
+  }
+
+  [Symbol.asyncDispose](): Promise<void> {
+    return this.close()
+  }
+
+  #makeSubscriber(probe: boolean): EventsSubscriberImpl {
+    const {
+      lookbackMs,
+      recentMs: _recentMs,
+      recentMaxRuns: _recentMaxRuns,
+      signal: _signal,
+      ...rest
+    } = this.#options
+    const probeSignal = probe ? AbortSignal.abort() : undefined
+    return new EventsSubscriberImpl(
+      {
+        ...rest,
+        filter: { event: { prefix: ['prefect.flow-run.'] } },
+        lookbackMs: lookbackMs ?? runStateSourceDefaults.lookbackMs,
+        ...(probeSignal ? { signal: probeSignal } : {}),
+        onEvent: (event) => this.#onEvent(event),
+      },
+      this.#defaultWebSocket,
+    )
+  }
+
+  #start(): void {
+    const subscriber = this.#makeSubscriber(false)
+    this.#subscriber = subscriber
+    subscriber.onStateChange((state) => this.#onState(state, subscriber))
+    this.#onState(subscriber.state, subscriber)
+  }
+
+  #onState(state: ConnectionState, subscriber: EventsSubscriberImpl): void {
+    if (this.#closed) return
+    switch (state) {
+      case 'connecting':
+        this.#setHealth('connecting', undefined)
+        break
+      case 'open':
+        this.#setHealth('healthy', undefined)
+        break
+      case 'reconnecting':
+        this.#setHealth('degraded', subscriber.lastError)
+        break
+      case 'closed':
+        this.#setHealth('failed', subscriber.error ?? closedError())
+        break
+    }
+  }
+
+  #setHealth(health: RunStateSourceHealth, error: FlowcastError | undefined): void {
+    if (error) this.#lastError = error
+    if (this.#health === health) return
+    this.#health = health
+    for (const listener of [...this.#healthListeners]) {
+      try {
+        listener(health)
+      } catch (thrown) {
+        ;(this.#options.logger ?? silentLogger).error(
+          '[@flowcast/websocket] a health listener threw',
+          { error: String(thrown) },
+        )
+      }
+    }
+  }
+
+  #onEvent(event: ReceivedEvent): void {
+    const observation = flowRunStateFromEvent(event)
+    if (!observation) return
+    const id = observation.flowRunId
+    if (this.#recentMaxRuns > 0) {
+      this.#recent.delete(id)
+      this.#recent.set(id, { observation, at: this.#clock.now() })
+      if (this.#recent.size > this.#recentMaxRuns) {
+        const oldest = this.#recent.keys().next().value
+        if (oldest !== undefined) this.#recent.delete(oldest)
+      }
+    }
+    const listeners = this.#watchers.get(id)
+    if (!listeners) return
+    for (const listener of [...listeners]) this.#call(listener, observation)
+  }
+
+  #call(listener: Listener, observation: FlowRunStateObservation): void {
+    try {
+      listener(observation)
+    } catch (error) {
+      ;(this.#options.logger ?? silentLogger).error('[@flowcast/websocket] a watch listener threw', {
+        error: String(error),
+        flowRunId: observation.flowRunId,
+      })
+    }
+  }
+}
+
+function closedError(): FlowcastError {
+  return new FlowcastError('CLOSED', '[@flowcast/websocket] the run-state source was closed')
+}

@@ -1,0 +1,36 @@
+#!/usr/bin/env bash
+# The whole test suite, exactly as CI runs it (see .ci/run and the README):
+# build, type-check, lint, every package's tests on Node 20, core's tests again on Node 24,
+# package checks (publint + attw), then one summary line over every vitest run.
+set -uo pipefail
+cd "$(dirname "$0")/../.."
+export CI="${CI:-true}"
+
+rm -rf packages/*/reports apps/*/reports
+failed=()
+step() {
+  local name=$1
+  shift
+  echo
+  echo "::: $name"
+  if ! "$@"; then
+    failed+=("$name")
+  fi
+}
+
+step "browser (Debian chromium)" bash tooling/scripts/ensure-chromium.sh
+step "build" pnpm build
+step "typecheck" pnpm typecheck
+step "lint" pnpm lint
+step "test (Node $(node --version))" pnpm exec turbo run test --concurrency=2 --output-logs=full
+step "test @flowcast/core (Node 24)" env PATH="$PWD/tooling/node24/node_modules/.bin:$PATH" \
+  pnpm --filter @flowcast/core exec vitest run --outputFile.json=reports/vitest-node24.json
+step "package checks (publint, attw)" pnpm test:build
+
+echo
+node tooling/scripts/test-summary.mjs || failed+=("summary")
+if [ ${#failed[@]} -gt 0 ]; then
+  echo "failed steps: ${failed[*]}"
+  exit 1
+fi
+echo "all steps passed"
