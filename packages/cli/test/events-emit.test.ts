@@ -37,8 +37,17 @@ function start(args: string[], env: Record<string, string> = {}): { child: Child
   return { child, done }
 }
 
-const emit = (args: string[], env: Record<string, string> = {}) =>
-  start(['events', 'emit', ...args], env).done
+/** Runs `flowcast events emit`, failing with a message instead of hanging. */
+function emit(args: string[], env: Record<string, string> = {}): Promise<Result> {
+  const { done } = start(['events', 'emit', ...args], env)
+  let timer: NodeJS.Timeout | undefined
+  return Promise.race([
+    done.finally(() => clearTimeout(timer)),
+    new Promise<never>((_, reject) => {
+      timer = setTimeout(() => reject(new Error(`timed out: flowcast events emit ${args.join(' ')}`)), 15_000)
+    }),
+  ])
+}
 
 async function fakeServerProcess(args: string[] = []): Promise<string> {
   const { child } = start(['fake-server', '--port', '0', ...args])

@@ -84,6 +84,17 @@ function run(args: string[], env: Record<string, string> = {}): Proc {
   }
 }
 
+/** Bounds a promise so a hang fails with a message naming what was awaited. */
+function within<T>(promise: Promise<T>, what: string, ms = 10_000): Promise<T> {
+  let timer: NodeJS.Timeout | undefined
+  return Promise.race([
+    promise.finally(() => clearTimeout(timer)),
+    new Promise<never>((_, reject) => {
+      timer = setTimeout(() => reject(new Error(`timed out after ${ms} ms waiting for ${what}`)), ms)
+    }),
+  ])
+}
+
 async function fakeServerProcess(args: string[] = []): Promise<{ apiUrl: string; proc: Proc }> {
   const proc = run(['fake-server', '--port', '0', ...args])
   await proc.waitFor(({ stdout }) => stdout.includes('\n'), 'the listening line')
@@ -153,12 +164,12 @@ describe('flowcast events stream (process)', () => {
       ['shop.order.shipped', 'shop.order.1'],
     ] as const) {
       const emit = run(['events', 'emit', '--event', event, '--resource-id', resource], env)
-      expect(await emit.exit).toBe(0)
+      expect(await within(emit.exit, 'emit to exit')).toBe(0)
       if (event.startsWith('shop.order.')) ids.push((JSON.parse(emit.stdout()) as { id: string }).id)
     }
     await stream.waitFor(() => jsonLines(stream.stdout()).length >= 2, 'two events')
     stream.child.kill('SIGTERM')
-    expect(await stream.exit).toBe(0)
+    expect(await within(stream.exit, 'the stream to exit')).toBe(0)
     const lines = jsonLines(stream.stdout())
     expect(lines.map((e) => e.id)).toEqual(ids)
     expect(lines.every((e) => typeof e.received === 'string')).toBe(true)
@@ -172,7 +183,7 @@ describe('flowcast events stream (process)', () => {
     server.publishEvent({ event: 'shop.order.paid', resource: { 'prefect.resource.id': 'shop.order.8' } })
     await stream.waitFor(({ stdout }) => stdout.includes('shop.order.7'), 'the event line')
     stream.child.kill('SIGINT')
-    expect(await stream.exit).toBe(0)
+    expect(await within(stream.exit, 'the stream to exit')).toBe(0)
     const lines = stream.stdout().trim().split('\n')
     expect(lines).toHaveLength(1)
     expect(lines[0]).toMatch(/^\d{4}-\d\d-\d\dT[\d:.]+Z {2}shop\.order\.paid {2}shop\.order\.7 \(seven\)$/)
@@ -181,7 +192,7 @@ describe('flowcast events stream (process)', () => {
   it('prints each event exactly once across a dropped connection', async () => {
     await using server = await createFakePrefectServer()
     const stream = run(['events', 'stream', '--api-url', server.apiUrl, '--json'])
-    await server.waitForSubscriber({ existing: true })
+    await server.waitForSubscriber({ existing: true, signal: AbortSignal.timeout(10_000) })
     const ids: string[] = []
     const publish = (n: number) =>
       ids.push(server.publishEvent({ event: 'test.tick', resource: { 'prefect.resource.id': `t.${n}` } }).id)
@@ -194,7 +205,7 @@ describe('flowcast events stream (process)', () => {
     publish(40)
     await stream.waitFor(() => jsonLines(stream.stdout()).length >= 41, '41 events')
     stream.child.kill('SIGTERM')
-    expect(await stream.exit).toBe(0)
+    expect(await within(stream.exit, 'the stream to exit')).toBe(0)
     expect(jsonLines(stream.stdout()).map((e) => e.id)).toEqual(ids)
     expect(stream.stderr()).toContain('reconnected')
   })
@@ -202,7 +213,7 @@ describe('flowcast events stream (process)', () => {
   it('exits 30 when the credentials are rejected', async () => {
     const { apiUrl } = await fakeServerProcess(['--auth-string', 'user:pass'])
     const stream = run(['events', 'stream', '--api-url', apiUrl, '--auth-string', 'user:wrong'])
-    expect(await stream.exit).toBe(30)
+    expect(await within(stream.exit, 'the stream to exit')).toBe(30)
     expect(stream.stderr()).toMatch(/authentication failed/)
     expect(stream.stderr()).not.toContain('user:wrong')
   })
@@ -212,18 +223,18 @@ describe('flowcast events stream (process)', () => {
       cloud: { accountId: 'acc', workspaceId: 'ws', apiKey: 'pnu_right' },
     })
     const wrong = run(['events', 'stream', '--api-url', server.apiUrl, '--api-key', 'pnu_wrong'])
-    expect(await wrong.exit).toBe(30)
+    expect(await within(wrong.exit, 'the wrong-key stream to exit')).toBe(30)
     expect(wrong.stderr()).not.toContain('pnu_wrong')
     const right = run(['events', 'stream', '--json'], {
       PREFECT_API_URL: server.apiUrl,
       PREFECT_API_KEY: 'pnu_right',
     })
-    const record = await server.waitForSubscriber({ existing: true })
+    const record = await server.waitForSubscriber({ existing: true, signal: AbortSignal.timeout(10_000) })
     expect(record.path).toBe('/api/accounts/acc/workspaces/ws/events/out')
     const published = server.publishEvent({ event: 'cloud.ok', resource: { 'prefect.resource.id': 'c.1' } })
     await right.waitFor(({ stdout }) => stdout.includes(published.id), 'the Cloud event')
     right.child.kill('SIGTERM')
-    expect(await right.exit).toBe(0)
+    expect(await within(right.exit, 'the stream to exit')).toBe(0)
   })
 
   it('exits 31 when the API cannot be reached', async () => {
@@ -232,7 +243,7 @@ describe('flowcast events stream (process)', () => {
     await server.close()
     const started = Date.now()
     const stream = run(['events', 'stream', '--api-url', apiUrl, '--connect-timeout', '1'])
-    expect(await stream.exit).toBe(31)
+    expect(await within(stream.exit, 'the stream to exit')).toBe(31)
     expect(Date.now() - started).toBeLessThan(8_000)
     expect(stream.stderr()).toMatch(/could not connect/)
   })
@@ -241,7 +252,7 @@ describe('flowcast events stream (process)', () => {
     await using server = await createFakePrefectServer()
     server.faults.rejectUpgrades(403)
     const stream = run(['events', 'stream', '--api-url', server.apiUrl])
-    expect(await stream.exit).toBe(31)
+    expect(await within(stream.exit, 'the stream to exit')).toBe(31)
     expect(stream.stderr()).toContain('HTTP 403')
   })
 })

@@ -59,7 +59,14 @@ describe('flowcast fake-server (in-process)', () => {
   it('--help explains every flag', async () => {
     const io = bufferedIO()
     expect(await main(['fake-server', '--help'], io)).toBe(0)
-    for (const flag of ['--host', '--port', '--auth-string', '--cloud-account', '--cloud-workspace', '--api-key']) {
+    for (const flag of [
+      '--host',
+      '--port',
+      '--auth-string',
+      '--cloud-account',
+      '--cloud-workspace',
+      '--api-key',
+    ]) {
       expect(io.out()).toContain(flag)
     }
   })
@@ -79,7 +86,9 @@ describe('flowcast fake-server (in-process)', () => {
     let out = ''
     io.stdout = { write: (s: string) => (out += s) }
     const done = main(['fake-server', '--port', '0'], io)
-    await expect.poll(() => out, { timeout: 5000 }).toMatch(/^listening on http:\/\/127\.0\.0\.1:\d+\/api\n/)
+    await expect
+      .poll(() => out, { timeout: 5000 })
+      .toMatch(/^listening on http:\/\/127\.0\.0\.1:\d+\/api\n/)
     controller.abort()
     expect(await done).toBe(0)
   })
@@ -110,7 +119,9 @@ describe.skipIf(!existsSync(dist))('flowcast fake-server (the real bin)', () => 
       ws.once('error', reject)
     })
     expect(first).toBe('{"type":"auth_success"}')
-    const closed = new Promise<number>((resolve) => ws.once('close', (code: number) => resolve(code)))
+    const closed = new Promise<number>((resolve) =>
+      ws.once('close', (code: number) => resolve(code)),
+    )
 
     running.child.kill('SIGTERM')
     expect(await running.exit).toEqual({ code: 0, signal: null })
@@ -133,13 +144,24 @@ describe.skipIf(!existsSync(dist))('flowcast fake-server (the real bin)', () => 
 
   it('prints the Cloud workspace URL in Cloud mode', async () => {
     const running = start([
-      '--port', '0', '--cloud-account', 'acc', '--cloud-workspace', 'wsp', '--api-key', 'pnu_secret',
+      '--port',
+      '0',
+      '--cloud-account',
+      'acc',
+      '--cloud-workspace',
+      'wsp',
+      '--api-key',
+      'pnu_secret',
     ])
     children.push(running.child)
     const line = await running.firstLine
-    expect(line).toMatch(/^listening on http:\/\/127\.0\.0\.1:\d+\/api\/accounts\/acc\/workspaces\/wsp$/)
+    expect(line).toMatch(
+      /^listening on http:\/\/127\.0\.0\.1:\d+\/api\/accounts\/acc\/workspaces\/wsp$/,
+    )
     const apiUrl = line.replace('listening on ', '')
-    const ok = await fetch(`${apiUrl}/admin/version`, { headers: { authorization: 'Bearer pnu_secret' } })
+    const ok = await fetch(`${apiUrl}/admin/version`, {
+      headers: { authorization: 'Bearer pnu_secret' },
+    })
     expect(ok.status).toBe(200)
     running.child.kill('SIGTERM')
     expect((await running.exit).code).toBe(0)

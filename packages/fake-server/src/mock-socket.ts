@@ -77,7 +77,10 @@ export function createFakePrefectMockSocket(
         if (typeof data === 'string') return connection.receive(data, false)
         if (data instanceof ArrayBuffer) return connection.receive(new Uint8Array(data), true)
         if (ArrayBuffer.isView(data)) {
-          return connection.receive(new Uint8Array(data.buffer, data.byteOffset, data.byteLength), true)
+          return connection.receive(
+            new Uint8Array(data.buffer, data.byteOffset, data.byteLength),
+            true,
+          )
         }
         void data.arrayBuffer().then((buffer) => connection.receive(new Uint8Array(buffer), true))
       })

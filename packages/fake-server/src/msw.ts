@@ -82,7 +82,10 @@ export function createFakePrefectHandlers(
       if (typeof data === 'string') return connection.receive(data, false)
       if (data instanceof ArrayBuffer) return connection.receive(new Uint8Array(data), true)
       if (ArrayBuffer.isView(data)) {
-        return connection.receive(new Uint8Array(data.buffer, data.byteOffset, data.byteLength), true)
+        return connection.receive(
+          new Uint8Array(data.buffer, data.byteOffset, data.byteLength),
+          true,
+        )
       }
       if (data instanceof Blob) {
         void data.arrayBuffer().then((buffer) => connection.receive(new Uint8Array(buffer), true))

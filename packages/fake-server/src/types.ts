@@ -498,7 +498,11 @@ export interface FakePrefect {
   /** The `FlowRunResponse` of a run, or `undefined`. */
   readFlowRun(flowRunId: string): FlowRun | undefined
   /** Proposes a state like `POST /flow_runs/{id}/set_state`; accepted states emit `prefect.flow-run.<Name>` (spec §4.5). */
-  setFlowRunState(flowRunId: string, state: StateInput, options?: SetStateOptions): OrchestrationResult
+  setFlowRunState(
+    flowRunId: string,
+    state: StateInput,
+    options?: SetStateOptions,
+  ): OrchestrationResult
   /** Drives a run through steps in order (forced transitions), pausing `stepMs` of server time between them. */
   runLifecycle(
     flowRunId: string,

@@ -39,7 +39,10 @@ describe('call-webhook automations (spec §7)', () => {
       name: 'on finish',
       trigger: {
         expect: ['prefect.flow-run.*'],
-        match: { 'prefect.resource.id': 'prefect.flow-run.*', 'prefect.state-type': ['COMPLETED', 'FAILED', 'CRASHED', 'CANCELLED'] },
+        match: {
+          'prefect.resource.id': 'prefect.flow-run.*',
+          'prefect.state-type': ['COMPLETED', 'FAILED', 'CRASHED', 'CANCELLED'],
+        },
       },
       action: {
         url: receiver.url,
@@ -62,7 +65,11 @@ describe('call-webhook automations (spec §7)', () => {
       flow: 'quick-otter',
       missing: '',
     })
-    expect(server.recorder.webhookCalls[0]).toMatchObject({ status: 200, responseBody: 'ok', error: undefined })
+    expect(server.recorder.webhookCalls[0]).toMatchObject({
+      status: 200,
+      responseBody: 'ok',
+      error: undefined,
+    })
   })
 
   it('sends an empty body by default, does not retry a 500, and renders tojson like Jinja', async () => {
@@ -72,9 +79,17 @@ describe('call-webhook automations (spec §7)', () => {
     server.addAutomation({ trigger: { expect: ['acme.ping'] }, action: { url: failing.url } })
     server.addAutomation({
       trigger: { expect: ['acme.ping'] },
-      action: { url: json.url, headers: { 'Content-Type': 'application/json' }, payload: '{{ event.payload|tojson }}' },
+      action: {
+        url: json.url,
+        headers: { 'Content-Type': 'application/json' },
+        payload: '{{ event.payload|tojson }}',
+      },
     })
-    server.publishEvent({ event: 'acme.ping', resource: { 'prefect.resource.id': 'acme.x' }, payload: { b: '<&>', a: 1 } })
+    server.publishEvent({
+      event: 'acme.ping',
+      resource: { 'prefect.resource.id': 'acme.x' },
+      payload: { b: '<&>', a: 1 },
+    })
     server.publishEvent({ event: 'acme.other', resource: { 'prefect.resource.id': 'acme.x' } })
     await server.settleWebhooks()
     expect(failing.deliveries).toHaveLength(1)
@@ -87,7 +102,10 @@ describe('call-webhook automations (spec §7)', () => {
   it('records a template error as a failed action without calling the URL', async () => {
     server = await createFakePrefectServer()
     const receiver = await webhookReceiver()
-    server.addAutomation({ trigger: {}, action: { url: receiver.url, payload: '{% for x in y %}{% endfor %}' } })
+    server.addAutomation({
+      trigger: {},
+      action: { url: receiver.url, payload: '{% for x in y %}{% endfor %}' },
+    })
     server.publishEvent({ event: 'any', resource: { 'prefect.resource.id': 'r' } })
     await server.settleWebhooks()
     expect(receiver.deliveries).toEqual([])

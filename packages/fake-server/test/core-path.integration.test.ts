@@ -11,7 +11,11 @@ describe('core path', () => {
   it('streams a deployment run Scheduled -> Pending -> Running -> Completed with backfill then live', async () => {
     server = await createFakePrefectServer()
     expect(server.apiUrl).toMatch(/^http:\/\/127\.0\.0\.1:\d+\/api$/)
-    const deployment = server.createDeployment({ name: 'nightly', flowName: 'etl-pipeline', tags: ['nightly', 'etl'] })
+    const deployment = server.createDeployment({
+      name: 'nightly',
+      flowName: 'etl-pipeline',
+      tags: ['nightly', 'etl'],
+    })
     const created = await api(server.apiUrl, `/deployments/${deployment.id}/create_flow_run`, {
       body: { tags: ['adhoc'] },
     })
@@ -20,7 +24,10 @@ describe('core path', () => {
     expect(created.body.tags).toEqual(['nightly', 'etl', 'adhoc'])
     expect(created.body.state_type).toBe('SCHEDULED')
 
-    const socket = await subscribe(server.apiUrl, farFilter({ event: { prefix: ['prefect.flow-run.'] } }))
+    const socket = await subscribe(
+      server.apiUrl,
+      farFilter({ event: { prefix: ['prefect.flow-run.'] } }),
+    )
     const scheduled = eventOf(await socket.next())
     expect(scheduled.event).toBe('prefect.flow-run.Scheduled')
     expect(scheduled.id).toBe(created.body.state_id)

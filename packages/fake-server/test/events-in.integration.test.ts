@@ -47,13 +47,18 @@ describe('/events/in (spec §2)', () => {
     server = await createFakePrefectServer()
     const socket = await openSocket(wsUrl(server.apiUrl, '/events/in'))
     socket.send(event(3))
-    await expect(server.waitForEmitted({ event: 'acme.thing.3' })).resolves.toMatchObject({ id: event(3).id })
+    await expect(server.waitForEmitted({ event: 'acme.thing.3' })).resolves.toMatchObject({
+      id: event(3).id,
+    })
   })
 
   it.each([
     ['an event without id', JSON.stringify({ ...event(4), id: undefined })],
     ['text that is not JSON', 'nope'],
-    ['a resource with a null label', JSON.stringify(event(5, { resource: { 'prefect.resource.id': 'x', bad: null } }))],
+    [
+      'a resource with a null label',
+      JSON.stringify(event(5, { resource: { 'prefect.resource.id': 'x', bad: null } })),
+    ],
   ])('closes the socket (1011) on %s', async (_what, frame) => {
     server = await createFakePrefectServer()
     const socket = await openSocket(wsUrl(server.apiUrl, '/events/in'))
@@ -70,10 +75,14 @@ describe('/events/in (spec §2)', () => {
   })
 
   it('Cloud: Authorization bearer on the upgrade, no subprotocol, no auth frame; an auth frame closes it', async () => {
-    server = await createFakePrefectServer({ cloud: { accountId: 'A', workspaceId: 'W', apiKey: 'pnu_key' } })
+    server = await createFakePrefectServer({
+      cloud: { accountId: 'A', workspaceId: 'W', apiKey: 'pnu_key' },
+    })
     const url = wsUrl(server.apiUrl, '/events/in')
     await expect(openSocket(url)).rejects.toMatchObject({ status: 403 })
-    await expect(openSocket(url, { headers: { authorization: 'bearer wrong' } })).rejects.toMatchObject({ status: 403 })
+    await expect(
+      openSocket(url, { headers: { authorization: 'bearer wrong' } }),
+    ).rejects.toMatchObject({ status: 403 })
     const socket = await openSocket(url, { headers: { authorization: 'bearer pnu_key' } })
     expect(socket.ws.protocol).toBe('')
     socket.send(event(7))

@@ -13,7 +13,9 @@ const resource = (id: string) => ({ 'prefect.resource.id': id })
 describe('/events/out handshake (spec §1.2)', () => {
   it('accepts the prefect subprotocol and answers auth_success compactly', async () => {
     server = await createFakePrefectServer()
-    const socket = await openSocket(wsUrl(server.apiUrl, '/events/out'), { protocols: ['x', 'prefect'] })
+    const socket = await openSocket(wsUrl(server.apiUrl, '/events/out'), {
+      protocols: ['x', 'prefect'],
+    })
     expect(socket.ws.protocol).toBe('prefect')
     socket.send({ type: 'auth', token: null })
     expect(await socket.next()).toBe('{"type":"auth_success"}')
@@ -41,13 +43,20 @@ describe('/events/out handshake (spec §1.2)', () => {
 
   it('answers HTTP 403 to an upgrade without `prefect` when auth is on', async () => {
     server = await createFakePrefectServer({ authString: 'user:pass' })
-    await expect(openSocket(wsUrl(server.apiUrl, '/events/out'))).rejects.toMatchObject({ status: 403 })
-    expect(server.recorder.rejectedUpgrades[0]).toMatchObject({ path: '/api/events/out', status: 403 })
+    await expect(openSocket(wsUrl(server.apiUrl, '/events/out'))).rejects.toMatchObject({
+      status: 403,
+    })
+    expect(server.recorder.rejectedUpgrades[0]).toMatchObject({
+      path: '/api/events/out',
+      status: 403,
+    })
   })
 
   it('answers 404 to an unknown websocket path', async () => {
     server = await createFakePrefectServer()
-    await expect(openSocket(wsUrl(server.apiUrl, '/logs/nope'), { protocols: ['prefect'] })).rejects.toMatchObject({
+    await expect(
+      openSocket(wsUrl(server.apiUrl, '/logs/nope'), { protocols: ['prefect'] }),
+    ).rejects.toMatchObject({
       status: 404,
     })
   })
@@ -183,7 +192,11 @@ describe('/events/out delivery (spec §1.4)', () => {
     server = await createFakePrefectServer({ clock })
     const socket = await subscribe(server.apiUrl, farFilter({}, clock.now() - 60_000))
     await server.waitForSubscriber({ existing: true })
-    server.publishEvent({ event: 'x', resource: resource('r'), occurred: '2026-08-20T14:03:09.1+00:00' })
+    server.publishEvent({
+      event: 'x',
+      resource: resource('r'),
+      occurred: '2026-08-20T14:03:09.1+00:00',
+    })
     const frame = await socket.next()
     expect(frame).toMatch(
       /^\{"type":"event","event":\{"occurred":"2026-08-20T14:03:09\.100000Z","event":"x","resource":\{"prefect\.resource\.id":"r"\},"related":\[\],"payload":\{\},"id":"[0-9a-f-]{36}","follows":null,"received":"2026-08-20T14:03:09\.517\d{3}Z"\}\}$/,
@@ -191,7 +204,9 @@ describe('/events/out delivery (spec §1.4)', () => {
   })
 
   it('serves the Cloud account-level and workspace subscribers with the API key as token', async () => {
-    server = await createFakePrefectServer({ cloud: { accountId: 'A', workspaceId: 'W', apiKey: 'pnu_key' } })
+    server = await createFakePrefectServer({
+      cloud: { accountId: 'A', workspaceId: 'W', apiKey: 'pnu_key' },
+    })
     expect(server.apiUrl).toMatch(/\/api\/accounts\/A\/workspaces\/W$/)
     const account = server.apiUrl.replace(/\/workspaces\/W$/, '')
     const a = await subscribe(account, farFilter(), { token: 'pnu_key' })
@@ -204,6 +219,8 @@ describe('/events/out delivery (spec §1.4)', () => {
     const bad = await openSocket(wsUrl(server.apiUrl, '/events/out'), { protocols: ['prefect'] })
     bad.send({ type: 'auth', token: 'wrong' })
     expect((await bad.closed).code).toBe(1008)
-    await expect(openSocket(wsUrl(server.apiUrl, '/events/out'))).rejects.toMatchObject({ status: 403 })
+    await expect(openSocket(wsUrl(server.apiUrl, '/events/out'))).rejects.toMatchObject({
+      status: 403,
+    })
   })
 })

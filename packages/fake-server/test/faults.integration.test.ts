@@ -89,9 +89,13 @@ describe('fault injection', () => {
   it('rejects upgrades (403/404) while REST keeps working', async () => {
     server = await createFakePrefectServer()
     server.faults.rejectUpgrades(403)
-    await expect(openSocket(wsUrl(server.apiUrl, '/events/out'), { protocols: ['prefect'] })).rejects.toMatchObject({ status: 403 })
+    await expect(
+      openSocket(wsUrl(server.apiUrl, '/events/out'), { protocols: ['prefect'] }),
+    ).rejects.toMatchObject({ status: 403 })
     server.faults.rejectUpgrades(404, { path: '/events/in' })
-    await expect(openSocket(wsUrl(server.apiUrl, '/events/in'))).rejects.toMatchObject({ status: 404 })
+    await expect(openSocket(wsUrl(server.apiUrl, '/events/in'))).rejects.toMatchObject({
+      status: 404,
+    })
     await subscribe(server.apiUrl, farFilter())
     expect((await api(server.apiUrl, '/health')).status).toBe(200)
   })
@@ -128,7 +132,13 @@ describe('fault injection', () => {
     const clock = createManualClock(Date.parse('2026-08-20T14:00:00Z'))
     server = await createFakePrefectServer({ clock, pingIntervalMs: 0 })
     const run = server.createFlowRun()
-    server.faults.httpError({ method: 'GET', path: '/flow_runs/*', status: 429, retryAfter: 7, times: 1 })
+    server.faults.httpError({
+      method: 'GET',
+      path: '/flow_runs/*',
+      status: 429,
+      retryAfter: 7,
+      times: 1,
+    })
     server.faults.httpError({ path: '/admin/version', status: 500 })
     const limited = await api(server.apiUrl, `/flow_runs/${run.id}`)
     expect(limited.status).toBe(429)

@@ -43,7 +43,9 @@ export function openSocket(
       }),
     )
     ws.on('unexpected-response', (_req, res) => {
-      reject(Object.assign(new Error(`upgrade refused: ${res.statusCode}`), { status: res.statusCode }))
+      reject(
+        Object.assign(new Error(`upgrade refused: ${res.statusCode}`), { status: res.statusCode }),
+      )
       res.resume()
     })
     ws.on('error', (error) => reject(error))
@@ -116,9 +118,13 @@ export async function subscribe(
   return socket
 }
 
+/** JSON read loosely in assertions (the OpenAPI validation is the strict check). */
+// eslint-disable-next-line @typescript-eslint/no-explicit-any -- JSON under test is read loosely
+export type Json = any
+
 /** Parses an event frame and validates its event against the OpenAPI `ReceivedEvent`. */
-export function eventOf(frame: string): Record<string, any> {
-  const parsed = JSON.parse(frame) as { type: string; event: Record<string, any> }
+export function eventOf(frame: string): Record<string, Json> {
+  const parsed = JSON.parse(frame) as { type: string; event: Record<string, Json> }
   expect(parsed.type).toBe('event')
   expect(validateAgainstSchema('ReceivedEvent', parsed.event)).toEqual([])
   return parsed.event
@@ -134,7 +140,7 @@ export async function api(
   apiUrl: string,
   path: string,
   init: { method?: string; body?: unknown; headers?: Record<string, string> } = {},
-): Promise<{ status: number; body: any; headers: Headers; text: string }> {
+): Promise<{ status: number; body: Json; headers: Headers; text: string }> {
   const response = await fetch(path.startsWith('http') ? path : `${apiUrl}${path}`, {
     method: init.method ?? (init.body === undefined ? 'GET' : 'POST'),
     headers: { 'content-type': 'application/json', ...(init.headers ?? {}) },

@@ -35,10 +35,19 @@ describe('./mock-socket adapter', () => {
     client.socket.send('{"type":"auth","token":null}')
     expect(await client.next()).toBe('{"type":"auth_success"}')
     const since = new Date(Date.now() - 60_000).toISOString()
-    client.socket.send(JSON.stringify({ type: 'filter', filter: { occurred: { since, until: '2100-01-01T00:00:00Z' } } }))
+    client.socket.send(
+      JSON.stringify({
+        type: 'filter',
+        filter: { occurred: { since, until: '2100-01-01T00:00:00Z' } },
+      }),
+    )
     expect(JSON.parse(await client.next()).event.event).toBe('prefect.flow-run.Scheduled')
     await fake.waitForSubscriber({ existing: true })
-    await fake.runLifecycle(run.id, ['Pending', () => fake.faults.injectFrames(['{"type":"control"}']), 'Running'])
+    await fake.runLifecycle(run.id, [
+      'Pending',
+      () => fake.faults.injectFrames(['{"type":"control"}']),
+      'Running',
+    ])
     expect(JSON.parse(await client.next()).event.event).toBe('prefect.flow-run.Pending')
     expect(await client.next()).toBe('{"type":"control"}')
     expect(JSON.parse(await client.next()).event.event).toBe('prefect.flow-run.Running')

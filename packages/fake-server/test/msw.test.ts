@@ -45,7 +45,9 @@ function connect(path: string, protocols: string[]): Client {
     wake?.()
   })
   const closed = new Promise<{ code: number; reason: string }>((resolve) =>
-    socket.addEventListener('close', (event) => resolve({ code: event.code, reason: event.reason })),
+    socket.addEventListener('close', (event) =>
+      resolve({ code: event.code, reason: event.reason }),
+    ),
   )
   return {
     socket,
@@ -82,7 +84,12 @@ describe('./msw handlers', () => {
     client.socket.send('{"type":"auth","token":null}')
     expect(await client.next()).toBe('{"type":"auth_success"}')
     const since = new Date(Date.now() - 60_000).toISOString()
-    client.socket.send(JSON.stringify({ type: 'filter', filter: { occurred: { since, until: '2100-01-01T00:00:00Z' } } }))
+    client.socket.send(
+      JSON.stringify({
+        type: 'filter',
+        filter: { occurred: { since, until: '2100-01-01T00:00:00Z' } },
+      }),
+    )
     expect(JSON.parse(await client.next()).event.event).toBe('prefect.flow-run.Scheduled')
     await fake.waitForSubscriber({ existing: true })
     await fake.runLifecycle(run.id, ['Pending'])
@@ -92,7 +99,10 @@ describe('./msw handlers', () => {
   })
 
   it('applies the same handshake rules: 1008 on a bad token, events in on /events/in', async () => {
-    const strict = createFakePrefectHandlers({ authString: 'user:pass', baseUrl: 'http://strict.test/api' })
+    const strict = createFakePrefectHandlers({
+      authString: 'user:pass',
+      baseUrl: 'http://strict.test/api',
+    })
     msw.use(...strict.handlers)
     const socket = new globalThis.WebSocket('ws://strict.test/api/events/out', ['prefect'])
     socket.addEventListener('open', () => socket.send('{"type":"auth","token":"nope"}'))

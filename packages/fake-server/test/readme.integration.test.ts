@@ -25,7 +25,11 @@ it('runs a flow run to Completed across a dropped connection and two control fra
 
 /** A deliberately tiny subscriber: reconnects, dedupes by id, skips every non-event frame. */
 function watchFlowRun(apiUrl: string, flowRunId: string) {
-  const state = { connections: 0, skippedFrames: 0, terminal: undefined as unknown as Promise<string> }
+  const state = {
+    connections: 0,
+    skippedFrames: 0,
+    terminal: undefined as unknown as Promise<string>,
+  }
   const seen = new Set<string>()
   state.terminal = new Promise((resolve) => {
     let done = false
@@ -35,11 +39,17 @@ function watchFlowRun(apiUrl: string, flowRunId: string) {
       ws.on('open', () => {
         ws.send(JSON.stringify({ type: 'auth', token: null }))
         const since = new Date(Date.now() - 60_000).toISOString()
-        const filter = { occurred: { since, until: '2100-01-01T00:00:00Z' }, any_resource: { id: [`prefect.flow-run.${flowRunId}`] } }
+        const filter = {
+          occurred: { since, until: '2100-01-01T00:00:00Z' },
+          any_resource: { id: [`prefect.flow-run.${flowRunId}`] },
+        }
         ws.send(JSON.stringify({ type: 'filter', filter }))
       })
       ws.on('message', (data) => {
-        const frame = JSON.parse(String(data)) as { type?: string; event?: { id: string; resource: Record<string, string> } }
+        const frame = JSON.parse(String(data)) as {
+          type?: string
+          event?: { id: string; resource: Record<string, string> }
+        }
         if (frame.type === 'auth_success') return
         if (frame.type !== 'event' || !frame.event) return void state.skippedFrames++
         if (seen.has(frame.event.id)) return

@@ -65,7 +65,9 @@ describe('recorder and assertions', () => {
     expect(server.expectEmitted({ event: /shipped$/, resource: { 'acme.region': 'eu' } }).id).toBe(
       '0199d1a4-0000-7000-8000-000000000002',
     )
-    expect(server.expectEmitted({ related: { 'prefect.resource.role': 'tag' }, payload: { total: 3 } })).toBeDefined()
+    expect(
+      server.expectEmitted({ related: { 'prefect.resource.role': 'tag' }, payload: { total: 3 } }),
+    ).toBeDefined()
     let error: unknown
     try {
       server.expectEmitted({ event: 'acme.order.refunded', resource: { 'acme.region': 'us' } })

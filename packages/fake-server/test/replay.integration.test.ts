@@ -31,7 +31,9 @@ describe('replay of recorded frames', () => {
     await replaying
     expect(await socket.next()).toBe(readFlowRunFrames()[2])
     const stored = await api(server.apiUrl, '/events/filter', {
-      body: { filter: { occurred: { since: '2026-08-20T00:00:00Z', until: '2026-08-21T00:00:00Z' } } },
+      body: {
+        filter: { occurred: { since: '2026-08-20T00:00:00Z', until: '2026-08-21T00:00:00Z' } },
+      },
     })
     expect(stored.body.events.map((e: { event: string }) => e.event)).toEqual([
       'prefect.flow-run.Completed',

@@ -17,8 +17,16 @@ describe('REST auth (spec §6.1)', () => {
     const denied = await api(server.apiUrl, '/admin/version')
     expect(denied.status).toBe(401)
     expect(denied.text).toBe('{"exception_message":"Unauthorized"}')
-    expect((await api(server.apiUrl, '/admin/version', { headers: { authorization: basic('user:nope') } })).status).toBe(401)
-    const ok = await api(server.apiUrl, '/admin/version', { headers: { authorization: basic('user:pass') } })
+    expect(
+      (
+        await api(server.apiUrl, '/admin/version', {
+          headers: { authorization: basic('user:nope') },
+        })
+      ).status,
+    ).toBe(401)
+    const ok = await api(server.apiUrl, '/admin/version', {
+      headers: { authorization: basic('user:pass') },
+    })
     expect(ok.status).toBe(200)
     expect(ok.text).toBe('"3.8.4"')
     const health = await api(server.apiUrl, '/health')
@@ -27,14 +35,24 @@ describe('REST auth (spec §6.1)', () => {
   })
 
   it('Cloud: Bearer under /api/accounts/{a}/workspaces/{w}; other prefixes are 404', async () => {
-    server = await createFakePrefectServer({ cloud: { accountId: 'a1', workspaceId: 'w1', apiKey: 'pnu_k' } })
+    server = await createFakePrefectServer({
+      cloud: { accountId: 'a1', workspaceId: 'w1', apiKey: 'pnu_k' },
+    })
     const run = server.createFlowRun()
     expect((await api(server.apiUrl, `/flow_runs/${run.id}`)).status).toBe(401)
-    const ok = await api(server.apiUrl, `/flow_runs/${run.id}`, { headers: { authorization: 'bearer pnu_k' } })
+    const ok = await api(server.apiUrl, `/flow_runs/${run.id}`, {
+      headers: { authorization: 'bearer pnu_k' },
+    })
     expect(ok.status).toBe(200)
     expectSchema('FlowRunResponse', ok.body)
     const wrongWorkspace = server.apiUrl.replace('/workspaces/w1', '/workspaces/w2')
-    expect((await api(wrongWorkspace, `/flow_runs/${run.id}`, { headers: { authorization: 'Bearer pnu_k' } })).status).toBe(404)
+    expect(
+      (
+        await api(wrongWorkspace, `/flow_runs/${run.id}`, {
+          headers: { authorization: 'Bearer pnu_k' },
+        })
+      ).status,
+    ).toBe(404)
     expect((await api(server.url, `/api/flow_runs/${run.id}`)).status).toBe(404)
   })
 })
@@ -52,13 +70,18 @@ describe('events REST (spec §6.2)', () => {
     const posted = await api(server.apiUrl, '/events', { body: events })
     expect(posted.status).toBe(204)
     expect(posted.text).toBe('')
-    const invalid = await api(server.apiUrl, '/events', { body: [{ event: 'no-id', resource: { 'prefect.resource.id': 'r' } }] })
+    const invalid = await api(server.apiUrl, '/events', {
+      body: [{ event: 'no-id', resource: { 'prefect.resource.id': 'r' } }],
+    })
     expect(invalid.status).toBe(422)
     expect(invalid.body.exception_message).toBe('Invalid request received.')
 
     const tooMany = await api(server.apiUrl, '/events/filter', { body: { limit: 51 } })
     expect(tooMany.status).toBe(422)
-    expect(tooMany.body.exception_detail[0]).toMatchObject({ loc: ['body', 'limit'], type: 'less_than_equal' })
+    expect(tooMany.body.exception_detail[0]).toMatchObject({
+      loc: ['body', 'limit'],
+      type: 'less_than_equal',
+    })
 
     const first = await api(server.apiUrl, '/events/filter', { body: { limit: 2 } })
     expect(first.status).toBe(200)
@@ -66,9 +89,13 @@ describe('events REST (spec §6.2)', () => {
     expect(first.body.total).toBe(5)
     expect(first.body.events.map((e: { event: string }) => e.event)).toEqual(['e4', 'e3'])
     const origin = new URL(server.apiUrl).origin
-    expect(first.body.next_page.startsWith(`${origin}/api/events/filter/next?page-token=`)).toBe(true)
+    expect(first.body.next_page.startsWith(`${origin}/api/events/filter/next?page-token=`)).toBe(
+      true,
+    )
     const token = first.body.next_page.split('page-token=')[1]
-    const inner = JSON.parse(Buffer.from(Buffer.from(token, 'base64').toString(), 'base64').toString())
+    const inner = JSON.parse(
+      Buffer.from(Buffer.from(token, 'base64').toString(), 'base64').toString(),
+    )
     expect(inner).toMatchObject({ count: 5, page_size: 2, offset: 2 })
 
     const second = await api(first.body.next_page, '')
@@ -79,14 +106,20 @@ describe('events REST (spec §6.2)', () => {
     expect(third.body.next_page).toBeNull()
 
     expect((await api(server.apiUrl, '/events/filter/next?page-token=%%%garbage')).status).toBe(403)
-    expect((await api(server.apiUrl, '/events/filter/next?page-token=bm90IGpzb24=')).status).toBe(403)
+    expect((await api(server.apiUrl, '/events/filter/next?page-token=bm90IGpzb24=')).status).toBe(
+      403,
+    )
   })
 
   it('POST /events/filter defaults until to now, 422s unknown filter keys and honours ASC', async () => {
     const clock = createManualClock(Date.parse('2026-08-20T12:00:00Z'))
     server = await createFakePrefectServer({ clock })
     server.publishEvent({ event: 'now', resource: { 'prefect.resource.id': 'r' } })
-    server.publishEvent({ event: 'future', resource: { 'prefect.resource.id': 'r' }, occurred: '2026-08-21T00:00:00Z' })
+    server.publishEvent({
+      event: 'future',
+      resource: { 'prefect.resource.id': 'r' },
+      occurred: '2026-08-21T00:00:00Z',
+    })
     const page = await api(server.apiUrl, '/events/filter', { body: { filter: { order: 'ASC' } } })
     expect(page.body.events.map((e: { event: string }) => e.event)).toEqual(['now'])
     const bad = await api(server.apiUrl, '/events/filter', { body: { filter: { nope: 1 } } })
@@ -105,7 +138,10 @@ describe('flow runs and deployments REST (spec §6.3)', () => {
 
   it('create_flow_run: 201 Scheduled with tags merged; extra keys 422; unknown deployment 404; idempotency 200', async () => {
     server = await createFakePrefectServer()
-    const deployment = server.createDeployment({ tags: ['d1', 'shared'], parameters: { a: 1, b: 2 } })
+    const deployment = server.createDeployment({
+      tags: ['d1', 'shared'],
+      parameters: { a: 1, b: 2 },
+    })
     const created = await api(server.apiUrl, `/deployments/${deployment.id}/create_flow_run`, {
       body: { tags: ['shared', 'r1'], parameters: { b: 3 }, idempotency_key: 'k1', name: 'my-run' },
     })
@@ -122,12 +158,24 @@ describe('flow runs and deployments REST (spec §6.3)', () => {
       work_pool_name: 'default-pool',
       work_queue_name: 'default',
     })
-    expect(created.body.next_scheduled_start_time).toBe(created.body.state.state_details.scheduled_time)
-    const again = await api(server.apiUrl, `/deployments/${deployment.id}/create_flow_run`, { body: { idempotency_key: 'k1' } })
+    expect(created.body.next_scheduled_start_time).toBe(
+      created.body.state.state_details.scheduled_time,
+    )
+    const again = await api(server.apiUrl, `/deployments/${deployment.id}/create_flow_run`, {
+      body: { idempotency_key: 'k1' },
+    })
     expect(again.status).toBe(200)
     expect(again.body.id).toBe(created.body.id)
-    expect((await api(server.apiUrl, `/deployments/${deployment.id}/create_flow_run`, { body: { nope: 1 } })).status).toBe(422)
-    const missing = await api(server.apiUrl, `/deployments/${unknownId}/create_flow_run`, { body: {} })
+    expect(
+      (
+        await api(server.apiUrl, `/deployments/${deployment.id}/create_flow_run`, {
+          body: { nope: 1 },
+        })
+      ).status,
+    ).toBe(422)
+    const missing = await api(server.apiUrl, `/deployments/${unknownId}/create_flow_run`, {
+      body: {},
+    })
     expect(missing.status).toBe(404)
   })
 
@@ -143,7 +191,12 @@ describe('flow runs and deployments REST (spec §6.3)', () => {
     for (const run of terminal.body) expectSchema('FlowRunResponse', run)
     expect(terminal.body.map((r: { name: string }) => r.name)).toEqual(['a-run', 'c-run'])
     const byId = await api(server.apiUrl, '/flow_runs/filter', {
-      body: { flow_runs: { id: { any_: [runs[2]!.id, runs[0]!.id] } }, sort: 'NAME_DESC', limit: 1, offset: 1 },
+      body: {
+        flow_runs: { id: { any_: [runs[2]!.id, runs[0]!.id] } },
+        sort: 'NAME_DESC',
+        limit: 1,
+        offset: 1,
+      },
     })
     expect(byId.body.map((r: { name: string }) => r.name)).toEqual(['b-run'])
     const bad = await api(server.apiUrl, '/flow_runs/filter', { body: { flow_runs: { nope: {} } } })
@@ -158,10 +211,25 @@ describe('flow runs and deployments REST (spec §6.3)', () => {
     })
     expect(accepted.status).toBe(201)
     expectSchema('OrchestrationResult', accepted.body)
-    expect(accepted.body).toMatchObject({ status: 'ACCEPT', state: { type: 'PENDING', name: 'Pending', message: 'submitted' } })
+    expect(accepted.body).toMatchObject({
+      status: 'ACCEPT',
+      state: { type: 'PENDING', name: 'Pending', message: 'submitted' },
+    })
     expect(server.events.at(-1)!.id).toBe(accepted.body.state.id)
-    expect((await api(server.apiUrl, `/flow_runs/${unknownId}/set_state`, { body: { state: { type: 'RUNNING' } } })).status).toBe(404)
-    expect((await api(server.apiUrl, `/flow_runs/${run.id}/set_state`, { body: { state: { type: 'NOPE' } } })).status).toBe(422)
+    expect(
+      (
+        await api(server.apiUrl, `/flow_runs/${unknownId}/set_state`, {
+          body: { state: { type: 'RUNNING' } },
+        })
+      ).status,
+    ).toBe(404)
+    expect(
+      (
+        await api(server.apiUrl, `/flow_runs/${run.id}/set_state`, {
+          body: { state: { type: 'NOPE' } },
+        })
+      ).status,
+    ).toBe(422)
   })
 
   it('answers 404 {"detail":"Not Found"} for unknown routes and 405 for wrong methods', async () => {
@@ -174,7 +242,11 @@ describe('flow runs and deployments REST (spec §6.3)', () => {
 
   it('runs REST overrides registered with use() first, and resetHandlers() removes them', async () => {
     server = await createFakePrefectServer()
-    server.use({ method: 'GET', path: '/admin/version', respond: () => ({ status: 200, body: '2.20.0' }) })
+    server.use({
+      method: 'GET',
+      path: '/admin/version',
+      respond: () => ({ status: 200, body: '2.20.0' }),
+    })
     expect((await api(server.apiUrl, '/admin/version')).body).toBe('2.20.0')
     server.resetHandlers()
     expect((await api(server.apiUrl, '/admin/version')).body).toBe('3.8.4')

@@ -97,15 +97,28 @@ describe('flow-run state events (spec §4.5)', () => {
     })
     expect(rejected.status).toBe(200)
     expectSchema('OrchestrationResult', rejected.body)
-    expect(rejected.body).toMatchObject({ status: 'REJECT', state: { type: 'SCHEDULED', name: 'AwaitingRetry' } })
+    expect(rejected.body).toMatchObject({
+      status: 'REJECT',
+      state: { type: 'SCHEDULED', name: 'AwaitingRetry' },
+    })
     await server.runLifecycle(run.id, ['Pending', 'Running'])
     const failed = await api(server.apiUrl, `/flow_runs/${run.id}/set_state`, {
       body: { state: { type: 'FAILED', message: 'boom again' } },
     })
     expect(failed.status).toBe(201)
-    expect(failed.body).toMatchObject({ status: 'ACCEPT', state: { type: 'FAILED', name: 'Failed' }, details: { type: 'accept_details' } })
+    expect(failed.body).toMatchObject({
+      status: 'ACCEPT',
+      state: { type: 'FAILED', name: 'Failed' },
+      details: { type: 'accept_details' },
+    })
     const events = (await socket.take(6)).map(eventOf)
-    expect(events.map((e) => [e.event, e.resource['prefect.state-type'], e.resource['prefect.run-count']])).toEqual([
+    expect(
+      events.map((e) => [
+        e.event,
+        e.resource['prefect.state-type'],
+        e.resource['prefect.run-count'],
+      ]),
+    ).toEqual([
       ['prefect.flow-run.Pending', 'PENDING', '0'],
       ['prefect.flow-run.Running', 'RUNNING', '1'],
       ['prefect.flow-run.AwaitingRetry', 'SCHEDULED', '1'],
@@ -114,8 +127,16 @@ describe('flow-run state events (spec §4.5)', () => {
       ['prefect.flow-run.Failed', 'FAILED', '2'],
     ])
     expect(events[2]!.resource['prefect.state-message']).toBe('boom')
-    expect(events[2]!.payload.validated_state).toEqual({ type: 'SCHEDULED', name: 'AwaitingRetry', message: 'boom' })
-    expect(events[5]!.payload.validated_state).toEqual({ type: 'FAILED', name: 'Failed', message: 'boom again' })
+    expect(events[2]!.payload.validated_state).toEqual({
+      type: 'SCHEDULED',
+      name: 'AwaitingRetry',
+      message: 'boom',
+    })
+    expect(events[5]!.payload.validated_state).toEqual({
+      type: 'FAILED',
+      name: 'Failed',
+      message: 'boom again',
+    })
   })
 
   it('names every lifecycle state after its name with the right type; pause_reschedule is a string', async () => {
@@ -135,7 +156,11 @@ describe('flow-run state events (spec §4.5)', () => {
       'Cancelled',
     ])
     const events = (await socket.take(12)).map(eventOf)
-    expect(events.map((e) => `${e.event.replace('prefect.flow-run.', '')}:${e.resource['prefect.state-type']}`)).toEqual([
+    expect(
+      events.map(
+        (e) => `${e.event.replace('prefect.flow-run.', '')}:${e.resource['prefect.state-type']}`,
+      ),
+    ).toEqual([
       'Late:SCHEDULED',
       'Pending:PENDING',
       'Running:RUNNING',
@@ -149,12 +174,33 @@ describe('flow-run state events (spec §4.5)', () => {
       'Cancelling:CANCELLING',
       'Cancelled:CANCELLED',
     ])
-    expect(events[3]!.payload.validated_state).toEqual({ type: 'PAUSED', name: 'Paused', pause_reschedule: 'false' })
-    expect(events[4]!.payload.initial_state).toEqual({ type: 'PAUSED', name: 'Paused', pause_reschedule: 'false' })
-    expect(events[5]!.payload.validated_state).toEqual({ type: 'PAUSED', name: 'Suspended', pause_reschedule: 'true' })
+    expect(events[3]!.payload.validated_state).toEqual({
+      type: 'PAUSED',
+      name: 'Paused',
+      pause_reschedule: 'false',
+    })
+    expect(events[4]!.payload.initial_state).toEqual({
+      type: 'PAUSED',
+      name: 'Paused',
+      pause_reschedule: 'false',
+    })
+    expect(events[5]!.payload.validated_state).toEqual({
+      type: 'PAUSED',
+      name: 'Suspended',
+      pause_reschedule: 'true',
+    })
     // Resuming a paused run does not count as a new run.
-    expect(events.map((e) => e.resource['prefect.run-count']).slice(2, 8)).toEqual(['1', '1', '1', '1', '1', '1'])
-    expect(events[8]!.resource['prefect.state-message']).toBe('Flow run exceeded timeout of 1 second(s)')
+    expect(events.map((e) => e.resource['prefect.run-count']).slice(2, 8)).toEqual([
+      '1',
+      '1',
+      '1',
+      '1',
+      '1',
+      '1',
+    ])
+    expect(events[8]!.resource['prefect.state-message']).toBe(
+      'Flow run exceeded timeout of 1 second(s)',
+    )
   })
 
   it('emits heartbeats with id, name and version labels, related flow/deployment/tags and no payload', async () => {
@@ -162,13 +208,14 @@ describe('flow-run state events (spec §4.5)', () => {
     await server.runLifecycle(run.id, ['Pending', 'Running', 'heartbeat'])
     const heartbeat = eventOf((await socket.take(3))[2]!)
     expect(heartbeat.event).toBe('prefect.flow-run.heartbeat')
-    expect(Object.keys(heartbeat.resource)).toEqual(['prefect.resource.id', 'prefect.resource.name', 'prefect.version'])
-    expect(heartbeat.related.map((r: Record<string, string>) => r['prefect.resource.role'])).toEqual([
-      'flow',
-      'deployment',
-      'tag',
-      'tag',
+    expect(Object.keys(heartbeat.resource)).toEqual([
+      'prefect.resource.id',
+      'prefect.resource.name',
+      'prefect.version',
     ])
+    expect(
+      heartbeat.related.map((r: Record<string, string>) => r['prefect.resource.role']),
+    ).toEqual(['flow', 'deployment', 'tag', 'tag'])
     expect(heartbeat.payload).toEqual({})
   })
 
@@ -177,7 +224,11 @@ describe('flow-run state events (spec §4.5)', () => {
     const plain = server.createFlowRun({ flowName: 'f', tags: ['b', 'a'] })
     const automated = server.createFlowRun({
       flowName: 'f',
-      createdBy: { id: '0199d1a4-0000-7000-8000-000000000001', type: 'AUTOMATION', display_value: 'my automation' },
+      createdBy: {
+        id: '0199d1a4-0000-7000-8000-000000000001',
+        type: 'AUTOMATION',
+        display_value: 'my automation',
+      },
     })
     const [first, second] = server.events
     expect(first!.resource['prefect.resource.id']).toBe(`prefect.flow-run.${plain.id}`)
@@ -197,7 +248,9 @@ describe('flow-run state events (spec §4.5)', () => {
   it('aborts transitions out of a terminal state unless forced', async () => {
     const { run } = await setup()
     await server.runLifecycle(run.id, ['Pending', 'Running', 'Completed'])
-    const aborted = await api(server.apiUrl, `/flow_runs/${run.id}/set_state`, { body: { state: { type: 'RUNNING' } } })
+    const aborted = await api(server.apiUrl, `/flow_runs/${run.id}/set_state`, {
+      body: { state: { type: 'RUNNING' } },
+    })
     expect(aborted.status).toBe(200)
     expectSchema('OrchestrationResult', aborted.body)
     expect(aborted.body).toMatchObject({ status: 'ABORT', state: null })

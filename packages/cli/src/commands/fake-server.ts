@@ -66,10 +66,14 @@ function serverOptions(
   const cloud = account !== undefined || workspace !== undefined || apiKey !== undefined
   if (cloud) {
     if (!account || !workspace || !apiKey) {
-      throw new UsageError('Cloud mode needs --cloud-account, --cloud-workspace and --api-key together')
+      throw new UsageError(
+        'Cloud mode needs --cloud-account, --cloud-workspace and --api-key together',
+      )
     }
     if (values['auth-string'] !== undefined) {
-      throw new UsageError('--auth-string is for the OSS server; it cannot be combined with Cloud mode')
+      throw new UsageError(
+        '--auth-string is for the OSS server; it cannot be combined with Cloud mode',
+      )
     }
     if (!/^[\w-]+$/.test(account) || !/^[\w-]+$/.test(workspace)) {
       throw new UsageError('--cloud-account and --cloud-workspace must be ids such as UUIDs')

@@ -1,5 +1,6 @@
 import { parseArgs } from 'node:util'
 import {
+  compareDateTimes,
   createRunWatcher,
   flowRunResourceId,
   flowRunStateFromEvent,
@@ -177,7 +178,7 @@ function createTimeline(io: CliIO, startedAt: number) {
 
 function clockTime(timestamp: string): string {
   const match = /T(\d{2}:\d{2}:\d{2})(\.\d{1,3})?/.exec(timestamp)
-  return match ? `${match[1]}${match[2] ?? ''}`.padEnd(12) : timestamp
+  return `${match ? `${match[1]}${match[2] ?? ''}` : timestamp}  `.padEnd(14)
 }
 
 function seconds(ms: number): string {
@@ -239,23 +240,46 @@ export async function watchFlowRun(options: WatchFlowRunOptions): Promise<WaitFo
   const startedAt = Date.now()
   const timeline = json ? undefined : createTimeline(io, startedAt)
   const say = (text: string) => timeline?.line(`${indent}${text}`)
-  // The timeline shows every state once: from events (the 60 s look-back included, even when
-  // the REST read already reported a later state) and from REST reads.
+  // The timeline shows every state once: from events (the 60 s look-back included) and from
+  // REST reads. While the subscription starts, states are held briefly and printed in time
+  // order, so the look-back does not appear after the (later) state the first read returned.
   const printed = new Set<string>()
+  let held: Array<{ observation: FlowRunStateObservation; via: string }> | undefined =
+    transport === 'polling' ? undefined : []
+  let holdTimer: ReturnType<typeof setTimeout> | undefined
+  const showState = (observation: FlowRunStateObservation, via: string) => {
+    say(`${clockTime(observation.timestamp)}${observation.name.padEnd(16)}${observation.type.padEnd(11)} via ${via}`)
+    timeline?.status(`${observation.name} — waiting for a terminal state`)
+  }
+  const releaseHeld = () => {
+    if (holdTimer !== undefined) clearTimeout(holdTimer)
+    holdTimer = undefined
+    const list = held
+    held = undefined
+    list
+      ?.sort((a, b) => compareDateTimes(a.observation.timestamp, b.observation.timestamp))
+      .forEach(({ observation, via }) => showState(observation, via))
+  }
+  const holdFor = (ms: number) => {
+    if (!held || !timeline) return
+    if (holdTimer !== undefined) clearTimeout(holdTimer)
+    holdTimer = setTimeout(releaseHeld, ms)
+  }
+  holdFor(1_500)
   const printState = (observation: FlowRunStateObservation, via: string) => {
     if (!timeline) return
     const key = observation.eventId ?? `${observation.timestamp}|${observation.name}`
     if (printed.has(key)) return
     printed.add(key)
-    say(
-      `${clockTime(observation.timestamp)}${observation.name.padEnd(16)}${observation.type.padEnd(11)} via ${via}`,
-    )
-    timeline.status(`${observation.name} — waiting for a terminal state`)
+    if (held) held.push({ observation, via })
+    else showState(observation, via)
   }
+  let finished = false
 
   let subscriber: EventsSubscriber | undefined
   let sources: RunStateSources
-  const tuning: Partial<RunWatcherOptions> = {}
+  // A mistyped id should not keep a terminal busy: 3 s of NOT_FOUND ends the wait.
+  const tuning: Partial<RunWatcherOptions> = { notFoundGraceMs: 3_000 }
   if (transport === 'polling') {
     sources = { push: polling, pull: polling }
     tuning.reconcileIntervalMs = Infinity
@@ -281,7 +305,9 @@ export async function watchFlowRun(options: WatchFlowRunOptions): Promise<WaitFo
     if (transport === 'websocket') tuning.fallbackPolling = false
     let wasHealthy = false
     source.onHealthChange((health) => {
+      if (finished) return
       if (health === 'healthy') {
+        holdFor(300)
         say(wasHealthy ? 'WebSocket back: following the event stream again' : 'WebSocket connected: following the event stream')
         wasHealthy = true
       } else if (health === 'degraded' || health === 'failed') {
@@ -302,6 +328,8 @@ export async function watchFlowRun(options: WatchFlowRunOptions): Promise<WaitFo
       signal: io.signal,
       onState: (observation, source) => printState(observation, source),
     })
+    finished = true
+    releaseHeld()
     timeline?.stop()
     if (json) io.stdout.write(`${JSON.stringify(outcomeLine(result))}\n`)
     else io.stdout.write(`${indent}${describeOutcome(result)}\n`)
@@ -310,6 +338,8 @@ export async function watchFlowRun(options: WatchFlowRunOptions): Promise<WaitFo
     }
     return result
   } finally {
+    finished = true
+    if (holdTimer !== undefined) clearTimeout(holdTimer)
     timeline?.stop()
     watcher.close()
     polling.close()

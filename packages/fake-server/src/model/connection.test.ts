@@ -19,7 +19,9 @@ function stored(id: string): StoredEvent {
 
 function setup(backfill: StoredEvent[]) {
   const clock = createManualClock(Date.parse('2026-08-20T14:00:00Z'))
-  const filter: EffectiveFilter = { occurred: { since: '2026-08-20T13:00:00Z', until: '2026-08-21T00:00:00Z' } }
+  const filter: EffectiveFilter = {
+    occurred: { since: '2026-08-20T13:00:00Z', until: '2026-08-21T00:00:00Z' },
+  }
   const host: ConnectionHost = {
     clock,
     logger: silentLogger,
@@ -35,7 +37,13 @@ function setup(backfill: StoredEvent[]) {
     connectionClosed: () => {},
   }
   const sent: string[] = []
-  const record = { kind: 'out', mode: 'legacy', clientFrames: [], filters: [], eventsSent: 0 } as unknown as ConnectionRecord
+  const record = {
+    kind: 'out',
+    mode: 'legacy',
+    clientFrames: [],
+    filters: [],
+    eventsSent: 0,
+  } as unknown as ConnectionRecord
   const connection = new Connection(
     host,
     { sendText: (t) => sent.push(t), sendBinary: () => {}, close: () => {}, terminate: () => {} },

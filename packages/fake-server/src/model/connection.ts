@@ -34,7 +34,9 @@ export interface ConnectionHost {
   nowMicros(): bigint
   authRefusal(): { mode: 'soft' | 'hard'; reason: string } | null
   delayMs(): number
-  resolveSubscriberFilter(raw: unknown): { ok: true; filter: EffectiveFilter } | { ok: false; message: string }
+  resolveSubscriberFilter(
+    raw: unknown,
+  ): { ok: true; filter: EffectiveFilter } | { ok: false; message: string }
   backfill(filter: EffectiveFilter): StoredEvent[]
   subscriberReady(connection: Connection): void
   receiveSocketEvent(raw: unknown, connection: Connection): boolean
@@ -58,7 +60,9 @@ export const closeCodes = {
 } as const
 
 /** Encodes a frame to inject. */
-export function encodeFrame(frame: FrameInput): { kind: 'text'; text: string } | { kind: 'binary'; bytes: Uint8Array } {
+export function encodeFrame(
+  frame: FrameInput,
+): { kind: 'text'; text: string } | { kind: 'binary'; bytes: Uint8Array } {
   if (typeof frame === 'string') return { kind: 'text', text: frame }
   if (frame instanceof Uint8Array) return { kind: 'binary', bytes: frame }
   if (frame instanceof ArrayBuffer) return { kind: 'binary', bytes: new Uint8Array(frame) }
@@ -123,7 +127,11 @@ export class Connection {
   /** A frame from the client. */
   receive(data: string | Uint8Array, isBinary: boolean): void {
     if (this.#phase === 'closed') return
-    const text = isBinary ? undefined : typeof data === 'string' ? data : new TextDecoder().decode(data)
+    const text = isBinary
+      ? undefined
+      : typeof data === 'string'
+        ? data
+        : new TextDecoder().decode(data)
     this.record.clientFrames.push(text ?? `<binary ${data.length} bytes>`)
     switch (this.#phase) {
       case 'auth':

@@ -92,7 +92,12 @@ export interface ResolvedRoute {
 
 /** Result of {@link FakePrefectModel.decideUpgrade}. */
 export type UpgradeDecision =
-  | { ok: true; kind: 'out' | 'in'; mode: ConnectionRecord['mode']; protocol: 'prefect' | undefined }
+  | {
+      ok: true
+      kind: 'out' | 'in'
+      mode: ConnectionRecord['mode']
+      protocol: 'prefect' | undefined
+    }
   | { ok: false; status: number }
 
 interface HttpFaultRule extends HttpErrorRule {
@@ -537,7 +542,11 @@ export class FakePrefectModel implements FakePrefect, ConnectionHost {
     })
     const stored = this.#store(event)
     if (!stored) {
-      throw fakeError('INVALID_EVENT', 'publishEvent', `event ${event.id} is a duplicate or too large`)
+      throw fakeError(
+        'INVALID_EVENT',
+        'publishEvent',
+        `event ${event.id} is a duplicate or too large`,
+      )
     }
     this.#distribute(stored)
     return stored.event
@@ -734,7 +743,11 @@ export class FakePrefectModel implements FakePrefect, ConnectionHost {
    * The one place a run changes state: applies the orchestration rules the fake models (terminal
    * guard, `RetryFailedFlows`), updates run fields and emits the state event (spec §4.5).
    */
-  transition(run: FlowRunRecord, proposed: StateInput, options: SetStateOptions = {}): OrchestrationResult {
+  transition(
+    run: FlowRunRecord,
+    proposed: StateInput,
+    options: SetStateOptions = {},
+  ): OrchestrationResult {
     const initial = run.state
     const now = this.nowMicros()
     if (!options.force && initial) {
@@ -842,7 +855,8 @@ export class FakePrefectModel implements FakePrefect, ConnectionHost {
         this.emitHeartbeat(flowRunId)
       } else if (typeof step === 'string') {
         const type = lifecycleStateNames[step]
-        if (!type) throw fakeError('INVALID_OPTIONS', 'runLifecycle', `unknown step '${String(step)}'`)
+        if (!type)
+          throw fakeError('INVALID_OPTIONS', 'runLifecycle', `unknown step '${String(step)}'`)
         this.transition(run, { type, name: step }, { force: true })
       } else {
         const { force = true, ...state } = step
@@ -864,7 +878,10 @@ export class FakePrefectModel implements FakePrefect, ConnectionHost {
     )
   }
 
-  waitForEmitted(matcher: EventMatcher, options: { signal?: AbortSignal } = {}): Promise<ReceivedEvent> {
+  waitForEmitted(
+    matcher: EventMatcher,
+    options: { signal?: AbortSignal } = {},
+  ): Promise<ReceivedEvent> {
     const find = () => this.#receivedEvents.find((e) => mismatches(e, matcher).length === 0)
     const existing = find()
     if (existing) return Promise.resolve(existing)
@@ -922,7 +939,10 @@ export class FakePrefectModel implements FakePrefect, ConnectionHost {
     if (expect && expect.length > 0 && !expect.some((p) => matchesLabelPattern(event.event, p))) {
       return false
     }
-    const labelsMatch = (resource: Record<string, string>, spec: Record<string, string | string[]>) =>
+    const labelsMatch = (
+      resource: Record<string, string>,
+      spec: Record<string, string | string[]>,
+    ) =>
       Object.entries(spec).every(([label, patterns]) =>
         (Array.isArray(patterns) ? patterns : [patterns]).some((p) =>
           matchesLabelPattern(resource[label], p),
@@ -972,7 +992,10 @@ export class FakePrefectModel implements FakePrefect, ConnectionHost {
     }
     this.#webhookCalls.push(call)
     try {
-      call.body = renderTemplate(automation.action.payload, this.#templateContext(automation, event))
+      call.body = renderTemplate(
+        automation.action.payload,
+        this.#templateContext(automation, event),
+      )
     } catch (error) {
       call.error = error instanceof Error ? error.message : String(error)
       this.logger.warn('fake-server: webhook template failed', { automationId: automation.id })
@@ -1005,7 +1028,10 @@ export class FakePrefectModel implements FakePrefect, ConnectionHost {
 
   // ---------------------------------------------------------------- replay
 
-  async replay(frames: string | readonly ReplayFrame[], options: ReplayOptions = {}): Promise<void> {
+  async replay(
+    frames: string | readonly ReplayFrame[],
+    options: ReplayOptions = {},
+  ): Promise<void> {
     const list = typeof frames === 'string' ? parseFramesJsonl(frames) : frames
     const delays = replayDelays(
       list,
@@ -1019,7 +1045,10 @@ export class FakePrefectModel implements FakePrefect, ConnectionHost {
     for (const [index, frame] of list.entries()) {
       const delay = delays[index] ?? 0
       if (delay > 0) {
-        await sleep(delay, { clock: this.clock, ...(options.signal ? { signal: options.signal } : {}) })
+        await sleep(delay, {
+          clock: this.clock,
+          ...(options.signal ? { signal: options.signal } : {}),
+        })
       } else if (options.signal?.aborted) {
         throw fakeError('ABORTED', 'replay aborted')
       }
@@ -1142,7 +1171,10 @@ export class FakePrefectModel implements FakePrefect, ConnectionHost {
         const downMs = options.downMs ?? 0
         if (this.restartHook) await this.restartHook(downMs, options.signal)
         else if (downMs > 0) {
-          await sleep(downMs, { clock: this.clock, ...(options.signal ? { signal: options.signal } : {}) })
+          await sleep(downMs, {
+            clock: this.clock,
+            ...(options.signal ? { signal: options.signal } : {}),
+          })
         }
       },
       reset: () => {
@@ -1158,35 +1190,28 @@ export class FakePrefectModel implements FakePrefect, ConnectionHost {
   }
 
   #createRecorder(): FakePrefectRecorder {
-    const self = this
-    return {
-      get connections() {
-        return self.#connectionRecords
-      },
-      get rejectedUpgrades() {
-        return self.#rejectedUpgrades
-      },
-      get httpRequests() {
-        return self.#httpRequests
-      },
-      get receivedEvents() {
-        return self.#receivedEvents
-      },
-      get eventArrivals() {
-        return self.#arrivals
-      },
-      get webhookCalls() {
-        return self.#webhookCalls
-      },
-      clear() {
-        self.#connectionRecords = self.#connectionRecords.filter((r) => r.closedAt === undefined)
-        self.#rejectedUpgrades = []
-        self.#httpRequests = []
-        self.#receivedEvents = []
-        self.#arrivals = []
-        self.#webhookCalls = []
+    const recorder = {
+      clear: () => {
+        this.#connectionRecords = this.#connectionRecords.filter((r) => r.closedAt === undefined)
+        this.#rejectedUpgrades = []
+        this.#httpRequests = []
+        this.#receivedEvents = []
+        this.#arrivals = []
+        this.#webhookCalls = []
       },
     }
+    const views: Record<Exclude<keyof FakePrefectRecorder, 'clear'>, () => readonly unknown[]> = {
+      connections: () => this.#connectionRecords,
+      rejectedUpgrades: () => this.#rejectedUpgrades,
+      httpRequests: () => this.#httpRequests,
+      receivedEvents: () => this.#receivedEvents,
+      eventArrivals: () => this.#arrivals,
+      webhookCalls: () => this.#webhookCalls,
+    }
+    for (const [name, get] of Object.entries(views)) {
+      Object.defineProperty(recorder, name, { get, enumerable: true })
+    }
+    return recorder as FakePrefectRecorder
   }
 
   /** Closes every connection with a normal close (server shutdown). */
@@ -1208,4 +1233,3 @@ export class FakePrefectModel implements FakePrefect, ConnectionHost {
     this.recorder.clear()
   }
 }
-

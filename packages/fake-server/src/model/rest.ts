@@ -72,7 +72,11 @@ function invalid(issues: ValidationIssue[], body: unknown): RestResponse {
   })
 }
 
-function extraKeys(value: Record<string, unknown>, allowed: readonly string[], loc: string[]): ValidationIssue[] {
+function extraKeys(
+  value: Record<string, unknown>,
+  allowed: readonly string[],
+  loc: string[],
+): ValidationIssue[] {
   return Object.keys(value)
     .filter((k) => !allowed.includes(k))
     .map((k) => ({
@@ -102,7 +106,14 @@ const deploymentFlowRunCreateKeys = [
 
 function validateStateCreate(value: unknown, loc: string[]): ValidationIssue[] | StateInput {
   if (!isRecord(value)) {
-    return [{ type: 'model_attributes_type', loc, msg: 'Input should be a valid dictionary', input: value }]
+    return [
+      {
+        type: 'model_attributes_type',
+        loc,
+        msg: 'Input should be a valid dictionary',
+        input: value,
+      },
+    ]
   }
   const issues = extraKeys(value, stateCreateKeys, loc)
   if (!stateTypes.includes(value.type as StateType)) {
@@ -240,7 +251,8 @@ export async function handleRestRequest(
   const url = new URL(request.url)
   const method = request.method.toUpperCase()
   const parsedBody = request.body === '' ? undefined : tryParseJson(request.body)
-  const body = parsedBody === undefined ? undefined : parsedBody.ok ? parsedBody.value : request.body
+  const body =
+    parsedBody === undefined ? undefined : parsedBody.ok ? parsedBody.value : request.body
   const response = await route(model, request, url, method, body, parsedBody)
   model.recordHttp({
     method,
@@ -280,7 +292,10 @@ async function route(
   // Spec §6.1: /health is exempt from the auth check.
   const exempt = method === 'GET' && path === '/health'
   if (!exempt && !model.httpAuthorized(request.headers.authorization)) {
-    return json(401, model.options.cloud ? { detail: 'Unauthorized' } : { exception_message: 'Unauthorized' })
+    return json(
+      401,
+      model.options.cloud ? { detail: 'Unauthorized' } : { exception_message: 'Unauthorized' },
+    )
   }
 
   const override = await model.runOverrides({
@@ -299,7 +314,14 @@ async function route(
 
   if (parsedBody && !parsedBody.ok && method !== 'GET') {
     return invalid(
-      [{ type: 'json_invalid', loc: ['body', 0], msg: 'JSON decode error', ctx: { error: 'Invalid JSON' } }],
+      [
+        {
+          type: 'json_invalid',
+          loc: ['body', 0],
+          msg: 'JSON decode error',
+          ctx: { error: 'Invalid JSON' },
+        },
+      ],
       request.body,
     )
   }
@@ -328,9 +350,7 @@ async function route(
     /^\/(health|admin\/version|events|events\/filter|events\/filter\/next|flow_runs\/filter|flow_runs\/[^/]+|flow_runs\/[^/]+\/set_state|deployments\/[^/]+\/create_flow_run)$/.test(
       path,
     )
-  return known
-    ? json(405, { detail: 'Method Not Allowed' })
-    : json(404, { detail: 'Not Found' })
+  return known ? json(405, { detail: 'Method Not Allowed' }) : json(404, { detail: 'Not Found' })
 }
 
 function invalidUuid(loc: (string | number)[], input: unknown): RestResponse {
@@ -342,7 +362,10 @@ function invalidUuid(loc: (string | number)[], input: unknown): RestResponse {
 
 function postEvents(model: FakePrefectModel, body: unknown): RestResponse {
   if (!Array.isArray(body)) {
-    return invalid([{ type: 'list_type', loc: ['body'], msg: 'Input should be a valid list', input: body }], body)
+    return invalid(
+      [{ type: 'list_type', loc: ['body'], msg: 'Input should be a valid list', input: body }],
+      body,
+    )
   }
   // Validate everything first: one invalid event rejects the whole request with 422.
   const issues: ValidationIssue[] = []
@@ -377,7 +400,12 @@ function eventPageResponse(
   let nextPage: string | null = null
   if (offset + limit < events.length) {
     const token = base64Encode(
-      JSON.stringify({ filter: resolved.filter, count: events.length, page_size: limit, offset: offset + limit }),
+      JSON.stringify({
+        filter: resolved.filter,
+        count: events.length,
+        page_size: limit,
+        offset: offset + limit,
+      }),
     )
     nextPage = `${nextPageBase(model, url)}events/filter/next?page-token=${base64Encode(token)}`
   }
@@ -393,21 +421,57 @@ function nextPageBase(model: FakePrefectModel, url: URL): string {
 function eventsFilter(model: FakePrefectModel, url: URL, body: unknown): RestResponse {
   const value = body === undefined ? {} : body
   if (!isRecord(value)) {
-    return invalid([{ type: 'model_attributes_type', loc: ['body'], msg: 'Input should be a valid dictionary', input: value }], body)
+    return invalid(
+      [
+        {
+          type: 'model_attributes_type',
+          loc: ['body'],
+          msg: 'Input should be a valid dictionary',
+          input: value,
+        },
+      ],
+      body,
+    )
   }
   const limit = value.limit === undefined ? 50 : value.limit
   if (typeof limit !== 'number' || !Number.isInteger(limit)) {
-    return invalid([{ type: 'int_type', loc: ['body', 'limit'], msg: 'Input should be a valid integer', input: limit }], body)
+    return invalid(
+      [
+        {
+          type: 'int_type',
+          loc: ['body', 'limit'],
+          msg: 'Input should be a valid integer',
+          input: limit,
+        },
+      ],
+      body,
+    )
   }
   if (limit > 50) {
     return invalid(
-      [{ type: 'less_than_equal', loc: ['body', 'limit'], msg: 'Input should be less than or equal to 50', input: limit, ctx: { le: 50 } }],
+      [
+        {
+          type: 'less_than_equal',
+          loc: ['body', 'limit'],
+          msg: 'Input should be less than or equal to 50',
+          input: limit,
+          ctx: { le: 50 },
+        },
+      ],
       body,
     )
   }
   if (limit < 0) {
     return invalid(
-      [{ type: 'greater_than_equal', loc: ['body', 'limit'], msg: 'Input should be greater than or equal to 0', input: limit, ctx: { ge: 0 } }],
+      [
+        {
+          type: 'greater_than_equal',
+          loc: ['body', 'limit'],
+          msg: 'Input should be greater than or equal to 0',
+          input: limit,
+          ctx: { ge: 0 },
+        },
+      ],
       body,
     )
   }
@@ -425,7 +489,10 @@ function eventsNext(model: FakePrefectModel, url: URL): RestResponse {
   // Read the raw query: the token is not URL-encoded and may contain '+', '/' and '='.
   const raw = /(?:^|&)page-token=([^&]*)/.exec(url.search.slice(1))?.[1]
   if (raw === undefined) {
-    return invalid([{ type: 'missing', loc: ['query', 'page-token'], msg: 'Field required' }], undefined)
+    return invalid(
+      [{ type: 'missing', loc: ['query', 'page-token'], msg: 'Field required' }],
+      undefined,
+    )
   }
   let token: unknown
   try {
@@ -447,32 +514,64 @@ function eventsNext(model: FakePrefectModel, url: URL): RestResponse {
 function flowRunsFilter(model: FakePrefectModel, body: unknown): RestResponse {
   const value = body === undefined ? {} : body
   if (!isRecord(value)) {
-    return invalid([{ type: 'model_attributes_type', loc: ['body'], msg: 'Input should be a valid dictionary', input: value }], body)
+    return invalid(
+      [
+        {
+          type: 'model_attributes_type',
+          loc: ['body'],
+          msg: 'Input should be a valid dictionary',
+          input: value,
+        },
+      ],
+      body,
+    )
   }
   const issues: ValidationIssue[] = []
   const filter = value.flow_runs
   if (filter !== undefined && filter !== null) {
     if (!isRecord(filter)) {
-      issues.push({ type: 'model_attributes_type', loc: ['body', 'flow_runs'], msg: 'Input should be a valid dictionary', input: filter })
+      issues.push({
+        type: 'model_attributes_type',
+        loc: ['body', 'flow_runs'],
+        msg: 'Input should be a valid dictionary',
+        input: filter,
+      })
     } else {
       issues.push(...extraKeys(filter, flowRunFilterKeys, ['body', 'flow_runs']))
     }
   }
   const sort = value.sort ?? 'ID_DESC'
   if (!flowRunSorts.includes(sort as (typeof flowRunSorts)[number])) {
-    issues.push({ type: 'enum', loc: ['body', 'sort'], msg: `Input should be ${flowRunSorts.map((s) => `'${s}'`).join(', ')}`, input: sort })
+    issues.push({
+      type: 'enum',
+      loc: ['body', 'sort'],
+      msg: `Input should be ${flowRunSorts.map((s) => `'${s}'`).join(', ')}`,
+      input: sort,
+    })
   }
   const limit = value.limit ?? 200
   const offset = value.offset ?? 0
   if (typeof limit !== 'number' || !Number.isInteger(limit) || limit < 0) {
-    issues.push({ type: 'int_type', loc: ['body', 'limit'], msg: 'Input should be a valid integer', input: limit })
+    issues.push({
+      type: 'int_type',
+      loc: ['body', 'limit'],
+      msg: 'Input should be a valid integer',
+      input: limit,
+    })
   }
   if (typeof offset !== 'number' || !Number.isInteger(offset) || offset < 0) {
-    issues.push({ type: 'greater_than_equal', loc: ['body', 'offset'], msg: 'Input should be greater than or equal to 0', input: offset })
+    issues.push({
+      type: 'greater_than_equal',
+      loc: ['body', 'offset'],
+      msg: 'Input should be greater than or equal to 0',
+      input: offset,
+    })
   }
   if (issues.length) return invalid(issues, body)
   const deploymentIds =
-    isRecord(value.deployments) && isRecord(value.deployments.id) && Array.isArray(value.deployments.id.any_)
+    isRecord(value.deployments) &&
+    isRecord(value.deployments.id) &&
+    Array.isArray(value.deployments.id.any_)
       ? (value.deployments.id.any_ as unknown[])
       : undefined
   const runs = model
@@ -481,7 +580,10 @@ function flowRunsFilter(model: FakePrefectModel, body: unknown): RestResponse {
     .filter((run) => !deploymentIds || deploymentIds.includes(run.deployment?.id))
     .sort(compareRuns(sort as string))
     .slice(offset as number, (offset as number) + (limit as number))
-  return json(200, runs.map((run) => model.renderRun(run)))
+  return json(
+    200,
+    runs.map((run) => model.renderRun(run)),
+  )
 }
 
 function setState(model: FakePrefectModel, id: string, body: unknown): RestResponse {
@@ -501,7 +603,17 @@ function createFlowRun(model: FakePrefectModel, deploymentId: string, body: unkn
   if (!uuidPattern.test(deploymentId)) return invalidUuid(['path', 'id'], deploymentId)
   const value = body === undefined ? {} : body
   if (!isRecord(value)) {
-    return invalid([{ type: 'model_attributes_type', loc: ['body'], msg: 'Input should be a valid dictionary', input: value }], body)
+    return invalid(
+      [
+        {
+          type: 'model_attributes_type',
+          loc: ['body'],
+          msg: 'Input should be a valid dictionary',
+          input: value,
+        },
+      ],
+      body,
+    )
   }
   const issues = extraKeys(value, deploymentFlowRunCreateKeys, ['body'])
   let state: StateInput | undefined
@@ -510,8 +622,16 @@ function createFlowRun(model: FakePrefectModel, deploymentId: string, body: unkn
     if (Array.isArray(validated)) issues.push(...validated)
     else state = validated
   }
-  if (value.tags !== undefined && (!Array.isArray(value.tags) || value.tags.some((t) => typeof t !== 'string'))) {
-    issues.push({ type: 'list_type', loc: ['body', 'tags'], msg: 'Input should be a valid list of strings', input: value.tags })
+  if (
+    value.tags !== undefined &&
+    (!Array.isArray(value.tags) || value.tags.some((t) => typeof t !== 'string'))
+  ) {
+    issues.push({
+      type: 'list_type',
+      loc: ['body', 'tags'],
+      msg: 'Input should be a valid list of strings',
+      input: value.tags,
+    })
   }
   if (issues.length) return invalid(issues, body)
   const deployment = model.deployment(deploymentId.toLowerCase())

@@ -11,6 +11,9 @@ export async function readFramesFile(
   path: string,
   options: { signal?: AbortSignal } = {},
 ): Promise<ReplayFrame[]> {
-  const text = await readFile(path, { encoding: 'utf8', ...(options.signal ? { signal: options.signal } : {}) })
+  const text = await readFile(path, {
+    encoding: 'utf8',
+    ...(options.signal ? { signal: options.signal } : {}),
+  })
   return parseFramesJsonl(text)
 }

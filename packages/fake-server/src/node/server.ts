@@ -202,7 +202,10 @@ class NodeFakePrefectServer extends FakePrefectModel implements FakePrefectServe
         connection.closed(code, reason.toString('utf8'))
       })
       ws.on('error', (error: Error) => {
-        this.logger.debug('fake-server: websocket error', { id: connection.record.id, error: error.message })
+        this.logger.debug('fake-server: websocket error', {
+          id: connection.record.id,
+          error: error.message,
+        })
       })
     })
   }
