@@ -90,7 +90,10 @@ export interface FlowcastOptions {
   /** Tuning of the waiter (reconcile interval, fallback backoff, failure limits). */
   waiting?: Omit<RunWatcherOptions, 'sources' | 'clock' | 'logger'>
   /** Extra REST client options (timeouts, retries, headers). */
-  rest?: Omit<PrefectClientOptions, 'apiUrl' | 'apiKey' | 'authString' | 'fetch' | 'clock' | 'logger'>
+  rest?: Omit<
+    PrefectClientOptions,
+    'apiUrl' | 'apiKey' | 'authString' | 'fetch' | 'clock' | 'logger'
+  >
   /** Extra polling-source options (interval, page size). */
   polling?: Omit<PollingRunStateSourceOptions, 'client' | 'clock' | 'logger'>
   /** Extra WebSocket run-state source options (reconnect, stall watchdog). */
@@ -173,7 +176,10 @@ export interface Flowcast {
    * await flowcast.emit({ event: 'shop.order.paid', resource: { 'prefect.resource.id': 'shop.order.42' } })
    * ```
    */
-  emit(events: EventInput | readonly EventInput[], options?: { signal?: AbortSignal }): Promise<Event[]>
+  emit(
+    events: EventInput | readonly EventInput[],
+    options?: { signal?: AbortSignal },
+  ): Promise<Event[]>
   /** Ends pending waits (`aborted`), closes the WebSocket(s) and stops polling. Idempotent. */
   close(): Promise<void>
   /** Same as {@link Flowcast.close}, for `await using`. */
@@ -181,7 +187,8 @@ export interface Flowcast {
 }
 
 function processEnv(): Record<string, string | undefined> {
-  const env = (globalThis as { process?: { env?: Record<string, string | undefined> } }).process?.env
+  const env = (globalThis as { process?: { env?: Record<string, string | undefined> } }).process
+    ?.env
   return env ?? {}
 }
 
@@ -284,7 +291,10 @@ export function createFlowcast(options: FlowcastOptions = {}): Flowcast {
       })
       if (!runOptions.wait) return { flowRun }
       const waitOptions = runOptions.wait === true ? {} : runOptions.wait
-      const result = await waitForFlowRun(flowRun.id, { ...waitOptions, ...(signal ? { signal } : {}) })
+      const result = await waitForFlowRun(flowRun.id, {
+        ...waitOptions,
+        ...(signal ? { signal } : {}),
+      })
       return { flowRun, result }
     },
 

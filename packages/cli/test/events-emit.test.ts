@@ -21,9 +21,18 @@ interface Result {
   stderr: string
 }
 
-function start(args: string[], env: Record<string, string> = {}): { child: ChildProcess; done: Promise<Result> } {
+function start(
+  args: string[],
+  env: Record<string, string> = {},
+): { child: ChildProcess; done: Promise<Result> } {
   const child = spawn(process.execPath, [bin, ...args], {
-    env: { ...process.env, PREFECT_API_URL: '', PREFECT_API_KEY: '', PREFECT_API_AUTH_STRING: '', ...env },
+    env: {
+      ...process.env,
+      PREFECT_API_URL: '',
+      PREFECT_API_KEY: '',
+      PREFECT_API_AUTH_STRING: '',
+      ...env,
+    },
     stdio: ['ignore', 'pipe', 'pipe'],
   })
   children.push(child)
@@ -44,7 +53,10 @@ function emit(args: string[], env: Record<string, string> = {}): Promise<Result>
   return Promise.race([
     done.finally(() => clearTimeout(timer)),
     new Promise<never>((_, reject) => {
-      timer = setTimeout(() => reject(new Error(`timed out: flowcast events emit ${args.join(' ')}`)), 15_000)
+      timer = setTimeout(
+        () => reject(new Error(`timed out: flowcast events emit ${args.join(' ')}`)),
+        15_000,
+      )
     }),
   ])
 }
@@ -83,7 +95,10 @@ describe('flowcast events emit (in-process)', () => {
       [['--resource-id', 'x'], /--event NAME is required/],
       [['--event', 'a.b'], /--resource-id ID is required/],
       [['--event', 'a.b', '--resource-id', 'x', '--payload', '{nope'], /--payload must be JSON/],
-      [['--event', 'a.b', '--resource-id', 'x', '--payload', '[1]'], /--payload must be a JSON object/],
+      [
+        ['--event', 'a.b', '--resource-id', 'x', '--payload', '[1]'],
+        /--payload must be a JSON object/,
+      ],
       [['--event', 'a.b', '--resource-id', 'x', '--id', 'not-a-uuid'], /id/],
       [['--event', 'a.b', '--resource-id', 'x', '--bogus'], /bogus/],
     ]
@@ -99,11 +114,24 @@ describe('flowcast events emit (process)', () => {
   it('exits 0 once the server confirmed the event; the server has it once', async () => {
     const apiUrl = await fakeServerProcess(['--auth-string', 'user:pass'])
     const id = '01a01f7b-9b4d-70f2-91a7-e5b2d04830af'
-    const args = ['--event', 'shop.order.paid', '--resource-id', 'shop.order.42', '--payload', '{"amount":42}', '--id', id]
+    const args = [
+      '--event',
+      'shop.order.paid',
+      '--resource-id',
+      'shop.order.42',
+      '--payload',
+      '{"amount":42}',
+      '--id',
+      id,
+    ]
     const env = { PREFECT_API_URL: apiUrl, PREFECT_API_AUTH_STRING: 'user:pass' }
     const first = await emit(args, env)
     expect(first.code).toBe(0)
-    expect(JSON.parse(first.stdout)).toMatchObject({ id, event: 'shop.order.paid', payload: { amount: 42 } })
+    expect(JSON.parse(first.stdout)).toMatchObject({
+      id,
+      event: 'shop.order.paid',
+      payload: { amount: 42 },
+    })
     expect(first.stderr).toContain(`confirmed: shop.order.paid ${id}`)
     expect((await emit(args, env)).code).toBe(0)
     const response = await fetch(`${apiUrl}/events/filter`, {
@@ -121,7 +149,16 @@ describe('flowcast events emit (process)', () => {
 
   it('sends Basic on the upgrade for OSS and bearer for Cloud', async () => {
     await using oss = await createFakePrefectServer({ authString: 'user:pass' })
-    const a = await emit(['--api-url', oss.apiUrl, '--auth-string', 'user:pass', '--event', 'e.one', '--resource-id', 'r.1'])
+    const a = await emit([
+      '--api-url',
+      oss.apiUrl,
+      '--auth-string',
+      'user:pass',
+      '--event',
+      'e.one',
+      '--resource-id',
+      'r.1',
+    ])
     expect(a.code).toBe(0)
     expect(oss.recorder.connections[0]?.headers.authorization).toBe(
       `Basic ${Buffer.from('user:pass').toString('base64')}`,
@@ -146,7 +183,16 @@ describe('flowcast events emit (process)', () => {
 
   it('exits 30 when the credentials are rejected', async () => {
     await using server = await createFakePrefectServer({ authString: 'user:pass' })
-    const result = await emit(['--api-url', server.apiUrl, '--auth-string', 'user:nope', '--event', 'e', '--resource-id', 'r'])
+    const result = await emit([
+      '--api-url',
+      server.apiUrl,
+      '--auth-string',
+      'user:nope',
+      '--event',
+      'e',
+      '--resource-id',
+      'r',
+    ])
     expect(result.code).toBe(30)
     expect(result.stderr).not.toContain('user:nope')
     expect(server.recorder.receivedEvents).toHaveLength(0)
@@ -156,7 +202,16 @@ describe('flowcast events emit (process)', () => {
     const server = await createFakePrefectServer()
     const apiUrl = server.apiUrl
     await server.close()
-    const result = await emit(['--api-url', apiUrl, '--connect-timeout', '1', '--event', 'e', '--resource-id', 'r'])
+    const result = await emit([
+      '--api-url',
+      apiUrl,
+      '--connect-timeout',
+      '1',
+      '--event',
+      'e',
+      '--resource-id',
+      'r',
+    ])
     expect(result.code).toBe(31)
     expect(result.stderr).toMatch(/could not connect/)
   })

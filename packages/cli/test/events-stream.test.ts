@@ -15,7 +15,10 @@ interface Proc {
   stdout: () => string
   stderr: () => string
   exit: Promise<number | null>
-  waitFor(predicate: (out: { stdout: string; stderr: string }) => boolean, what: string): Promise<void>
+  waitFor(
+    predicate: (out: { stdout: string; stderr: string }) => boolean,
+    what: string,
+  ): Promise<void>
 }
 
 const children: ChildProcess[] = []
@@ -90,7 +93,10 @@ function within<T>(promise: Promise<T>, what: string, ms = 10_000): Promise<T> {
   return Promise.race([
     promise.finally(() => clearTimeout(timer)),
     new Promise<never>((_, reject) => {
-      timer = setTimeout(() => reject(new Error(`timed out after ${ms} ms waiting for ${what}`)), ms)
+      timer = setTimeout(
+        () => reject(new Error(`timed out after ${ms} ms waiting for ${what}`)),
+        ms,
+      )
     }),
   ])
 }
@@ -102,7 +108,9 @@ async function fakeServerProcess(args: string[] = []): Promise<{ apiUrl: string;
   return { apiUrl, proc }
 }
 
-function bufferedIO(env: Record<string, string> = {}): CliIO & { out: () => string; err: () => string } {
+function bufferedIO(
+  env: Record<string, string> = {},
+): CliIO & { out: () => string; err: () => string } {
   let out = ''
   let err = ''
   return {
@@ -129,7 +137,16 @@ describe('flowcast events stream (in-process)', () => {
   it('--help documents the flags and exit codes', async () => {
     const io = bufferedIO()
     expect(await main(['events', 'stream', '--help'], io)).toBe(0)
-    for (const text of ['--event-prefix', '--resource-id', '--json', '--api-url', '--api-key', '--auth-string', '30', '31']) {
+    for (const text of [
+      '--event-prefix',
+      '--resource-id',
+      '--json',
+      '--api-url',
+      '--api-key',
+      '--auth-string',
+      '30',
+      '31',
+    ]) {
       expect(io.out()).toContain(text)
     }
   })
@@ -156,7 +173,10 @@ describe('flowcast events stream (process)', () => {
     const { apiUrl } = await fakeServerProcess(['--auth-string', 'user:pass'])
     const env = { PREFECT_API_URL: apiUrl, PREFECT_API_AUTH_STRING: 'user:pass' }
     const stream = run(['events', 'stream', '--json', '--event-prefix', 'shop.order.'], env)
-    await stream.waitFor(({ stderr }) => stderr.includes('streaming events from'), 'the stream to open')
+    await stream.waitFor(
+      ({ stderr }) => stderr.includes('streaming events from'),
+      'the stream to open',
+    )
     const ids: string[] = []
     for (const [event, resource] of [
       ['shop.order.paid', 'shop.order.1'],
@@ -165,7 +185,8 @@ describe('flowcast events stream (process)', () => {
     ] as const) {
       const emit = run(['events', 'emit', '--event', event, '--resource-id', resource], env)
       expect(await within(emit.exit, 'emit to exit')).toBe(0)
-      if (event.startsWith('shop.order.')) ids.push((JSON.parse(emit.stdout()) as { id: string }).id)
+      if (event.startsWith('shop.order.'))
+        ids.push((JSON.parse(emit.stdout()) as { id: string }).id)
     }
     await stream.waitFor(() => jsonLines(stream.stdout()).length >= 2, 'two events')
     stream.child.kill('SIGTERM')
@@ -177,16 +198,34 @@ describe('flowcast events stream (process)', () => {
 
   it('prints one readable line per event and exits 0 on SIGINT', async () => {
     await using server = await createFakePrefectServer()
-    const stream = run(['events', 'stream', '--api-url', server.apiUrl, '--resource-id', 'shop.order.7'])
-    await stream.waitFor(({ stderr }) => stderr.includes('streaming events from'), 'the stream to open')
-    server.publishEvent({ event: 'shop.order.paid', resource: { 'prefect.resource.id': 'shop.order.7', 'prefect.resource.name': 'seven' } })
-    server.publishEvent({ event: 'shop.order.paid', resource: { 'prefect.resource.id': 'shop.order.8' } })
+    const stream = run([
+      'events',
+      'stream',
+      '--api-url',
+      server.apiUrl,
+      '--resource-id',
+      'shop.order.7',
+    ])
+    await stream.waitFor(
+      ({ stderr }) => stderr.includes('streaming events from'),
+      'the stream to open',
+    )
+    server.publishEvent({
+      event: 'shop.order.paid',
+      resource: { 'prefect.resource.id': 'shop.order.7', 'prefect.resource.name': 'seven' },
+    })
+    server.publishEvent({
+      event: 'shop.order.paid',
+      resource: { 'prefect.resource.id': 'shop.order.8' },
+    })
     await stream.waitFor(({ stdout }) => stdout.includes('shop.order.7'), 'the event line')
     stream.child.kill('SIGINT')
     expect(await within(stream.exit, 'the stream to exit')).toBe(0)
     const lines = stream.stdout().trim().split('\n')
     expect(lines).toHaveLength(1)
-    expect(lines[0]).toMatch(/^\d{4}-\d\d-\d\dT[\d:.]+Z {2}shop\.order\.paid {2}shop\.order\.7 \(seven\)$/)
+    expect(lines[0]).toMatch(
+      /^\d{4}-\d\d-\d\dT[\d:.]+Z {2}shop\.order\.paid {2}shop\.order\.7 \(seven\)$/,
+    )
   })
 
   it('prints each event exactly once across a dropped connection', async () => {
@@ -195,7 +234,10 @@ describe('flowcast events stream (process)', () => {
     await server.waitForSubscriber({ existing: true, signal: AbortSignal.timeout(10_000) })
     const ids: string[] = []
     const publish = (n: number) =>
-      ids.push(server.publishEvent({ event: 'test.tick', resource: { 'prefect.resource.id': `t.${n}` } }).id)
+      ids.push(
+        server.publishEvent({ event: 'test.tick', resource: { 'prefect.resource.id': `t.${n}` } })
+          .id,
+      )
     for (let n = 0; n < 20; n++) publish(n)
     await stream.waitFor(() => jsonLines(stream.stdout()).length >= 20, '20 events')
     server.faults.dropConnections({ path: '/events/out' })
@@ -229,9 +271,15 @@ describe('flowcast events stream (process)', () => {
       PREFECT_API_URL: server.apiUrl,
       PREFECT_API_KEY: 'pnu_right',
     })
-    const record = await server.waitForSubscriber({ existing: true, signal: AbortSignal.timeout(10_000) })
+    const record = await server.waitForSubscriber({
+      existing: true,
+      signal: AbortSignal.timeout(10_000),
+    })
     expect(record.path).toBe('/api/accounts/acc/workspaces/ws/events/out')
-    const published = server.publishEvent({ event: 'cloud.ok', resource: { 'prefect.resource.id': 'c.1' } })
+    const published = server.publishEvent({
+      event: 'cloud.ok',
+      resource: { 'prefect.resource.id': 'c.1' },
+    })
     await right.waitFor(({ stdout }) => stdout.includes(published.id), 'the Cloud event')
     right.child.kill('SIGTERM')
     expect(await within(right.exit, 'the stream to exit')).toBe(0)

@@ -4,7 +4,7 @@ import { spawn, type ChildProcess } from 'node:child_process'
 import { createServer } from 'node:net'
 import { fileURLToPath } from 'node:url'
 import { createFakePrefectServer, type FakePrefectServer } from '@flowcast/fake-server'
-import { afterEach, describe, expect, it } from 'vitest'
+import { afterAll, describe, expect, it } from 'vitest'
 
 const bin = fileURLToPath(new URL('../bin/flowcast.js', import.meta.url))
 
@@ -20,9 +20,10 @@ interface Running {
   stdout(): string
 }
 
+// Cleaned up after all tests (not after each): some tests run concurrently.
 const children: ChildProcess[] = []
 const servers: FakePrefectServer[] = []
-afterEach(async () => {
+afterAll(async () => {
   for (const child of children.splice(0)) if (child.exitCode === null) child.kill('SIGKILL')
   for (const server of servers.splice(0)) await server.close()
 })
@@ -71,7 +72,10 @@ describe('flowcast watch: usage (exit 2)', () => {
   it.each([
     [[], 'missing <flow-run-id>'],
     [['not-a-uuid'], 'not a flow run id'],
-    [['0190b7f0-0000-7000-8000-000000000001', '--transport', 'carrier-pigeon'], '--transport must be'],
+    [
+      ['0190b7f0-0000-7000-8000-000000000001', '--transport', 'carrier-pigeon'],
+      '--transport must be',
+    ],
     [['0190b7f0-0000-7000-8000-000000000001', '--timeout', 'soon'], '--timeout must be'],
     [['0190b7f0-0000-7000-8000-000000000001', '--bogus'], 'Unknown option'],
     [['0190b7f0-0000-7000-8000-000000000001'], 'no Prefect API URL'],
@@ -106,7 +110,12 @@ describe('flowcast watch: outcomes', () => {
     expect(code).toBe(exitCode)
     const last = jsonLines(stdout).at(-1)!
     expect(Object.keys(last)).toEqual(outcomeKeys)
-    expect(last).toMatchObject({ type: 'outcome', outcome: 'terminal', flow_run_id: run.id, state_type: type })
+    expect(last).toMatchObject({
+      type: 'outcome',
+      outcome: 'terminal',
+      flow_run_id: run.id,
+      state_type: type,
+    })
     expect(['websocket', 'polling']).toContain(last['source'])
   })
 
@@ -120,7 +129,9 @@ describe('flowcast watch: outcomes', () => {
     const { code, stdout } = await watch.done
     expect(code).toBe(0)
     const lines = jsonLines(stdout)
-    const events = lines.filter((l) => l['type'] === 'event').map((l) => (l['event'] as { event: string }).event)
+    const events = lines
+      .filter((l) => l['type'] === 'event')
+      .map((l) => (l['event'] as { event: string }).event)
     expect(events).toEqual([
       'prefect.flow-run.Scheduled',
       'prefect.flow-run.Pending',
@@ -129,7 +140,16 @@ describe('flowcast watch: outcomes', () => {
       'prefect.flow-run.Completed',
     ])
     const event = lines[0]!['event'] as Record<string, unknown>
-    expect(Object.keys(event)).toEqual(['occurred', 'event', 'resource', 'related', 'payload', 'id', 'follows', 'received'])
+    expect(Object.keys(event)).toEqual([
+      'occurred',
+      'event',
+      'resource',
+      'related',
+      'payload',
+      'id',
+      'follows',
+      'received',
+    ])
     expect(lines.at(-1)).toEqual({
       type: 'outcome',
       outcome: 'terminal',
@@ -154,7 +174,9 @@ describe('flowcast watch: outcomes', () => {
     expect(code).toBe(10)
     expect(stdout).toMatch(/Scheduled\s+SCHEDULED/)
     expect(stdout).toMatch(/Running\s+RUNNING\s+via websocket/)
-    expect(stdout.trim().split('\n').at(-1)).toMatch(/^✖ Failed \(FAILED\) — learned via websocket after/)
+    expect(stdout.trim().split('\n').at(-1)).toMatch(
+      /^✖ Failed \(FAILED\) — learned via websocket after/,
+    )
   })
 
   it('exits 20 when --timeout passes, reporting the last state', async () => {
@@ -183,7 +205,11 @@ describe('flowcast watch: outcomes', () => {
       PREFECT_API_AUTH_STRING: 'admin:wrong-password',
     }).done
     expect(code).toBe(30)
-    expect(jsonLines(stdout).at(-1)).toMatchObject({ outcome: 'auth_failed', state_type: null, source: null })
+    expect(jsonLines(stdout).at(-1)).toMatchObject({
+      outcome: 'auth_failed',
+      state_type: null,
+      source: null,
+    })
     expect(stdout + stderr).not.toContain('wrong-password')
   })
 
@@ -206,7 +232,11 @@ describe('flowcast watch: outcomes', () => {
     await server.runLifecycle(run.id, ['Pending', 'Running', 'Crashed'])
     const { code, stdout } = await watch.done
     expect(code).toBe(11)
-    expect(jsonLines(stdout).at(-1)).toMatchObject({ outcome: 'terminal', state_type: 'CRASHED', source: 'polling' })
+    expect(jsonLines(stdout).at(-1)).toMatchObject({
+      outcome: 'terminal',
+      state_type: 'CRASHED',
+      source: 'polling',
+    })
   })
 
   it('--transport polling uses REST only', async () => {
@@ -253,27 +283,37 @@ describe('flowcast watch: exit 31', () => {
       { PREFECT_API_URL: server.apiUrl },
     ).done
     expect(code).toBe(31)
-    expect(jsonLines(stdout).at(-1)).toMatchObject({ outcome: 'transport_failed', state_type: null })
+    expect(jsonLines(stdout).at(-1)).toMatchObject({
+      outcome: 'transport_failed',
+      state_type: null,
+    })
     expect(stderr).toContain('404 Not Found')
     expect(Date.now() - started).toBeGreaterThanOrEqual(3_000)
   })
 
-  it.concurrent('when neither the WebSocket nor REST can be reached for 15 s', { timeout: 40_000 }, async () => {
-    // A port that refuses connections: bind, note it, close.
-    const port = await new Promise<number>((resolve) => {
-      const probe = createServer().listen(0, '127.0.0.1', () => {
-        const address = probe.address() as { port: number }
-        probe.close(() => resolve(address.port))
+  it.concurrent(
+    'when neither the WebSocket nor REST can be reached for 15 s',
+    { timeout: 40_000 },
+    async () => {
+      // A port that refuses connections: bind, note it, close.
+      const port = await new Promise<number>((resolve) => {
+        const probe = createServer().listen(0, '127.0.0.1', () => {
+          const address = probe.address() as { port: number }
+          probe.close(() => resolve(address.port))
+        })
       })
-    })
-    const started = Date.now()
-    const { code, stdout } = await flowcast(['watch', '0190b7f0-0000-7000-8000-000000000001', '--json'], {
-      PREFECT_API_URL: `http://127.0.0.1:${port}/api`,
-    }).done
-    const elapsed = Date.now() - started
-    expect(code).toBe(31)
-    expect(jsonLines(stdout).at(-1)).toMatchObject({ outcome: 'transport_failed', source: null })
-    expect(elapsed).toBeGreaterThanOrEqual(15_000)
-    expect(elapsed).toBeLessThan(25_000)
-  })
+      const started = Date.now()
+      const { code, stdout } = await flowcast(
+        ['watch', '0190b7f0-0000-7000-8000-000000000001', '--json'],
+        {
+          PREFECT_API_URL: `http://127.0.0.1:${port}/api`,
+        },
+      ).done
+      const elapsed = Date.now() - started
+      expect(code).toBe(31)
+      expect(jsonLines(stdout).at(-1)).toMatchObject({ outcome: 'transport_failed', source: null })
+      expect(elapsed).toBeGreaterThanOrEqual(15_000)
+      expect(elapsed).toBeLessThan(25_000)
+    },
+  )
 })

@@ -81,15 +81,19 @@ export const fakePrefectDefaults = {
 
 /** A work pool referenced by a deployment. */
 export interface FakeWorkPool {
+  /** Work pool id (`prefect.work-pool.<id>`). */
   id: string
+  /** Work pool name. */
   name: string
-  /** @default 'process' */
+  /** `prefect.work-pool.type`. @default 'process' */
   type: string
 }
 
 /** A work queue referenced by a deployment. */
 export interface FakeWorkQueue {
+  /** Work queue id (`prefect.work-queue.<id>`). */
   id: string
+  /** Work queue name (`work_queue_name` of runs). */
   name: string
 }
 
@@ -119,23 +123,37 @@ export interface DeploymentInput {
 
 /** A deployment known to the fake. */
 export interface FakeDeployment {
+  /** Deployment id (use it in `POST /deployments/{id}/create_flow_run`). */
   id: string
+  /** Deployment name (`prefect.resource.name` of the `deployment` related resource). */
   name: string
+  /** Id of its flow. */
   flowId: string
+  /** Name of its flow. */
   flowName: string
+  /** Tags merged into every run. */
   tags: string[]
+  /** Work pool of its runs, or `null`. */
   workPool: FakeWorkPool | null
+  /** Work queue of its runs, or `null`. */
   workQueue: FakeWorkQueue | null
+  /** Default parameters of its runs. */
   parameters: Record<string, unknown>
+  /** Retries of its runs (Failed becomes AwaitingRetry while retries are left). */
   retries: number
+  /** Seconds between retries. */
   retryDelaySeconds: number
+  /** `deployment_version` of its runs. */
   version: string | null
 }
 
 /** `created_by` of a flow run; DEPLOYMENT and AUTOMATION add a `creator` related resource (spec §4.5). */
 export interface FakeCreatedBy {
+  /** Creator id (a deployment or automation id). */
   id: string | null
+  /** `'DEPLOYMENT'`, `'AUTOMATION'`, … */
   type: string | null
+  /** Shown as the creator's `prefect.resource.name`. */
   display_value: string | null
 }
 
@@ -167,6 +185,7 @@ export interface FlowRunInput {
 
 /** The state to propose, as on `POST /flow_runs/{id}/set_state` (`StateCreate`). */
 export interface StateInput {
+  /** State type. */
   type: StateType
   /** @default the capitalised type, e.g. 'Pending' */
   name?: string | null
@@ -222,6 +241,7 @@ export type LifecycleStep =
 export interface RunLifecycleOptions {
   /** Server-time pause (via the clock) after each state or heartbeat step. @default 0 */
   stepMs?: number
+  /** Stops the script between steps (rejects with `ABORTED`). */
   signal?: AbortSignal
 }
 
@@ -289,7 +309,7 @@ export interface FakePrefectFaults {
   /** Delays every HTTP response by `ms` of server time (`0` turns it off). */
   slowResponses(ms: number): void
   /**
-   * Restarts the server: closes every connection (1012), refuses connections for `downMs` where the
+   * Restarts the server: closes every connection (1012), refuses connections for `downMs` of server time where the
    * adapter can, and keeps all state.
    */
   restart(options?: { downMs?: number; signal?: AbortSignal }): Promise<void>
@@ -307,6 +327,8 @@ export interface ConnectionRecord {
   kind: 'out' | 'in'
   /** Subprotocols the client offered. */
   protocols: string[]
+  /** The subprotocol the server accepted (`'prefect'`), or `null`. */
+  protocol: 'prefect' | null
   /** How the connection authenticates: `prefect` (auth frame), `legacy` (none), `cloud-bearer` (`Authorization` header). */
   mode: 'prefect' | 'legacy' | 'cloud-bearer'
   /** Upgrade request headers (lower-case names). */
@@ -323,37 +345,53 @@ export interface ConnectionRecord {
   eventsSent: number
   /** Epoch ms (server clock). */
   openedAt: number
+  /** Epoch ms when it closed. */
   closedAt: number | undefined
+  /** Close code (1006 for an abrupt drop). */
   closeCode: number | undefined
+  /** Close reason. */
   closeReason: string | undefined
 }
 
 /** A websocket upgrade the fake refused. */
 export interface RejectedUpgradeRecord {
+  /** URL path of the upgrade request. */
   path: string
+  /** Subprotocols offered. */
   protocols: string[]
+  /** Upgrade request headers (lower-case names). */
   headers: Record<string, string>
+  /** HTTP status answered (403, 404, …). */
   status: number
+  /** Epoch ms (server clock). */
   at: number
 }
 
 /** An HTTP request the fake answered. */
 export interface HttpRequestRecord {
+  /** Upper-case method. */
   method: string
   /** Path including the API prefix, e.g. `/api/flow_runs/…`. */
   path: string
+  /** Query string including `?`, or `''`. */
   query: string
+  /** Request headers (lower-case names). */
   headers: Record<string, string>
   /** Parsed JSON body, the raw text when not JSON, `undefined` when empty. */
   body: unknown
+  /** Status answered. */
   status: number
+  /** Epoch ms (server clock). */
   at: number
 }
 
 /** One event arriving from a client (`/events/in` or `POST /api/events`), duplicates included. */
 export interface EventArrivalRecord {
+  /** The event as received (with the server's `received`). */
   event: ReceivedEvent
+  /** `/events/in` or `POST /api/events`. */
   source: 'websocket' | 'http'
+  /** The `/events/in` connection, if any. */
   connectionId: string | undefined
   /** True when the id was already known (the event was not stored or delivered again). */
   duplicate: boolean
@@ -361,11 +399,17 @@ export interface EventArrivalRecord {
 
 /** A webhook delivery attempted by an automation. */
 export interface WebhookCallRecord {
+  /** The automation that fired. */
   automationId: string
+  /** The triggering event. */
   eventId: string
+  /** HTTP method used. */
   method: string
+  /** Webhook URL. */
   url: string
+  /** Headers sent (exactly the configured ones). */
   headers: Record<string, string>
+  /** The rendered body (`''` when empty). */
   body: string
   /** HTTP status; `undefined` when the request failed. */
   status: number | undefined
@@ -405,8 +449,9 @@ export interface EventMatcher {
 
 /** A "call webhook" automation (Prefect's `CallWebhook` action on an event trigger). */
 export interface AutomationInput {
-  /** @default 'automation-N' */
+  /** Automation name. @default 'automation-N' */
   name?: string
+  /** What fires it (Prefect's event trigger vocabulary). */
   trigger: {
     /** Event names (glob patterns such as `'prefect.flow-run.*'`); any may match. @default every event */
     expect?: string[]
@@ -415,6 +460,7 @@ export interface AutomationInput {
     /** Labels one related resource must satisfy. */
     match_related?: Record<string, string | string[]>
   }
+  /** The webhook call (Prefect's `CallWebhook` with a Webhook block). */
   action: {
     /** Webhook block `url`. */
     url: string
@@ -429,16 +475,21 @@ export interface AutomationInput {
      */
     payload?: string
   }
-  /** @default true */
+  /** Whether it fires. @default true */
   enabled?: boolean
 }
 
 /** A registered automation. */
 export interface FakeAutomation {
+  /** Automation id (`prefect.automation.<id>`). */
   id: string
+  /** Automation name. */
   name: string
+  /** What fires it. */
   trigger: AutomationInput['trigger']
+  /** The webhook call, defaults applied. */
   action: Required<Pick<AutomationInput['action'], 'url' | 'method' | 'headers' | 'payload'>>
+  /** Disabled automations never fire. */
   enabled: boolean
 }
 
@@ -464,6 +515,7 @@ export interface ReplayOptions extends ConnectionSelector {
   gapMs?: number
   /** Also store replayed events (for REST queries and backfill). @default false */
   store?: boolean
+  /** Stops the replay (rejects with `ABORTED`). */
   signal?: AbortSignal
 }
 

@@ -47,4 +47,17 @@ describe('core path', () => {
     expect(read.body.state_type).toBe('COMPLETED')
     socket.close()
   })
+
+  it('closes when its signal aborts, and refuses to start with an aborted signal', async () => {
+    const controller = new AbortController()
+    server = await createFakePrefectServer({ signal: controller.signal })
+    const url = `${server.apiUrl}/health`
+    expect((await fetch(url)).status).toBe(200)
+    controller.abort()
+    await server.closed
+    await expect(fetch(url)).rejects.toThrow()
+    await expect(createFakePrefectServer({ signal: controller.signal })).rejects.toMatchObject({
+      code: 'ABORTED',
+    })
+  })
 })

@@ -34,6 +34,7 @@ describe('recorder and assertions', () => {
       path: '/api/events/out',
       kind: 'out',
       protocols: ['prefect'],
+      protocol: 'prefect',
       mode: 'prefect',
       authToken: 'tok',
       filters: [filter],

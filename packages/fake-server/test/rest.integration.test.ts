@@ -201,6 +201,11 @@ describe('flow runs and deployments REST (spec §6.3)', () => {
     expect(byId.body.map((r: { name: string }) => r.name)).toEqual(['b-run'])
     const bad = await api(server.apiUrl, '/flow_runs/filter', { body: { flow_runs: { nope: {} } } })
     expect(bad.status).toBe(422)
+    const unsupported = await api(server.apiUrl, '/flow_runs/filter', {
+      body: { flow_runs: { start_time: { after_: '2026-01-01T00:00:00Z' } } },
+    })
+    expect(unsupported.status).toBe(400)
+    expect(unsupported.body.detail).toContain('flow_runs.start_time')
   })
 
   it('set_state returns an OrchestrationResult with 201 on ACCEPT and 404 for unknown runs', async () => {

@@ -95,7 +95,11 @@ describe('createPrefectClient: requests and auth', () => {
 
   it('sends OSS Basic auth, and no Authorization header without credentials', async () => {
     const basic = fakeFetch(() => json('3.8.4'))
-    await createPrefectClient({ apiUrl: API, authString: 'admin:pass', fetch: basic.fetch }).version()
+    await createPrefectClient({
+      apiUrl: API,
+      authString: 'admin:pass',
+      fetch: basic.fetch,
+    }).version()
     expect(basic.calls[0]!.headers['authorization']).toBe(`Basic ${btoa('admin:pass')}`)
     expect(basic.calls[0]!.url).toBe(`${API}/admin/version`)
     const none = fakeFetch(() => json('3.8.4'))
@@ -145,7 +149,10 @@ describe('createPrefectClient: requests and auth', () => {
   it('emits events as a compact array and validates them first', async () => {
     const { fetch, calls } = fakeFetch(() => new Response(null, { status: 204 }))
     const client = createPrefectClient({ apiUrl: API, fetch })
-    const event = createEvent({ event: 'app.order.placed', resource: { 'prefect.resource.id': 'app.order.1' } })
+    const event = createEvent({
+      event: 'app.order.placed',
+      resource: { 'prefect.resource.id': 'app.order.1' },
+    })
     await client.emitEvents([event])
     expect(calls[0]).toMatchObject({ method: 'POST', url: `${API}/events` })
     expect(JSON.parse(calls[0]!.body!)).toEqual([event])
@@ -175,26 +182,36 @@ describe('createPrefectClient: events paging', () => {
     const next1 = `http://127.0.0.1:4200/api/events/filter/next?page-token=YWJj+ZA/==`
     const next2 = `http://127.0.0.1:4200/api/events/filter/next?page-token=ZGVm`
     const { fetch, calls } = fakeFetch((request) => {
-      if (request.url.endsWith('/events/filter')) return json({ events: [event(1), event(2)], total: 5, next_page: next1 })
-      if (request.url === next1) return json({ events: [event(3), event(4)], total: 5, next_page: next2 })
+      if (request.url.endsWith('/events/filter'))
+        return json({ events: [event(1), event(2)], total: 5, next_page: next1 })
+      if (request.url === next1)
+        return json({ events: [event(3), event(4)], total: 5, next_page: next2 })
       return json({ events: [event(5)], total: 5, next_page: null })
     })
     const client = createPrefectClient({ apiUrl: API, authString: 'a:b', fetch })
     const names: string[] = []
-    for await (const e of client.readEvents({ event: { prefix: ['app.'] } }, { limit: 2 })) names.push(e.event)
+    for await (const e of client.readEvents({ event: { prefix: ['app.'] } }, { limit: 2 }))
+      names.push(e.event)
     expect(names).toEqual(['app.tick.1', 'app.tick.2', 'app.tick.3', 'app.tick.4', 'app.tick.5'])
     expect(calls.map((c) => `${c.method} ${c.url}`)).toEqual([
       `POST ${API}/events/filter`,
       `GET ${next1}`,
       `GET ${next2}`,
     ])
-    expect(JSON.parse(calls[0]!.body!)).toEqual({ filter: { event: { prefix: ['app.'] } }, limit: 2 })
+    expect(JSON.parse(calls[0]!.body!)).toEqual({
+      filter: { event: { prefix: ['app.'] } },
+      limit: 2,
+    })
     expect(calls[1]!.headers['authorization']).toBe(`Basic ${btoa('a:b')}`)
   })
 
   it('stops at maxEvents without fetching more pages', async () => {
     const { fetch, calls } = fakeFetch(() =>
-      json({ events: [event(1), event(2)], total: 9, next_page: `${API}/events/filter/next?page-token=x` }),
+      json({
+        events: [event(1), event(2)],
+        total: 9,
+        next_page: `${API}/events/filter/next?page-token=x`,
+      }),
     )
     const client = createPrefectClient({ apiUrl: API, fetch })
     const got: string[] = []
@@ -206,7 +223,9 @@ describe('createPrefectClient: events paging', () => {
   it('refuses a next_page on another origin (credentials stay home)', async () => {
     const { fetch, calls } = fakeFetch(() => json({ events: [], total: 0, next_page: null }))
     const client = createPrefectClient({ apiUrl: API, apiKey: 'k', fetch })
-    const error = await caught(client.readNextEventPage('http://evil.example/api/events/filter/next?page-token=x'))
+    const error = await caught(
+      client.readNextEventPage('http://evil.example/api/events/filter/next?page-token=x'),
+    )
     expect(error.code).toBe('PROTOCOL')
     expect(calls).toHaveLength(0)
   })
@@ -238,11 +257,13 @@ describe('createPrefectClient: errors', () => {
 
   it('maps 403 to AUTH_REJECTED and 404 to NOT_FOUND', async () => {
     const forbidden = fakeFetch(() => json({ detail: 'Missing CSRF token.' }, 403))
-    expect((await caught(createPrefectClient({ apiUrl: API, fetch: forbidden.fetch }).version())).code).toBe(
-      'AUTH_REJECTED',
-    )
+    expect(
+      (await caught(createPrefectClient({ apiUrl: API, fetch: forbidden.fetch }).version())).code,
+    ).toBe('AUTH_REJECTED')
     const missing = fakeFetch(() => json({ detail: 'Flow run not found' }, 404))
-    const error = await caught(createPrefectClient({ apiUrl: API, fetch: missing.fetch }).readFlowRun(RUN_ID))
+    const error = await caught(
+      createPrefectClient({ apiUrl: API, fetch: missing.fetch }).readFlowRun(RUN_ID),
+    )
     expect(error).toMatchObject({ code: 'NOT_FOUND', status: 404 })
     expect(error.message).toContain('404 Not Found: Flow run not found')
   })
@@ -252,7 +273,11 @@ describe('createPrefectClient: errors', () => {
       json(
         {
           detail: [
-            { loc: ['body', 'flow_runs', 'nope'], msg: 'Extra inputs are not permitted', type: 'extra_forbidden' },
+            {
+              loc: ['body', 'flow_runs', 'nope'],
+              msg: 'Extra inputs are not permitted',
+              type: 'extra_forbidden',
+            },
           ],
         },
         422,
@@ -263,15 +288,24 @@ describe('createPrefectClient: errors', () => {
     expect(error.message).toBe(
       `[@flowcast/polling] [POST] "${API}/flow_runs/filter": 422 Unprocessable Entity: body.flow_runs.nope: Extra inputs are not permitted`,
     )
-    expect(error.details).toMatchObject({ detail: 'body.flow_runs.nope: Extra inputs are not permitted' })
+    expect(error.details).toMatchObject({
+      detail: 'body.flow_runs.nope: Extra inputs are not permitted',
+    })
     expect(calls).toHaveLength(1)
   })
 
   it('retries 5xx with backoff and succeeds', async () => {
     const clock = createManualClock()
     let n = 0
-    const { fetch, calls } = fakeFetch(() => (++n < 3 ? json({ detail: 'busy' }, 503) : json('3.8.4')))
-    const client = createPrefectClient({ apiUrl: API, fetch, clock, retryBackoff: { jitter: 'none' } })
+    const { fetch, calls } = fakeFetch(() =>
+      ++n < 3 ? json({ detail: 'busy' }, 503) : json('3.8.4'),
+    )
+    const client = createPrefectClient({
+      apiUrl: API,
+      fetch,
+      clock,
+      retryBackoff: { jitter: 'none' },
+    })
     const version = client.version()
     await clock.advanceAsync(499)
     expect(calls).toHaveLength(1)
@@ -284,13 +318,17 @@ describe('createPrefectClient: errors', () => {
 
   it('gives up after the retries with the last status', async () => {
     const clock = createManualClock()
-    const { fetch, calls } = fakeFetch(() => new Response('oops', { status: 500, statusText: 'Internal Server Error' }))
+    const { fetch, calls } = fakeFetch(
+      () => new Response('oops', { status: 500, statusText: 'Internal Server Error' }),
+    )
     const client = createPrefectClient({ apiUrl: API, fetch, clock, retries: 2 })
     const pending = caught(client.readFlowRun(RUN_ID))
     await clock.advanceAsync(60_000)
     const error = await pending
     expect(error).toMatchObject({ code: 'HTTP', status: 500, details: { attempts: 3 } })
-    expect(error.message).toBe(`[@flowcast/polling] [GET] "${API}/flow_runs/${RUN_ID}": 500 Internal Server Error: oops`)
+    expect(error.message).toBe(
+      `[@flowcast/polling] [GET] "${API}/flow_runs/${RUN_ID}": 500 Internal Server Error: oops`,
+    )
     expect(calls).toHaveLength(3)
   })
 
@@ -305,13 +343,19 @@ describe('createPrefectClient: errors', () => {
     const pending = caught(client.setFlowRunState(RUN_ID, { type: 'RUNNING' }))
     await clock.advanceAsync(30_000)
     const error = await pending
-    expect(error).toMatchObject({ code: 'RATE_LIMITED', status: 429, details: { retryAfterMs: 7_000 } })
+    expect(error).toMatchObject({
+      code: 'RATE_LIMITED',
+      status: 429,
+      details: { retryAfterMs: 7_000 },
+    })
     expect(times).toEqual([0, 7_000, 14_000])
   })
 
   it('does not retry non-idempotent set_state on 503', async () => {
     const { fetch, calls } = fakeFetch(() => json({ detail: 'down' }, 503))
-    const error = await caught(createPrefectClient({ apiUrl: API, fetch }).setFlowRunState(RUN_ID, { type: 'RUNNING' }))
+    const error = await caught(
+      createPrefectClient({ apiUrl: API, fetch }).setFlowRunState(RUN_ID, { type: 'RUNNING' }),
+    )
     expect(error).toMatchObject({ code: 'HTTP', status: 503 })
     expect(calls).toHaveLength(1)
   })
@@ -319,14 +363,18 @@ describe('createPrefectClient: errors', () => {
   it('retries network errors and ends with CONNECT_FAILED', async () => {
     const clock = createManualClock()
     const { fetch, calls } = fakeFetch(() => {
-      throw new TypeError('fetch failed', { cause: Object.assign(new Error('connect'), { code: 'ECONNREFUSED' }) })
+      throw new TypeError('fetch failed', {
+        cause: Object.assign(new Error('connect'), { code: 'ECONNREFUSED' }),
+      })
     })
     const client = createPrefectClient({ apiUrl: API, fetch, clock, retries: 1 })
     const pending = caught(client.readFlowRun(RUN_ID))
     await clock.advanceAsync(10_000)
     const error = await pending
     expect(error.code).toBe('CONNECT_FAILED')
-    expect(error.message).toBe(`[@flowcast/polling] [GET] "${API}/flow_runs/${RUN_ID}": TypeError: fetch failed (ECONNREFUSED)`)
+    expect(error.message).toBe(
+      `[@flowcast/polling] [GET] "${API}/flow_runs/${RUN_ID}": TypeError: fetch failed (ECONNREFUSED)`,
+    )
     expect(calls).toHaveLength(2)
   })
 
@@ -376,8 +424,8 @@ describe('createPrefectClient: errors', () => {
     expect(error.code).toBe('PROTOCOL')
     expect(error.message).toMatch(/^\[@flowcast\/polling\] \[GET\] ".*": unexpected response: /)
     const notJson = fakeFetch(() => new Response('<html>', { status: 200 }))
-    expect((await caught(createPrefectClient({ apiUrl: API, fetch: notJson.fetch }).version())).code).toBe(
-      'PROTOCOL',
-    )
+    expect(
+      (await caught(createPrefectClient({ apiUrl: API, fetch: notJson.fetch }).version())).code,
+    ).toBe('PROTOCOL')
   })
 })

@@ -23,7 +23,13 @@ import {
   type PrefectApiLocation,
   type ReceivedEvent,
 } from '@flowcast/core'
-import { displayUrl, sendRequest, type HttpSettings, type RequestOptions, type RetryMode } from './http.js'
+import {
+  displayUrl,
+  sendRequest,
+  type HttpSettings,
+  type RequestOptions,
+  type RetryMode,
+} from './http.js'
 import type { DeploymentFlowRunCreate, FlowRunFilterBody, StateCreate } from './types.js'
 
 /** Options of {@link createPrefectClient}. */
@@ -181,7 +187,10 @@ export interface PrefectClient {
    * }
    * ```
    */
-  readEvents(filter?: EventFilter | null, options?: ReadEventsOptions): AsyncGenerator<ReceivedEvent>
+  readEvents(
+    filter?: EventFilter | null,
+    options?: ReadEventsOptions,
+  ): AsyncGenerator<ReceivedEvent>
   /**
    * `POST /events`: records events (validated first; the server dedupes by id, so a retry is
    * safe).
@@ -249,7 +258,13 @@ export function createPrefectClient(options: PrefectClientOptions): PrefectClien
     requestOptions: RequestOptions | undefined,
   ): Promise<{ url: string; value: unknown }> {
     const url = `${apiUrl}${path}`
-    return send(method, url, body === undefined ? undefined : JSON.stringify(body), retry, requestOptions)
+    return send(
+      method,
+      url,
+      body === undefined ? undefined : JSON.stringify(body),
+      retry,
+      requestOptions,
+    )
   }
 
   async function send(

@@ -261,7 +261,6 @@ async function attemptOnce(
       ...(retryAfterMs === undefined ? {} : { retryAfterMs }),
     },
   })
-  const retryable =
-    status === 429 || (call.retry === 'safe' && retryableStatuses.includes(status))
+  const retryable = status === 429 || (call.retry === 'safe' && retryableStatuses.includes(status))
   return { error, retryable, ...(retryAfterMs === undefined ? {} : { retryAfterMs }) }
 }

@@ -15,8 +15,5 @@ export type {
 } from './types.js'
 
 // Polling run-state source
-export {
-  createPollingRunStateSource,
-  pollingRunStateSourceDefaults,
-} from './polling-source.js'
+export { createPollingRunStateSource, pollingRunStateSourceDefaults } from './polling-source.js'
 export type { PollingRunStateSource, PollingRunStateSourceOptions } from './polling-source.js'

@@ -87,12 +87,16 @@ describe('createPollingRunStateSource: read (pull)', () => {
     const client = fakeClient()
     for (let i = 0; i < 450; i++) client.set(runId(i), 'PENDING', 'Pending', 1)
     const source = createPollingRunStateSource({ client })
-    const reads = Array.from({ length: 451 }, (_, i) => source.read(runId(i)).catch((e: FlowcastError) => e))
+    const reads = Array.from({ length: 451 }, (_, i) =>
+      source.read(runId(i)).catch((e: FlowcastError) => e),
+    )
     const results = await Promise.all(reads)
     expect(client.requests).toHaveLength(3)
     expect(client.requests.map((r) => r.body?.flow_runs?.id?.any_?.length)).toEqual([200, 200, 51])
     expect(client.requests[0]!.body?.limit).toBe(200)
-    expect(results.slice(0, 450).every((r) => !(r instanceof FlowcastError) && r.type === 'PENDING')).toBe(true)
+    expect(
+      results.slice(0, 450).every((r) => !(r instanceof FlowcastError) && r.type === 'PENDING'),
+    ).toBe(true)
     expect(results[450]).toMatchObject({ code: 'NOT_FOUND' })
   })
 
@@ -141,7 +145,10 @@ describe('createPollingRunStateSource: watch (push)', () => {
     source.watch(runId(2), record)
     await clock.advanceAsync(1_000)
     expect(client.requests).toHaveLength(1)
-    expect(client.requests[0]!.body).toEqual({ flow_runs: { id: { any_: [runId(1), runId(2)] } }, limit: 2 })
+    expect(client.requests[0]!.body).toEqual({
+      flow_runs: { id: { any_: [runId(1), runId(2)] } },
+      limit: 2,
+    })
     expect(seen.sort()).toEqual(['1:Scheduled', '2:Pending'])
     // No change: the interval grows 1 s -> 1.5 s -> 2.25 s.
     await clock.advanceAsync(1_000)
@@ -182,7 +189,8 @@ describe('createPollingRunStateSource: watch (push)', () => {
     for (let i = 0; i < 1_000; i++) client.set(runId(i), 'RUNNING', 'Running', 1)
     const source = createPollingRunStateSource({ client, clock })
     const done: string[] = []
-    for (let i = 0; i < 1_000; i++) source.watch(runId(i), (o) => done.push(`${o.flowRunId}:${o.type}`))
+    for (let i = 0; i < 1_000; i++)
+      source.watch(runId(i), (o) => done.push(`${o.flowRunId}:${o.type}`))
     await clock.advanceAsync(1_000)
     expect(client.requests).toHaveLength(1)
     expect(client.requests[0]!.body).toMatchObject({
@@ -211,7 +219,9 @@ describe('createPollingRunStateSource: watch (push)', () => {
     const source = createPollingRunStateSource({ client, clock })
     for (let i = 0; i < 2_500; i++) source.watch(runId(i), () => {})
     await clock.advanceAsync(1_000)
-    expect(client.requests.map((r) => r.body?.flow_runs?.id?.any_?.length)).toEqual([1_000, 1_000, 500])
+    expect(client.requests.map((r) => r.body?.flow_runs?.id?.any_?.length)).toEqual([
+      1_000, 1_000, 500,
+    ])
     source.close()
   })
 
@@ -246,6 +256,8 @@ describe('createPollingRunStateSource: watch (push)', () => {
     expect(a).toEqual([])
     expect(b).toEqual(['Running'])
     source.close()
-    expect(() => source.watch(runId(1), () => {})).toThrow(expect.objectContaining({ code: 'CLOSED' }))
+    expect(() => source.watch(runId(1), () => {})).toThrow(
+      expect.objectContaining({ code: 'CLOSED' }),
+    )
   })
 })

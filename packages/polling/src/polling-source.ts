@@ -425,7 +425,9 @@ export function createPollingRunStateSource(
       const { signal } = readOptions
       if (signal?.aborted) {
         return Promise.reject(
-          new FlowcastError('ABORTED', '[@flowcast/polling] read aborted', { cause: signal.reason }),
+          new FlowcastError('ABORTED', '[@flowcast/polling] read aborted', {
+            cause: signal.reason,
+          }),
         )
       }
       return new Promise<FlowRunStateObservation>((resolve, reject) => {

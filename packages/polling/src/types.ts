@@ -29,9 +29,22 @@ export interface FlowRunFilter {
   operator?: FilterOperator
   id?: FlowRunFilterId | null
   name?: { any_?: string[] | null; like_?: string | null } | null
-  tags?: { operator?: FilterOperator; all_?: string[] | null; any_?: string[] | null; is_null_?: boolean | null } | null
-  deployment_id?: { operator?: FilterOperator; any_?: string[] | null; is_null_?: boolean | null } | null
-  work_queue_name?: { operator?: FilterOperator; any_?: string[] | null; is_null_?: boolean | null } | null
+  tags?: {
+    operator?: FilterOperator
+    all_?: string[] | null
+    any_?: string[] | null
+    is_null_?: boolean | null
+  } | null
+  deployment_id?: {
+    operator?: FilterOperator
+    any_?: string[] | null
+    is_null_?: boolean | null
+  } | null
+  work_queue_name?: {
+    operator?: FilterOperator
+    any_?: string[] | null
+    is_null_?: boolean | null
+  } | null
   state?: FlowRunFilterState | null
   flow_version?: Record<string, unknown> | null
   start_time?: Record<string, unknown> | null

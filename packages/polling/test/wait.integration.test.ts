@@ -7,11 +7,19 @@ import {
   type RunWatcherOptions,
   type StateType,
 } from '@flowcast/core'
-import { createFakePrefectServer, type FakePrefectServer, type FakePrefectServerOptions } from '@flowcast/fake-server'
+import {
+  createFakePrefectServer,
+  type FakePrefectServer,
+  type FakePrefectServerOptions,
+} from '@flowcast/fake-server'
 import { createWebSocketRunStateSource, type WebSocketRunStateSource } from '@flowcast/websocket'
 import { afterEach, describe, expect, it } from 'vitest'
 import WebSocket from 'ws'
-import { createPollingRunStateSource, createPrefectClient, type PollingRunStateSource } from '../src/index.js'
+import {
+  createPollingRunStateSource,
+  createPrefectClient,
+  type PollingRunStateSource,
+} from '../src/index.js'
 
 const cleanups: Array<() => Promise<void> | void> = []
 afterEach(async () => {
@@ -149,7 +157,10 @@ describe('waiting over WebSocket + REST against the fake server', () => {
     const result = watcher.wait(run.id, { signal: controller.signal })
     await server.waitForSubscriber({ existing: true })
     controller.abort(new Error('shutting down'))
-    await expect(result).resolves.toMatchObject({ outcome: 'aborted', lastState: { type: 'SCHEDULED' } })
+    await expect(result).resolves.toMatchObject({
+      outcome: 'aborted',
+      lastState: { type: 'SCHEDULED' },
+    })
     expect(websocket.watchedRuns).toBe(0)
   })
 
@@ -170,49 +181,68 @@ describe('waiting over WebSocket + REST against the fake server', () => {
     await until(() => names.includes('AwaitingRetry/SCHEDULED'))
     await new Promise((resolve) => setTimeout(resolve, 100))
     expect(settled).toBe(false)
-    for (const type of ['PENDING', 'RUNNING', 'COMPLETED'] as const) server.setFlowRunState(run.id, { type })
+    for (const type of ['PENDING', 'RUNNING', 'COMPLETED'] as const)
+      server.setFlowRunState(run.id, { type })
     await expect(result).resolves.toMatchObject({ outcome: 'terminal', stateType: 'COMPLETED' })
     expect(names).toContain('AwaitingRetry/SCHEDULED')
     expect(names.at(-1)).toBe('Completed/COMPLETED')
   })
 
-  it('resolves 10,000 concurrent waits over one WebSocket connection', { timeout: 60_000 }, async () => {
-    const server = await startServer({ subscriberBacklog: 1_000_000 })
-    const deployment = server.createDeployment()
-    const ids = Array.from({ length: 10_000 }, () => server.createFlowRun({ deploymentId: deployment.id }).id)
-    const { watcher, websocket } = hybrid(server, { fallbackPolling: { initialDelayMs: 5_000 } })
-    const ends: StateType[] = ['COMPLETED', 'FAILED', 'CRASHED', 'CANCELLED']
-    const results = ids.map((id) => watcher.wait(id, { timeoutMs: 50_000 }))
-    expect(watcher.activeWaits).toBe(10_000)
-    await server.waitForSubscriber({ existing: true })
-    await until(() => websocket.health === 'healthy')
-    // Let the initial reads (50 batched requests) answer first, so the states below are news.
-    await until(
-      () => server.recorder.httpRequests.filter((r) => r.path.endsWith('/flow_runs/filter')).length >= 50,
-      30_000,
-    )
-    await new Promise((resolve) => setTimeout(resolve, 50))
-    ids.forEach((id, i) => server.setFlowRunState(id, { type: ends[i % 4]! }, { force: true }))
-    const settled = await Promise.all(results)
-    settled.forEach((result, i) => {
-      expect(result.outcome).toBe('terminal')
-      if (result.outcome === 'terminal') expect(result.stateType).toBe(ends[i % 4])
-    })
-    expect(settled.filter((r) => r.outcome === 'terminal' && r.source === 'websocket').length).toBeGreaterThan(9_000)
-    const outConnections = server.recorder.connections.filter((c) => c.kind === 'out')
-    expect(outConnections).toHaveLength(1)
-    expect(websocket.watchedRuns).toBe(0)
-  })
+  it(
+    'resolves 10,000 concurrent waits over one WebSocket connection',
+    { timeout: 60_000 },
+    async () => {
+      const server = await startServer({ subscriberBacklog: 1_000_000 })
+      const deployment = server.createDeployment()
+      const ids = Array.from(
+        { length: 10_000 },
+        () => server.createFlowRun({ deploymentId: deployment.id }).id,
+      )
+      const { watcher, websocket } = hybrid(server, { fallbackPolling: { initialDelayMs: 5_000 } })
+      const ends: StateType[] = ['COMPLETED', 'FAILED', 'CRASHED', 'CANCELLED']
+      const results = ids.map((id) => watcher.wait(id, { timeoutMs: 50_000 }))
+      expect(watcher.activeWaits).toBe(10_000)
+      await server.waitForSubscriber({ existing: true })
+      await until(() => websocket.health === 'healthy')
+      // Let the initial reads (50 batched requests) answer first, so the states below are news.
+      await until(
+        () =>
+          server.recorder.httpRequests.filter((r) => r.path.endsWith('/flow_runs/filter')).length >=
+          50,
+        30_000,
+      )
+      await new Promise((resolve) => setTimeout(resolve, 50))
+      ids.forEach((id, i) => server.setFlowRunState(id, { type: ends[i % 4]! }, { force: true }))
+      const settled = await Promise.all(results)
+      settled.forEach((result, i) => {
+        expect(result.outcome).toBe('terminal')
+        if (result.outcome === 'terminal') expect(result.stateType).toBe(ends[i % 4])
+      })
+      expect(
+        settled.filter((r) => r.outcome === 'terminal' && r.source === 'websocket').length,
+      ).toBeGreaterThan(9_000)
+      const outConnections = server.recorder.connections.filter((c) => c.kind === 'out')
+      expect(outConnections).toHaveLength(1)
+      expect(websocket.watchedRuns).toBe(0)
+    },
+  )
 })
 
 describe('polling cost', () => {
   it('1,000 polled runs cost one request per tick', { timeout: 60_000 }, async () => {
     const server = await startServer()
     const deployment = server.createDeployment()
-    const ids = Array.from({ length: 1_000 }, () => server.createFlowRun({ deploymentId: deployment.id }).id)
+    const ids = Array.from(
+      { length: 1_000 },
+      () => server.createFlowRun({ deploymentId: deployment.id }).id,
+    )
     const client = createPrefectClient({ apiUrl: server.apiUrl, retries: 0 })
     // Ticks are driven by hand (pollNow), so the interval never fires on its own.
-    const polling = createPollingRunStateSource({ client, intervalMs: 3_600_000, maxIntervalMs: 3_600_000 })
+    const polling = createPollingRunStateSource({
+      client,
+      intervalMs: 3_600_000,
+      maxIntervalMs: 3_600_000,
+    })
     const watcher = createRunWatcher({
       sources: { push: polling, pull: polling },
       reconcileIntervalMs: Infinity,
@@ -225,14 +255,17 @@ describe('polling cost', () => {
     // The initial reads: batched by 200.
     await until(() => polling.health === 'healthy')
     const filterRequests = () =>
-      server.recorder.httpRequests.filter((r) => r.method === 'POST' && r.path.endsWith('/flow_runs/filter'))
+      server.recorder.httpRequests.filter(
+        (r) => r.method === 'POST' && r.path.endsWith('/flow_runs/filter'),
+      )
     await until(() => filterRequests().length === 5)
     server.recorder.clear()
     for (let tick = 1; tick <= 3; tick++) {
       await polling.pollNow()
       expect(server.recorder.httpRequests).toHaveLength(tick)
     }
-    for (const id of ids.slice(0, 100)) server.setFlowRunState(id, { type: 'COMPLETED' }, { force: true })
+    for (const id of ids.slice(0, 100))
+      server.setFlowRunState(id, { type: 'COMPLETED' }, { force: true })
     await polling.pollNow()
     expect(server.recorder.httpRequests).toHaveLength(4)
     expect(filterRequests()).toHaveLength(4)
@@ -240,7 +273,9 @@ describe('polling cost', () => {
     expect(done.every((r) => r.outcome === 'terminal' && r.source === 'polling')).toBe(true)
     expect(watcher.activeWaits).toBe(900)
     await polling.pollNow()
-    const last = server.recorder.httpRequests.at(-1)!.body as { flow_runs: { id: { any_: string[] } } }
+    const last = server.recorder.httpRequests.at(-1)!.body as {
+      flow_runs: { id: { any_: string[] } }
+    }
     expect(last.flow_runs.id.any_).toHaveLength(900)
   })
 })

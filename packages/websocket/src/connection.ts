@@ -295,6 +295,22 @@ export class ManagedConnection {
       )
       return
     }
+    // ws reports its own "message too big" as 1006 with the 1009 on the error.
+    const tooBig =
+      code === 1009 ||
+      (this.#lastCause as { code?: unknown } | undefined)?.code ===
+        'WS_ERR_UNSUPPORTED_MESSAGE_LENGTH'
+    if (tooBig) {
+      // A frame over maxPayloadBytes: a reconnect would replay the same frame forever.
+      this.#fatal(
+        new FlowcastError(
+          'PROTOCOL',
+          `[@flowcast/websocket] ${label} received a frame larger than maxPayloadBytes (${this.#o.maxPayload}): close 1009; raise maxPayloadBytes`,
+          { status: 1009, details: { reason } },
+        ),
+      )
+      return
+    }
     if (code === 1002 || code === 1003) {
       this.#fatal(
         new FlowcastError(
@@ -338,7 +354,8 @@ export class ManagedConnection {
   }
 
   #causeText(): string {
-    const cause = this.#lastCause as { message?: unknown; error?: { message?: unknown } } | undefined
+    const cause = this.#lastCause as
+      { message?: unknown; error?: { message?: unknown } } | undefined
     const message =
       typeof cause?.message === 'string'
         ? cause.message

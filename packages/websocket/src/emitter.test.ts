@@ -64,7 +64,9 @@ describe('createEventsEmitter', () => {
     expect(kit.sockets).toHaveLength(0)
     expect(emitter.state).toBe('idle')
     const event = emitter.emit(input(1))
-    expect(event.id).toMatch(/^[0-9a-f]{8}-[0-9a-f]{4}-7[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$/)
+    expect(event.id).toMatch(
+      /^[0-9a-f]{8}-[0-9a-f]{4}-7[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$/,
+    )
     expect(event.occurred).toBe('2026-08-20T14:00:00Z')
     const socket = kit.last()
     expect(socket.url).toBe('ws://127.0.0.1:4200/api/events/in')
@@ -143,11 +145,9 @@ describe('createEventsEmitter', () => {
     const second = kit.last()
     expect(kit.sockets).toHaveLength(2)
     openOss(second)
-    expect(eventsSent(second).map((e) => (e.resource as Record<string, string>)['prefect.resource.id'])).toEqual([
-      'test.thing.1',
-      'test.thing.2',
-      'test.thing.3',
-    ])
+    expect(
+      eventsSent(second).map((e) => (e.resource as Record<string, string>)['prefect.resource.id']),
+    ).toEqual(['test.thing.1', 'test.thing.2', 'test.thing.3'])
     expect(second.pings).toHaveLength(1)
     second.pong(second.pings[0])
     await flushed

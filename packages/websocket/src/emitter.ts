@@ -82,7 +82,10 @@ export interface EventsEmitterOptions {
    * @default 10_000
    */
   connectTimeoutMs?: number
-  /** The WebSocket constructor. Default: the global one (on Node, `ws`). */
+  /**
+   * The WebSocket constructor.
+   * @default globalThis.WebSocket (the Node entry defaults to `ws`)
+   */
   WebSocket?: WebSocketConstructorLike
   /** Extra headers on the upgrade request (`ws` only). */
   headers?: Record<string, string>
@@ -209,7 +212,10 @@ export class EventsEmitterImpl implements EventsEmitter {
     void this.#conn.close()
   }
 
-  constructor(options: EventsEmitterOptions, defaultWebSocket: WebSocketConstructorLike | undefined) {
+  constructor(
+    options: EventsEmitterOptions,
+    defaultWebSocket: WebSocketConstructorLike | undefined,
+  ) {
     checkConnectionOptions(options)
     checkNumber('checkpointEvery', options.checkpointEvery, { min: 1, integer: true })
     checkNumber('checkpointIntervalMs', options.checkpointIntervalMs, { min: 1 })
@@ -227,7 +233,8 @@ export class EventsEmitterImpl implements EventsEmitter {
     this.#clock = options.clock ?? systemClock
     this.#logger = options.logger ?? silentLogger
     this.#checkpointEvery = options.checkpointEvery ?? emitterDefaults.checkpointEvery
-    this.#checkpointIntervalMs = options.checkpointIntervalMs ?? emitterDefaults.checkpointIntervalMs
+    this.#checkpointIntervalMs =
+      options.checkpointIntervalMs ?? emitterDefaults.checkpointIntervalMs
     this.#checkpointTimeoutMs = options.checkpointTimeoutMs ?? emitterDefaults.checkpointTimeoutMs
     this.#settleMs = options.settleMs ?? emitterDefaults.settleMs
     this.#maxOutbox = options.maxOutbox ?? emitterDefaults.maxOutbox
@@ -492,7 +499,12 @@ export class EventsEmitterImpl implements EventsEmitter {
         return
       }
       if (socket.bufferedAmount > 0) {
-        this.#checkpoint = { id, count, timer: this.#clock.setTimeout(settle, this.#settleMs), socket }
+        this.#checkpoint = {
+          id,
+          count,
+          timer: this.#clock.setTimeout(settle, this.#settleMs),
+          socket,
+        }
         return
       }
       this.#confirm(count)

@@ -183,7 +183,9 @@ export function resolveWebSocket(
 ): WebSocketConstructorLike {
   if (given !== undefined) {
     if (typeof given !== 'function') {
-      throw invalidOption('WebSocket must be a WebSocket constructor (e.g. `ws` or globalThis.WebSocket)')
+      throw invalidOption(
+        'WebSocket must be a WebSocket constructor (e.g. `ws` or globalThis.WebSocket)',
+      )
     }
     return given
   }

@@ -11,10 +11,6 @@ export class Queue<T> {
     this.#items.push(item)
   }
 
-  peek(): T | undefined {
-    return this.#items[this.#head]
-  }
-
   shift(): T | undefined {
     if (this.#head >= this.#items.length) return undefined
     const item = this.#items[this.#head]
@@ -27,11 +23,6 @@ export class Queue<T> {
     return item
   }
 
-  /** Removes the first `count` items. */
-  drop(count: number): void {
-    for (let i = 0; i < count && this.length > 0; i++) this.shift()
-  }
-
   at(index: number): T | undefined {
     return this.#items[this.#head + index]
   }
@@ -39,9 +30,5 @@ export class Queue<T> {
   clear(): void {
     this.#items = []
     this.#head = 0
-  }
-
-  *[Symbol.iterator](): IterableIterator<T> {
-    for (let i = this.#head; i < this.#items.length; i++) yield this.#items[i] as T
   }
 }

@@ -19,11 +19,10 @@ import {
 } from './subscriber.js'
 
 /** Options of {@link createWebSocketRunStateSource}: a subscriber's, minus what the source sets. */
-export interface WebSocketRunStateSourceOptions
-  extends Omit<
-    EventsSubscriberOptions,
-    'filter' | 'onEvent' | 'backfill' | 'lookbackMs' | 'signal' | 'scope'
-  > {
+export interface WebSocketRunStateSourceOptions extends Omit<
+  EventsSubscriberOptions,
+  'filter' | 'onEvent' | 'backfill' | 'lookbackMs' | 'signal' | 'scope'
+> {
   /**
    * How far back the shared subscription replays when the first watch starts it; at most
    * 60 s (the REST read covers older history).
@@ -268,10 +267,13 @@ export class WebSocketRunStateSourceImpl implements WebSocketRunStateSource {
     try {
       listener(observation)
     } catch (error) {
-      ;(this.#options.logger ?? silentLogger).error('[@flowcast/websocket] a watch listener threw', {
-        error: String(error),
-        flowRunId: observation.flowRunId,
-      })
+      ;(this.#options.logger ?? silentLogger).error(
+        '[@flowcast/websocket] a watch listener threw',
+        {
+          error: String(error),
+          flowRunId: observation.flowRunId,
+        },
+      )
     }
   }
 }

@@ -17,7 +17,10 @@ import type { EventsSubscriberOptions } from './subscriber.js'
 const start = Date.UTC(2026, 7, 20, 14, 0, 0)
 const apiUrl = 'http://127.0.0.1:4200/api'
 
-function setup(options: Partial<EventsSubscriberOptions> = {}, flavour: 'node' | 'browser' = 'node') {
+function setup(
+  options: Partial<EventsSubscriberOptions> = {},
+  flavour: 'node' | 'browser' = 'node',
+) {
   const kit = createFakeWebSocket(flavour)
   const clock = createManualClock(start)
   const subscriber = createEventsSubscriber({
@@ -50,28 +53,57 @@ describe('createEventsSubscriber: options', () => {
   const base = { apiUrl, WebSocket: kit.WebSocket, signal: AbortSignal.abort() }
 
   it('rejects bad options at construction, saying what to fix', () => {
-    expectError(() => createEventsSubscriber({ ...base, apiUrl: '' }), 'INVALID_OPTIONS', /apiUrl is required/)
+    expectError(
+      () => createEventsSubscriber({ ...base, apiUrl: '' }),
+      'INVALID_OPTIONS',
+      /apiUrl is required/,
+    )
     expectError(() => createEventsSubscriber({ ...base, apiUrl: 'ftp://x/api' }), 'INVALID_OPTIONS')
     expectError(
-      () => createEventsSubscriber({ ...base, apiUrl: 'https://api.prefect.cloud/api/accounts/a/workspaces/w' }),
+      () =>
+        createEventsSubscriber({
+          ...base,
+          apiUrl: 'https://api.prefect.cloud/api/accounts/a/workspaces/w',
+        }),
       'INVALID_OPTIONS',
       /needs an API key/,
     )
-    expectError(() => createEventsSubscriber({ ...base, maxPayloadBytes: 1024 }), 'INVALID_OPTIONS', /maxPayloadBytes must be an integer at least 2097152/)
-    expectError(() => createEventsSubscriber({ ...base, lookbackMs: -1 }), 'INVALID_OPTIONS', /lookbackMs/)
-    expectError(() => createEventsSubscriber({ ...base, stallTimeoutMs: 0 }), 'INVALID_OPTIONS', /stallTimeoutMs/)
+    expectError(
+      () => createEventsSubscriber({ ...base, maxPayloadBytes: 1024 }),
+      'INVALID_OPTIONS',
+      /maxPayloadBytes must be an integer at least 2097152/,
+    )
+    expectError(
+      () => createEventsSubscriber({ ...base, lookbackMs: -1 }),
+      'INVALID_OPTIONS',
+      /lookbackMs/,
+    )
+    expectError(
+      () => createEventsSubscriber({ ...base, stallTimeoutMs: 0 }),
+      'INVALID_OPTIONS',
+      /stallTimeoutMs/,
+    )
     expectError(
       () => createEventsSubscriber({ ...base, reconnect: { jitter: 'some' as never } }),
       'INVALID_OPTIONS',
       /reconnect.jitter must be 'full' or 'none'/,
     )
     expectError(
-      () => createEventsSubscriber({ ...base, reconnect: { initialDelayMs: 5000, maxDelayMs: 10 } }),
+      () =>
+        createEventsSubscriber({ ...base, reconnect: { initialDelayMs: 5000, maxDelayMs: 10 } }),
       'INVALID_OPTIONS',
       /must not be below/,
     )
-    expectError(() => createEventsSubscriber({ ...base, reconnect: { maxAttempts: 1.5 } }), 'INVALID_OPTIONS', /maxAttempts/)
-    expectError(() => createEventsSubscriber({ ...base, scope: 'account' }), 'INVALID_OPTIONS', /scope 'account' needs a Prefect Cloud URL/)
+    expectError(
+      () => createEventsSubscriber({ ...base, reconnect: { maxAttempts: 1.5 } }),
+      'INVALID_OPTIONS',
+      /maxAttempts/,
+    )
+    expectError(
+      () => createEventsSubscriber({ ...base, scope: 'account' }),
+      'INVALID_OPTIONS',
+      /scope 'account' needs a Prefect Cloud URL/,
+    )
     expectError(() => createEventsSubscriber({ ...base, apiKey: '' }), 'INVALID_OPTIONS', /apiKey/)
     expectError(
       () => createEventsSubscriber({ ...base, filter: { nope: true } as never }),
@@ -98,7 +130,11 @@ describe('createEventsSubscriber: options', () => {
     const saved = (globalThis as { WebSocket?: unknown }).WebSocket
     ;(globalThis as { WebSocket?: unknown }).WebSocket = undefined
     try {
-      expectError(() => createEventsSubscriber({ apiUrl }), 'INVALID_OPTIONS', /pass options.WebSocket/)
+      expectError(
+        () => createEventsSubscriber({ apiUrl }),
+        'INVALID_OPTIONS',
+        /pass options.WebSocket/,
+      )
     } finally {
       ;(globalThis as { WebSocket?: unknown }).WebSocket = saved
     }
@@ -141,7 +177,9 @@ describe('createEventsSubscriber: handshake', () => {
       apiUrl: 'https://api.prefect.cloud/api/accounts/A/workspaces/W',
       apiKey: 'pnu_key',
     })
-    expect(cloud.kit.last().url).toBe('wss://api.prefect.cloud/api/accounts/A/workspaces/W/events/out')
+    expect(cloud.kit.last().url).toBe(
+      'wss://api.prefect.cloud/api/accounts/A/workspaces/W/events/out',
+    )
     cloud.kit.last().accept('prefect')
     expect(cloud.kit.last().sentJson()[0]).toEqual({ type: 'auth', token: 'pnu_key' })
     void cloud.subscriber.close()
@@ -225,10 +263,14 @@ describe('createEventsSubscriber: frames', () => {
     })
     completeHandshake(kit.last())
     const match = makeEvent({
-      related: [{ 'prefect.resource.id': 'prefect.deployment.d1', 'prefect.resource.role': 'deployment' }],
+      related: [
+        { 'prefect.resource.id': 'prefect.deployment.d1', 'prefect.resource.role': 'deployment' },
+      ],
     })
     const other = makeEvent({
-      related: [{ 'prefect.resource.id': 'prefect.deployment.d2', 'prefect.resource.role': 'deployment' }],
+      related: [
+        { 'prefect.resource.id': 'prefect.deployment.d2', 'prefect.resource.role': 'deployment' },
+      ],
     })
     kit.last().receive(eventFrame(other))
     kit.last().receive(eventFrame(match))
@@ -285,6 +327,31 @@ describe('createEventsSubscriber: resume', () => {
     expect(kit.sockets).toHaveLength(2)
     const filter = completeHandshake(kit.last()) as { filter: { occurred: { since: string } } }
     expect(filter.filter.occurred.since).toBe('2026-08-20T13:58:40.654321Z')
+    void subscriber.close()
+  })
+
+  it('warns when an outage outlasted the 15-minute replay window', () => {
+    const warnings: string[] = []
+    const logger = {
+      debug() {},
+      info() {},
+      warn: (message: string) => warnings.push(message),
+      error() {},
+    }
+    const { kit, clock, subscriber } = setup({
+      logger,
+      reconnect: { initialDelayMs: 1000 },
+      connectTimeoutMs: 3_600_000,
+    })
+    completeHandshake(kit.last())
+    kit.last().serverClose(1011)
+    for (let i = 0; i < 30; i++) {
+      clock.advance(60_000)
+      kit.last().fail()
+    }
+    clock.advance(60_000)
+    completeHandshake(kit.last())
+    expect(warnings.some((w) => w.includes('outlasted the server replay window'))).toBe(true)
     void subscriber.close()
   })
 
@@ -367,6 +434,16 @@ describe('createEventsSubscriber: failures', () => {
     c.clock.advance(1000)
     expect(c.kit.sockets).toHaveLength(2)
     await c.subscriber.close()
+  })
+
+  it('a frame over maxPayloadBytes (close 1009) is final instead of a replay loop', () => {
+    const { kit, clock, subscriber } = setup()
+    completeHandshake(kit.last())
+    kit.last().serverClose(1009)
+    expect(subscriber.error).toMatchObject({ code: 'PROTOCOL', status: 1009 })
+    expect(subscriber.error?.message).toContain('maxPayloadBytes')
+    clock.advance(60_000)
+    expect(kit.sockets).toHaveLength(1)
   })
 
   it('close 1002 (invalid filter) is a final PROTOCOL error', () => {

@@ -1,5 +1,5 @@
+import type { FlowcastError } from '@flowcast/core'
 import {
-  FlowcastError,
   PrefectDateTime,
   createDedupeWindow,
   encodeFilterFrame,
@@ -118,7 +118,10 @@ export interface EventsSubscriberOptions {
      */
     maxEntries?: number
   }
-  /** The WebSocket constructor. Default: the global one (on Node, `ws`). */
+  /**
+   * The WebSocket constructor.
+   * @default globalThis.WebSocket (the Node entry defaults to `ws`)
+   */
   WebSocket?: WebSocketConstructorLike
   /** Extra headers on the upgrade request (`ws` only; browsers cannot set headers). */
   headers?: Record<string, string>
@@ -205,6 +208,7 @@ interface Consumer {
 }
 
 const farFutureSeconds = 365 * 24 * 60 * 60
+const maxReplayMs = 15 * 60_000
 
 /** @internal */
 export class EventsSubscriberImpl implements EventsSubscriber {
@@ -234,7 +238,10 @@ export class EventsSubscriberImpl implements EventsSubscriber {
   readonly #signal: AbortSignal | undefined
   readonly #onAbort = () => void this.close()
 
-  constructor(options: EventsSubscriberOptions, defaultWebSocket: WebSocketConstructorLike | undefined) {
+  constructor(
+    options: EventsSubscriberOptions,
+    defaultWebSocket: WebSocketConstructorLike | undefined,
+  ) {
     checkConnectionOptions(options)
     checkNumber('lookbackMs', options.lookbackMs, { min: 0 })
     checkNumber('resumeMarginMs', options.resumeMarginMs, { min: 0 })
@@ -247,7 +254,11 @@ export class EventsSubscriberImpl implements EventsSubscriber {
     })
     checkNumber('dedupe.windowMs', options.dedupe?.windowMs, { min: 1 })
     checkNumber('dedupe.maxEntries', options.dedupe?.maxEntries, { min: 1, integer: true })
-    if (options.scope !== undefined && options.scope !== 'workspace' && options.scope !== 'account') {
+    if (
+      options.scope !== undefined &&
+      options.scope !== 'workspace' &&
+      options.scope !== 'account'
+    ) {
       throw invalidOption(`scope must be 'workspace' or 'account', got ${String(options.scope)}`)
     }
     if (options.onEvent !== undefined && typeof options.onEvent !== 'function') {
@@ -257,9 +268,7 @@ export class EventsSubscriberImpl implements EventsSubscriber {
     const url = socketUrlFor(location, 'out', options.scope ?? subscriberDefaults.scope)
     const cloud = location.kind !== 'oss'
     if (cloud && !options.apiKey) {
-      throw invalidOption(
-        'a Prefect Cloud URL needs an API key: pass apiKey (PREFECT_API_KEY)',
-      )
+      throw invalidOption('a Prefect Cloud URL needs an API key: pass apiKey (PREFECT_API_KEY)')
     }
     const WebSocket = resolveWebSocket(options.WebSocket, defaultWebSocket)
     const reconnect = resolveReconnect(options.reconnect)
@@ -276,7 +285,9 @@ export class EventsSubscriberImpl implements EventsSubscriber {
     this.#cursor = since
       ? PrefectDateTime.parse(since)
       : this.#backfill
-        ? PrefectDateTime.fromEpochMillis(now - (options.lookbackMs ?? subscriberDefaults.lookbackMs))
+        ? PrefectDateTime.fromEpochMillis(
+            now - (options.lookbackMs ?? subscriberDefaults.lookbackMs),
+          )
         : PrefectDateTime.fromEpochMillis(now)
     this.#dedupe = createDedupeWindow({
       windowMs: options.dedupe?.windowMs ?? subscriberDefaults.dedupeWindowMs,
@@ -294,7 +305,8 @@ export class EventsSubscriberImpl implements EventsSubscriber {
       maxPayload: options.maxPayloadBytes ?? subscriberDefaults.maxPayloadBytes,
       token: cloud ? (options.apiKey ?? null) : (options.authString ?? null),
       reconnect,
-      reconnectOnCleanClose: options.reconnectOnCleanClose ?? subscriberDefaults.reconnectOnCleanClose,
+      reconnectOnCleanClose:
+        options.reconnectOnCleanClose ?? subscriberDefaults.reconnectOnCleanClose,
       connectTimeoutMs: options.connectTimeoutMs ?? subscriberDefaults.connectTimeoutMs,
       pingIntervalMs: options.pingIntervalMs ?? subscriberDefaults.pingIntervalMs,
       stallTimeoutMs,
@@ -440,6 +452,14 @@ export class EventsSubscriberImpl implements EventsSubscriber {
   #onReady(socket: SocketConnection): void {
     const firstOpen = !this.#opened
     this.#opened = true
+    const oldestReplayable = PrefectDateTime.fromEpochMillis(this.#clock.now() - maxReplayMs)
+    if (!firstOpen && this.#cursor.isBefore(oldestReplayable)) {
+      // The server clamps replays to 15 minutes (spec §1.4): older events are gone for us.
+      this.#logger.warn(
+        '[@flowcast/websocket] the outage outlasted the server replay window; events older than 15 minutes may be missing',
+        { cursor: this.#cursor.toString() },
+      )
+    }
     const until =
       this.#userUntil ??
       PrefectDateTime.fromEpochMillis(this.#clock.now()).plusSeconds(farFutureSeconds).toString()

@@ -6,7 +6,12 @@ describe('eventsSocketUrl', () => {
   it.each([
     ['http://127.0.0.1:4200/api', 'out', undefined, 'ws://127.0.0.1:4200/api/events/out'],
     ['http://127.0.0.1:4200/api/', 'in', undefined, 'ws://127.0.0.1:4200/api/events/in'],
-    ['https://prefect.example.com/prefix/api', 'out', undefined, 'wss://prefect.example.com/prefix/api/events/out'],
+    [
+      'https://prefect.example.com/prefix/api',
+      'out',
+      undefined,
+      'wss://prefect.example.com/prefix/api/events/out',
+    ],
     [
       'https://api.prefect.cloud/api/accounts/A/workspaces/W',
       'out',
@@ -25,8 +30,18 @@ describe('eventsSocketUrl', () => {
       'account',
       'wss://api.prefect.cloud/api/accounts/A/events/out',
     ],
-    ['https://api.prefect.cloud/api/accounts/A', 'out', undefined, 'wss://api.prefect.cloud/api/accounts/A/events/out'],
-    ['http://localhost:9999/accounts/A/workspaces/W', 'out', undefined, 'ws://localhost:9999/accounts/A/workspaces/W/events/out'],
+    [
+      'https://api.prefect.cloud/api/accounts/A',
+      'out',
+      undefined,
+      'wss://api.prefect.cloud/api/accounts/A/events/out',
+    ],
+    [
+      'http://localhost:9999/accounts/A/workspaces/W',
+      'out',
+      undefined,
+      'ws://localhost:9999/accounts/A/workspaces/W/events/out',
+    ],
   ] as const)('%s (%s, %s) -> %s', (apiUrl, direction, scope, expected) => {
     expect(eventsSocketUrl(apiUrl, direction, scope ? { scope } : {})).toBe(expected)
   })

@@ -48,9 +48,13 @@ describe('emitter against the fake server', () => {
     const record = server.recorder.connections[0]
     expect(record?.path).toBe('/api/events/in')
     expect(record?.protocols).toEqual(['prefect'])
-    expect(record?.headers.authorization).toBe(`Basic ${Buffer.from('user:pass').toString('base64')}`)
+    expect(record?.headers.authorization).toBe(
+      `Basic ${Buffer.from('user:pass').toString('base64')}`,
+    )
     expect(record?.authToken).toBe('user:pass')
-    expect(server.expectEmitted({ id: sent.id, event: 'shop.order.paid' }).payload).toEqual({ n: 1 })
+    expect(server.expectEmitted({ id: sent.id, event: 'shop.order.paid' }).payload).toEqual({
+      n: 1,
+    })
     expect(events.stats).toMatchObject({ emitted: 1, confirmed: 1, unconfirmed: 0 })
   })
 
@@ -91,7 +95,9 @@ describe('emitter against the fake server', () => {
     expect(events.stats.reconnects).toBeGreaterThanOrEqual(1)
     expect(events.stats.confirmed).toBe(1000)
     expect(events.stats.resent).toBeGreaterThan(0)
-    expect(server.recorder.connections.filter((c) => c.kind === 'in').length).toBeGreaterThanOrEqual(2)
+    expect(
+      server.recorder.connections.filter((c) => c.kind === 'in').length,
+    ).toBeGreaterThanOrEqual(2)
   })
 
   it('a wrong auth string rejects flush with AUTH_REJECTED after one attempt', async () => {
@@ -108,7 +114,10 @@ describe('emitter against the fake server', () => {
     const server = await startServer()
     const apiUrl = server.apiUrl
     await server.close()
-    const events = emitter({ apiUrl, reconnect: { initialDelayMs: 10, maxDelayMs: 20, maxDowntimeMs: 200 } })
+    const events = emitter({
+      apiUrl,
+      reconnect: { initialDelayMs: 10, maxDelayMs: 20, maxDowntimeMs: 200 },
+    })
     events.emit(order(1))
     await expect(events.flush()).rejects.toMatchObject({ code: 'CONNECT_FAILED' })
     expect(events.state).toBe('closed')

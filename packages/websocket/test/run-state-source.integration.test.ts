@@ -9,14 +9,18 @@ describe('WebSocket run-state source against the fake server', () => {
     await using server = await createFakePrefectServer()
     await using source = createWebSocketRunStateSource({ apiUrl: server.apiUrl })
     const deployment = server.createDeployment({ name: 'nightly' })
-    const runs = Array.from({ length: 100 }, () => server.createFlowRun({ deploymentId: deployment.id }))
+    const runs = Array.from({ length: 100 }, () =>
+      server.createFlowRun({ deploymentId: deployment.id }),
+    )
     const seen = new Map<string, FlowRunStateObservation[]>()
     for (const run of runs) {
       seen.set(run.id, [])
       source.watch(run.id, (observation) => seen.get(run.id)!.push(observation))
     }
     await waitFor(() => source.health === 'healthy', 'healthy')
-    await Promise.all(runs.map((run) => server.runLifecycle(run.id, ['Pending', 'Running', 'Completed'])))
+    await Promise.all(
+      runs.map((run) => server.runLifecycle(run.id, ['Pending', 'Running', 'Completed'])),
+    )
     await waitFor(
       () => [...seen.values()].every((list) => list.at(-1)?.type === 'COMPLETED'),
       'every run to complete',

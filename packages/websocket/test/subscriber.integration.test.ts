@@ -19,9 +19,10 @@ async function startServer(
   return server
 }
 
-function subscribe(
-  options: Parameters<typeof createEventsSubscriber>[0],
-): { subscriber: EventsSubscriber; events: ReceivedEvent[] } {
+function subscribe(options: Parameters<typeof createEventsSubscriber>[0]): {
+  subscriber: EventsSubscriber
+  events: ReceivedEvent[]
+} {
   const subscriber = createEventsSubscriber({ reconnect: fastReconnect, ...options })
   cleanups.push(() => subscriber.close())
   const events: ReceivedEvent[] = []
@@ -94,7 +95,9 @@ describe('subscriber against the fake server', () => {
     server.publishEvent(thing(1))
     const wanted = server.publishEvent(
       thing(2, {
-        related: [{ 'prefect.resource.id': 'prefect.deployment.d', 'prefect.resource.role': 'deployment' }],
+        related: [
+          { 'prefect.resource.id': 'prefect.deployment.d', 'prefect.resource.role': 'deployment' },
+        ],
       }),
     )
     await waitFor(() => events.length === 1)
@@ -169,11 +172,36 @@ describe('subscriber against the fake server', () => {
     const big = server.publishEvent(thing(1, { payload: { blob: 'x'.repeat(1_400_000) } }))
     const frame = {
       type: 'event',
-      event: { ...big, id: '0190a000-0000-7000-8000-00000000b16b', payload: { blob: 'y'.repeat(2_300_000) } },
+      event: {
+        ...big,
+        id: '0190a000-0000-7000-8000-00000000b16b',
+        payload: { blob: 'y'.repeat(2_300_000) },
+      },
     }
     server.faults.injectFrames([frame])
     await waitFor(() => events.length === 2, 'both large events')
     expect((events[1]?.payload.blob as string).length).toBe(2_300_000)
+  })
+
+  it('a frame over maxPayloadBytes stops with PROTOCOL instead of replaying it forever', async () => {
+    const server = await startServer()
+    const { subscriber } = subscribe({ apiUrl: server.apiUrl, maxPayloadBytes: 2 * 1024 * 1024 })
+    await server.waitForSubscriber({ existing: true })
+    server.publishEvent(thing(1, { payload: { blob: 'z'.repeat(1_400_000) } }))
+    const big = server.events[0]!
+    server.faults.injectFrames([
+      {
+        type: 'event',
+        event: {
+          ...big,
+          id: '0190a000-0000-7000-8000-0000000b16b2',
+          payload: { blob: 'y'.repeat(2_300_000) },
+        },
+      },
+    ])
+    await waitFor(() => subscriber.state === 'closed', 'the subscriber to stop')
+    expect(subscriber.error).toMatchObject({ code: 'PROTOCOL', status: 1009 })
+    expect(server.recorder.connections.filter((c) => c.kind === 'out')).toHaveLength(1)
   })
 
   it('close() leaves no sockets or timers behind', async () => {
@@ -278,9 +306,10 @@ describe('Prefect Cloud paths', () => {
   it('subscribes at the account level with scope: account', async () => {
     const server = await startServer({ cloud })
     subscribe({ apiUrl: server.apiUrl, apiKey: cloud.apiKey, scope: 'account' })
-    await waitFor(() => server.recorder.connections.length + server.recorder.rejectedUpgrades.length > 0)
-    const path =
-      server.recorder.connections[0]?.path ?? server.recorder.rejectedUpgrades[0]?.path
+    await waitFor(
+      () => server.recorder.connections.length + server.recorder.rejectedUpgrades.length > 0,
+    )
+    const path = server.recorder.connections[0]?.path ?? server.recorder.rejectedUpgrades[0]?.path
     expect(path).toBe('/api/accounts/acc-1/events/out')
   })
 

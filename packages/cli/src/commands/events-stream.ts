@@ -73,7 +73,8 @@ export const eventsStreamCommand: Command = {
     const connectTimeoutMs = parseConnectTimeout(values['connect-timeout'])
     const filter: EventFilter = {}
     const prefixes = values['event-prefix']
-    if (prefixes?.some((p) => p.length === 0)) throw new UsageError('--event-prefix must not be empty')
+    if (prefixes?.some((p) => p.length === 0))
+      throw new UsageError('--event-prefix must not be empty')
     if (prefixes && prefixes.length > 0) filter.event = { prefix: prefixes }
     const ids = values['resource-id']
     if (ids?.some((id) => id.length === 0)) throw new UsageError('--resource-id must not be empty')

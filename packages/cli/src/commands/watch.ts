@@ -22,7 +22,12 @@ import {
   type WebSocketConstructorLike,
 } from '@flowcast/websocket'
 import WebSocket from 'ws'
-import { connectionHelp, connectionOptions, resolveConnection, type Connection } from '../connection.js'
+import {
+  connectionHelp,
+  connectionOptions,
+  resolveConnection,
+  type Connection,
+} from '../connection.js'
 import { ExitCode, UsageError, type CliIO, type Command } from '../io.js'
 
 /** How `flowcast watch` learns states. */
@@ -94,10 +99,12 @@ export function outcomeLine(result: WaitForFlowRunResult): Record<string, unknow
 
 /**
  * A push source over one events subscriber that is filtered to a single flow run, so the
- * command can print each raw event as well.
+ * command can print each raw event as well. Created before the subscriber (whose `onEvent`
+ * feeds it), then attached to it for health.
  */
-function subscriberRunStateSource(subscriber: EventsSubscriber): PushRunStateSource & {
+function subscriberRunStateSource(): PushRunStateSource & {
   deliver(event: ReceivedEvent): void
+  attach(subscriber: EventsSubscriber): void
 } {
   const listeners = new Map<string, (observation: FlowRunStateObservation) => void>()
   const healthListeners = new Set<(health: RunStateSourceHealth) => void>()
@@ -109,20 +116,20 @@ function subscriberRunStateSource(subscriber: EventsSubscriber): PushRunStateSou
         : state === 'closed'
           ? 'failed'
           : 'connecting'
-  let health = toHealth(subscriber.state)
-  subscriber.onStateChange((state) => {
-    const next = toHealth(state)
+  let subscriber: EventsSubscriber | undefined
+  let health: RunStateSourceHealth = 'connecting'
+  const update = (next: RunStateSourceHealth) => {
     if (next === health) return
     health = next
     for (const listener of [...healthListeners]) listener(next)
-  })
+  }
   return {
     name: 'websocket',
     get health() {
       return health
     },
     get lastError(): FlowcastError | undefined {
-      return subscriber.error ?? subscriber.lastError
+      return subscriber?.error ?? subscriber?.lastError
     },
     watch(flowRunId, listener) {
       listeners.set(flowRunId, listener)
@@ -135,6 +142,11 @@ function subscriberRunStateSource(subscriber: EventsSubscriber): PushRunStateSou
     deliver(event) {
       const observation = flowRunStateFromEvent(event)
       if (observation) listeners.get(observation.flowRunId)?.(observation)
+    },
+    attach(attached) {
+      subscriber = attached
+      attached.onStateChange((state) => update(toHealth(state)))
+      update(toHealth(attached.state))
     },
   }
 }
@@ -153,7 +165,9 @@ function createTimeline(io: CliIO, startedAt: number) {
   const draw = () => {
     if (!tty) return
     const seconds = Math.floor((Date.now() - startedAt) / 1000)
-    io.stdout.write(`\r\x1b[2K${spinnerFrames[frame++ % spinnerFrames.length]} ${status} (${seconds}s)`)
+    io.stdout.write(
+      `\r\x1b[2K${spinnerFrames[frame++ % spinnerFrames.length]} ${status} (${seconds}s)`,
+    )
   }
   if (tty) {
     spinner = setInterval(draw, 80)
@@ -219,6 +233,8 @@ export interface WatchFlowRunOptions {
   indent?: string
   /** Skip the header line. @default false */
   quietHeader?: boolean
+  /** Called with the events subscriber once created (the demo reads its stats). */
+  onSubscriber?: (subscriber: EventsSubscriber) => void
 }
 
 /** Waits for one flow run, printing the timeline (or JSON lines); resolves to the result. */
@@ -248,7 +264,9 @@ export async function watchFlowRun(options: WatchFlowRunOptions): Promise<WaitFo
     transport === 'polling' ? undefined : []
   let holdTimer: ReturnType<typeof setTimeout> | undefined
   const showState = (observation: FlowRunStateObservation, via: string) => {
-    say(`${clockTime(observation.timestamp)}${observation.name.padEnd(16)}${observation.type.padEnd(11)} via ${via}`)
+    say(
+      `${clockTime(observation.timestamp)}${observation.name.padEnd(16)}${observation.type.padEnd(11)} via ${via}`,
+    )
     timeline?.status(`${observation.name} — waiting for a terminal state`)
   }
   const releaseHeld = () => {
@@ -284,7 +302,7 @@ export async function watchFlowRun(options: WatchFlowRunOptions): Promise<WaitFo
     sources = { push: polling, pull: polling }
     tuning.reconcileIntervalMs = Infinity
   } else {
-    let source: ReturnType<typeof subscriberRunStateSource> | undefined
+    const source = subscriberRunStateSource()
     subscriber = createEventsSubscriber({
       apiUrl: connection.apiUrl,
       ...credentials,
@@ -297,10 +315,11 @@ export async function watchFlowRun(options: WatchFlowRunOptions): Promise<WaitFo
         if (json) io.stdout.write(`{"type":"event","event":${serializeReceivedEvent(event)}}\n`)
         const observation = flowRunStateFromEvent(event)
         if (observation) printState(observation, 'websocket')
-        source?.deliver(event)
+        source.deliver(event)
       },
     })
-    source = subscriberRunStateSource(subscriber)
+    source.attach(subscriber)
+    options.onSubscriber?.(subscriber)
     sources = { push: source, pull: polling }
     if (transport === 'websocket') tuning.fallbackPolling = false
     let wasHealthy = false
@@ -308,11 +327,18 @@ export async function watchFlowRun(options: WatchFlowRunOptions): Promise<WaitFo
       if (finished) return
       if (health === 'healthy') {
         holdFor(300)
-        say(wasHealthy ? 'WebSocket back: following the event stream again' : 'WebSocket connected: following the event stream')
+        say(
+          wasHealthy
+            ? 'WebSocket back: following the event stream again'
+            : 'WebSocket connected: following the event stream',
+        )
         wasHealthy = true
       } else if (health === 'degraded' || health === 'failed') {
-        const why = source?.lastError?.message ?? 'connection lost'
-        const then = transport === 'auto' ? 'reading the run over REST meanwhile' : 'no fallback (--transport websocket)'
+        const why = source.lastError?.message ?? 'connection lost'
+        const then =
+          transport === 'auto'
+            ? 'reading the run over REST meanwhile'
+            : 'no fallback (--transport websocket)'
         say(`WebSocket ${health === 'failed' ? 'failed' : 'down'} (${why}): ${then}`)
       }
     })
@@ -375,14 +401,19 @@ export const watchCommand: Command = {
     })
     if (positionals.length !== 1) {
       throw new UsageError(
-        positionals.length === 0 ? 'missing <flow-run-id>' : `expected one flow run id, got ${positionals.length}`,
+        positionals.length === 0
+          ? 'missing <flow-run-id>'
+          : `expected one flow run id, got ${positionals.length}`,
       )
     }
     const flowRunId = positionals[0]!.toLowerCase()
-    if (!isUuid(flowRunId)) throw new UsageError(`not a flow run id (a UUID): ${JSON.stringify(positionals[0])}`)
+    if (!isUuid(flowRunId))
+      throw new UsageError(`not a flow run id (a UUID): ${JSON.stringify(positionals[0])}`)
     const transport = values.transport as string
     if (transport !== 'auto' && transport !== 'websocket' && transport !== 'polling') {
-      throw new UsageError(`--transport must be auto, websocket or polling, got ${JSON.stringify(transport)}`)
+      throw new UsageError(
+        `--transport must be auto, websocket or polling, got ${JSON.stringify(transport)}`,
+      )
     }
     const timeoutMs = parseTimeout(values.timeout)
     const connection = resolveConnection(values, io.env)

@@ -319,7 +319,11 @@ describe('createRunWatcher: fallbackPolling: false', () => {
   it('reads once to start, never while push is down, and fails when push stays down', async () => {
     const clock = createManualClock()
     const push = fakePush('healthy')
-    const pull = fakePull(() => obs('RUNNING', 'Running', 1), [], () => clock.now())
+    const pull = fakePull(
+      () => obs('RUNNING', 'Running', 1),
+      [],
+      () => clock.now(),
+    )
     const result = waitForFlowRun(RUN, {
       sources: { push, pull },
       clock,
@@ -455,7 +459,10 @@ describe('createRunWatcher: transport failures', () => {
       name: 'polling',
       read: () =>
         new Promise((_, reject) => {
-          clock.setTimeout(() => reject(new FlowcastError('TIMEOUT', '[@flowcast/test] slow')), 10_000)
+          clock.setTimeout(
+            () => reject(new FlowcastError('TIMEOUT', '[@flowcast/test] slow')),
+            10_000,
+          )
         }),
     }
     const result = waitForFlowRun(RUN, { sources: { push, pull }, clock })

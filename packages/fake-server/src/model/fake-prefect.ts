@@ -318,6 +318,7 @@ export class FakePrefectModel implements FakePrefect, ConnectionHost {
       path: input.path,
       kind: decision.kind,
       protocols: input.protocols,
+      protocol: decision.protocol ?? null,
       mode: decision.mode,
       headers: input.headers,
       authToken: undefined,

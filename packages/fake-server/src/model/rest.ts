@@ -198,6 +198,19 @@ function runMatches(run: FlowRunRecord, filter: Record<string, unknown>): boolea
 }
 
 const flowRunFilterKeys = ['operator', 'id', 'name', 'tags', 'deployment_id', 'state'] as const
+/** Valid `FlowRunFilter` keys the fake does not evaluate: answered 400 rather than silently ignored. */
+const unsupportedFlowRunFilterKeys = [
+  'work_queue_name',
+  'flow_version',
+  'start_time',
+  'end_time',
+  'expected_start_time',
+  'next_scheduled_start_time',
+  'parent_flow_run_id',
+  'parent_task_run_id',
+  'idempotency_key',
+  'created_by',
+] as const
 const flowRunSorts = [
   'ID_DESC',
   'START_TIME_ASC',
@@ -537,7 +550,21 @@ function flowRunsFilter(model: FakePrefectModel, body: unknown): RestResponse {
         input: filter,
       })
     } else {
-      issues.push(...extraKeys(filter, flowRunFilterKeys, ['body', 'flow_runs']))
+      const unsupported = Object.keys(filter).filter((k) =>
+        (unsupportedFlowRunFilterKeys as readonly string[]).includes(k),
+      )
+      if (unsupported.length > 0 && filter[unsupported[0]!] !== null) {
+        return json(400, {
+          detail: `flow_runs.${unsupported[0]} is a valid filter that @flowcast/fake-server does not evaluate`,
+        })
+      }
+      issues.push(
+        ...extraKeys(
+          filter,
+          [...flowRunFilterKeys, ...unsupportedFlowRunFilterKeys],
+          ['body', 'flow_runs'],
+        ),
+      )
     }
   }
   const sort = value.sort ?? 'ID_DESC'

@@ -30,6 +30,8 @@ export interface FakePrefectServerOptions extends FakePrefectOptions {
    * @default 16_777_216
    */
   maxPayloadBytes?: number
+  /** Aborting it cancels the start, or closes the server once started. */
+  signal?: AbortSignal
 }
 
 /** Defaults of {@link FakePrefectServerOptions}. */
@@ -50,6 +52,8 @@ export interface FakePrefectServer extends FakePrefect {
   readonly port: number
   /** Closes every connection (1001) and stops listening. Idempotent. */
   close(): Promise<void>
+  /** Resolves once the server has closed (by {@link FakePrefectServer.close} or its `signal`). */
+  readonly closed: Promise<void>
   [Symbol.asyncDispose](): Promise<void>
 }
 
@@ -123,12 +127,14 @@ class NodeFakePrefectServer extends FakePrefectModel implements FakePrefectServe
         resolve()
       })
     })
-    this.#schedulePing()
   }
 
+  /** Pings every open websocket each interval; armed only while websockets are open. */
   #schedulePing(): void {
-    if (this.#pingIntervalMs <= 0 || this.#closing) return
+    if (this.#pingIntervalMs <= 0 || this.#closing || this.#pingTimer !== undefined) return
+    if (this.#live.size === 0) return
     this.#pingTimer = this.clock.setTimeout(() => {
+      this.#pingTimer = undefined
       for (const [ws, connection] of this.#live) {
         if (connection.isOpen && !connection.silenced) ws.ping()
       }
@@ -186,6 +192,7 @@ class NodeFakePrefectServer extends FakePrefectModel implements FakePrefectServe
         terminate: () => ws.terminate(),
       })
       this.#live.set(ws, connection)
+      this.#schedulePing()
       ws.on('message', (data: Buffer | ArrayBuffer | Buffer[], isBinary: boolean) => {
         const buffer = Array.isArray(data)
           ? Buffer.concat(data)
@@ -199,6 +206,10 @@ class NodeFakePrefectServer extends FakePrefectModel implements FakePrefectServe
       })
       ws.on('close', (code: number, reason: Buffer) => {
         this.#live.delete(ws)
+        if (this.#live.size === 0 && this.#pingTimer !== undefined) {
+          this.clock.clearTimeout(this.#pingTimer)
+          this.#pingTimer = undefined
+        }
         connection.closed(code, reason.toString('utf8'))
       })
       ws.on('error', (error: Error) => {
@@ -234,6 +245,10 @@ class NodeFakePrefectServer extends FakePrefectModel implements FakePrefectServe
     if (!this.#closing) await this.listen()
   }
 
+  #closedResolve: (() => void) | undefined
+  /** Resolves once {@link close} has finished. */
+  readonly closed = new Promise<void>((resolve) => (this.#closedResolve = resolve))
+
   close(): Promise<void> {
     this.#closing ??= (async () => {
       if (this.#pingTimer !== undefined) this.clock.clearTimeout(this.#pingTimer)
@@ -246,6 +261,7 @@ class NodeFakePrefectServer extends FakePrefectModel implements FakePrefectServe
         this.#http.close(() => resolve())
         for (const socket of this.#sockets) socket.destroy()
       })
+      this.#closedResolve?.()
     })()
     return this.#closing
   }
@@ -268,6 +284,8 @@ class NodeFakePrefectServer extends FakePrefectModel implements FakePrefectServe
 export async function createFakePrefectServer(
   options: FakePrefectServerOptions = {},
 ): Promise<FakePrefectServer> {
+  const signal = options.signal
+  if (signal?.aborted) throw fakeError('ABORTED', 'createFakePrefectServer aborted')
   const server = new NodeFakePrefectServer(options)
   try {
     await server.listen()
@@ -277,6 +295,15 @@ export async function createFakePrefectServer(
       'cannot listen',
       error instanceof Error ? error.message : String(error),
     )
+  }
+  if (signal) {
+    if (signal.aborted) {
+      await server.close()
+      throw fakeError('ABORTED', 'createFakePrefectServer aborted')
+    }
+    const onAbort = () => void server.close()
+    signal.addEventListener('abort', onAbort, { once: true })
+    void server.closed.then(() => signal.removeEventListener('abort', onAbort))
   }
   return server
 }

@@ -56,7 +56,8 @@ abstract class BaseFake implements FakeSocket {
     protocols: string | string[] | undefined,
     readonly options: FakeSocket['options'],
   ) {
-    this.protocols = protocols === undefined ? [] : Array.isArray(protocols) ? protocols : [protocols]
+    this.protocols =
+      protocols === undefined ? [] : Array.isArray(protocols) ? protocols : [protocols]
   }
 
   protected abstract dispatch(type: string, payload: Record<string, unknown>): void
@@ -154,10 +155,7 @@ class NodeFake extends BaseFake {
       switch (type) {
         case 'message': {
           const data = payload.data
-          listener(
-            typeof data === 'string' ? new TextEncoder().encode(data) : data,
-            payload.binary,
-          )
+          listener(typeof data === 'string' ? new TextEncoder().encode(data) : data, payload.binary)
           break
         }
         case 'close':

@@ -1,0 +1,284 @@
+// Benchmark of waiting at scale (not a timed test). Runs on the built packages (dist), so
+// `pnpm bench` at the root builds first; run it directly with
+//   node --expose-gc packages/cli/bench/waiting.bench.mjs
+// Every figure is printed next to a baseline measured in the same run:
+//   - heap per wait: flowcast's hybrid watcher (WebSocket source + batched REST reads) vs. a
+//     bare Map of promise resolvers;
+//   - latency from the terminal state being published by the fake server to the wait's promise
+//     resolving: flowcast vs. a raw `ws` client that JSON.parses each frame and looks the run up;
+//   - REST requests per polling tick for 1,000 runs: batched polling vs. one GET per run.
+import { performance } from 'node:perf_hooks'
+import { setTimeout as sleep } from 'node:timers/promises'
+import { createRunWatcher } from '@flowcast/core'
+import { createFakePrefectServer } from '@flowcast/fake-server'
+import { createPollingRunStateSource, createPrefectClient } from '@flowcast/polling'
+import { createWebSocketRunStateSource } from '@flowcast/websocket'
+import WebSocket from 'ws'
+
+const WAITS = 10_000
+const POLLED = 1_000
+const BATCH = 50
+const BATCH_GAP_MS = 5
+
+if (typeof globalThis.gc !== 'function') {
+  console.error('run with node --expose-gc (the bench script does)')
+  process.exit(2)
+}
+
+async function until(check, timeoutMs = 60_000) {
+  const end = Date.now() + timeoutMs
+  while (!check()) {
+    if (Date.now() > end) throw new Error('bench: condition not met in time')
+    await sleep(5)
+  }
+}
+async function heapUsed() {
+  for (let i = 0; i < 3; i++) {
+    globalThis.gc()
+    await sleep(10)
+  }
+  return process.memoryUsage().heapUsed
+}
+function percentile(sorted, p) {
+  return sorted[Math.min(sorted.length - 1, Math.ceil((p / 100) * sorted.length) - 1)]
+}
+async function server(runs) {
+  const fake = await createFakePrefectServer({ pingIntervalMs: 0, subscriberBacklog: 1_000_000 })
+  const deployment = fake.createDeployment()
+  const ids = Array.from(
+    { length: runs },
+    () => fake.createFlowRun({ deploymentId: deployment.id }).id,
+  )
+  return { fake, ids }
+}
+/** Publishes COMPLETED for every run at a steady pace; records when each was published. */
+async function completeAll(fake, ids, publishedAt) {
+  for (let i = 0; i < ids.length; i += BATCH) {
+    for (const id of ids.slice(i, i + BATCH)) {
+      publishedAt.set(id, performance.now())
+      fake.setFlowRunState(id, { type: 'COMPLETED' }, { force: true })
+    }
+    await sleep(BATCH_GAP_MS)
+  }
+}
+
+// ---------------------------------------------------------------------------------------
+// Baseline: raw ws + JSON.parse + Map lookup (and a bare Map of resolvers for memory)
+
+async function baseline() {
+  const { fake, ids } = await server(WAITS)
+  const before = await heapUsed()
+  const resolvers = new Map()
+  const promises = ids.map((id) => new Promise((resolve) => resolvers.set(id, resolve)))
+  const heapPerWait = ((await heapUsed()) - before) / WAITS
+
+  const socket = new WebSocket(`${fake.apiUrl.replace(/^http/, 'ws')}/events/out`, 'prefect')
+  const resolvedAt = new Map()
+  await new Promise((resolve, reject) => {
+    socket.on('error', reject)
+    socket.on('open', () => socket.send(JSON.stringify({ type: 'auth', token: null })))
+    socket.on('message', (data) => {
+      const frame = JSON.parse(String(data))
+      if (frame.type === 'auth_success') {
+        const since = new Date(Date.now() - 1_000).toISOString()
+        socket.send(
+          JSON.stringify({
+            type: 'filter',
+            filter: {
+              event: { prefix: ['prefect.flow-run.'] },
+              occurred: { since, until: '2100-01-01T00:00:00Z' },
+            },
+          }),
+        )
+        resolve()
+        return
+      }
+      if (frame.type !== 'event') return
+      const labels = frame.event.resource
+      if (labels['prefect.state-type'] !== 'COMPLETED') return
+      const id = labels['prefect.resource.id'].slice('prefect.flow-run.'.length)
+      const done = resolvers.get(id)
+      if (done) {
+        resolvers.delete(id)
+        resolvedAt.set(id, performance.now())
+        done()
+      }
+    })
+  })
+  await fake.waitForSubscriber({ existing: true })
+  const publishedAt = new Map()
+  await completeAll(fake, ids, publishedAt)
+  await Promise.all(promises)
+  const latencies = ids.map((id) => resolvedAt.get(id) - publishedAt.get(id)).sort((a, b) => a - b)
+  socket.close()
+  await fake.close()
+  return { heapPerWait, p50: percentile(latencies, 50), p99: percentile(latencies, 99) }
+}
+
+// ---------------------------------------------------------------------------------------
+// flowcast: hybrid watcher over one WebSocket + batched REST reads
+
+async function flowcast() {
+  const { fake, ids } = await server(WAITS)
+  const client = createPrefectClient({ apiUrl: fake.apiUrl, retries: 0 })
+  const polling = createPollingRunStateSource({ client })
+  const websocket = createWebSocketRunStateSource({ apiUrl: fake.apiUrl, WebSocket })
+  const watcher = createRunWatcher({
+    sources: { push: websocket, pull: polling },
+    // Measure the WebSocket path: no fallback reads while it connects.
+    fallbackPolling: { initialDelayMs: 60_000 },
+  })
+  // Warm up: open the shared subscription before measuring memory.
+  const warm = fake.createFlowRun({ deploymentId: fake.createDeployment().id })
+  const warmWait = watcher.wait(warm.id)
+  await until(() => websocket.health === 'healthy')
+  fake.setFlowRunState(warm.id, { type: 'COMPLETED' }, { force: true })
+  await warmWait
+  await until(() => fake.recorder.httpRequests.length >= 1)
+  fake.recorder.clear()
+
+  const before = await heapUsed()
+  const resolvedAt = new Map()
+  const promises = ids.map((id) =>
+    watcher.wait(id).then((result) => {
+      resolvedAt.set(id, performance.now())
+      return result
+    }),
+  )
+  // Wait for the initial (batched) reads to be answered, so only retained state is counted.
+  const reads = Math.ceil(WAITS / 200)
+  await until(() => fake.recorder.httpRequests.length >= reads)
+  await sleep(200)
+  const heapPerWait = ((await heapUsed()) - before) / WAITS
+
+  const publishedAt = new Map()
+  await completeAll(fake, ids, publishedAt)
+  const results = await Promise.all(promises)
+  const viaWebSocket = results.filter(
+    (r) => r.outcome === 'terminal' && r.source === 'websocket',
+  ).length
+  const latencies = ids.map((id) => resolvedAt.get(id) - publishedAt.get(id)).sort((a, b) => a - b)
+  const sockets = fake.recorder.connections.filter((c) => c.kind === 'out').length
+  watcher.close()
+  polling.close()
+  await websocket.close()
+  await fake.close()
+  return {
+    heapPerWait,
+    p50: percentile(latencies, 50),
+    p99: percentile(latencies, 99),
+    viaWebSocket,
+    sockets,
+  }
+}
+
+// ---------------------------------------------------------------------------------------
+// Requests per polling tick for 1,000 runs
+
+async function pollingCost() {
+  const { fake, ids } = await server(POLLED)
+  const client = createPrefectClient({ apiUrl: fake.apiUrl, retries: 0 })
+  // Baseline: one GET per run per tick.
+  fake.recorder.clear()
+  await Promise.all(ids.map((id) => client.readFlowRun(id)))
+  const naivePerTick = fake.recorder.httpRequests.length
+
+  const polling = createPollingRunStateSource({
+    client,
+    intervalMs: 3_600_000,
+    maxIntervalMs: 3_600_000,
+  })
+  const watcher = createRunWatcher({
+    sources: { push: polling, pull: polling },
+    reconcileIntervalMs: Infinity,
+  })
+  const waits = ids.map((id) => watcher.wait(id))
+  await until(() => polling.health === 'healthy')
+  await sleep(200)
+  fake.recorder.clear()
+  const TICKS = 5
+  for (let tick = 0; tick < TICKS; tick++) {
+    if (tick === 2) {
+      for (const id of ids.slice(0, 100))
+        fake.setFlowRunState(id, { type: 'COMPLETED' }, { force: true })
+    }
+    await polling.pollNow()
+  }
+  const perTick = fake.recorder.httpRequests.length / TICKS
+  watcher.close()
+  polling.close()
+  await Promise.all(waits)
+  await fake.close()
+  return { perTick, naivePerTick }
+}
+
+const fmtMs = (ms) => `${ms.toFixed(2)} ms`
+const fmtBytes = (b) => `${Math.round(b)} B`
+const ratio = (a, b) => (b > 0 ? `${(a / b).toPrecision(3)}×` : 'n/a')
+
+// Latency on a shared machine is noisy: alternate baseline and flowcast rounds and report the
+// median of each figure.
+const ROUNDS = 3
+const median = (values) => [...values].sort((a, b) => a - b)[Math.floor(values.length / 2)]
+const baseRounds = []
+const ourRounds = []
+for (let round = 0; round < ROUNDS; round++) {
+  baseRounds.push(await baseline())
+  ourRounds.push(await flowcast())
+}
+const pick = (rounds) => ({
+  heapPerWait: median(rounds.map((r) => r.heapPerWait)),
+  p50: median(rounds.map((r) => r.p50)),
+  p99: median(rounds.map((r) => r.p99)),
+  viaWebSocket: Math.min(...rounds.map((r) => r.viaWebSocket ?? 0)),
+  sockets: Math.max(...rounds.map((r) => r.sockets ?? 0)),
+})
+const base = pick(baseRounds)
+const ours = pick(ourRounds)
+const cost = await pollingCost()
+
+const rows = [
+  [
+    'heap per wait (10,000 waits)',
+    fmtBytes(ours.heapPerWait),
+    fmtBytes(base.heapPerWait),
+    ratio(ours.heapPerWait, base.heapPerWait),
+    '≤ 2048 B',
+  ],
+  [
+    'terminal frame → resolved, p50',
+    fmtMs(ours.p50),
+    fmtMs(base.p50),
+    ratio(ours.p50, base.p50),
+    '',
+  ],
+  [
+    'terminal frame → resolved, p99',
+    fmtMs(ours.p99),
+    fmtMs(base.p99),
+    ratio(ours.p99, base.p99),
+    '≤ 50 ms',
+  ],
+  [
+    'requests per tick (1,000 polled runs)',
+    String(cost.perTick),
+    String(cost.naivePerTick),
+    ratio(cost.perTick, cost.naivePerTick),
+    '1',
+  ],
+]
+const widths = [40, 12, 12, 9, 10]
+const line = (cells) => cells.map((c, i) => String(c).padEnd(widths[i])).join(' ')
+console.log(
+  `flowcast waiting benchmark (Node ${process.version}; ${WAITS} waits, ${BATCH} terminal states every ${BATCH_GAP_MS} ms; median of ${ROUNDS} rounds)`,
+)
+console.log(line(['figure', 'flowcast', 'baseline', 'ratio', 'target']))
+for (const row of rows) console.log(line(row))
+console.log(
+  `baselines: a Map of promise resolvers (heap); raw ws + JSON.parse + Map lookup (latency); one GET per run (requests).`,
+)
+console.log(
+  `each round: at least ${ours.viaWebSocket} of ${WAITS} waits learned via websocket, over at most ${ours.sockets} socket(s).`,
+)
+const ok = ours.heapPerWait <= 2048 && ours.p99 <= 50 && cost.perTick <= 1
+console.log(ok ? 'all targets met' : 'some targets missed')
