@@ -13,7 +13,9 @@ for (const root of roots) {
   for (const name of readdirSync(root).sort()) {
     const dir = join(root, name, 'reports')
     if (!existsSync(dir)) continue
-    for (const file of readdirSync(dir).filter((f) => f.endsWith('.json')).sort()) {
+    for (const file of readdirSync(dir)
+      .filter((f) => f.endsWith('.json'))
+      .sort()) {
       const report = JSON.parse(readFileSync(join(dir, file), 'utf8'))
       reports++
       const p = report.numPassedTests ?? 0

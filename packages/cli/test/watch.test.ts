@@ -93,8 +93,9 @@ describe('flowcast watch: usage (exit 2)', () => {
   })
 })
 
-describe('flowcast watch: outcomes', () => {
-  it.concurrent.each([
+// Each test has its own fake server and process, so they run concurrently.
+describe.concurrent('flowcast watch: outcomes and exit 31', () => {
+  it.each([
     ['COMPLETED', 0],
     ['FAILED', 10],
     ['CRASHED', 11],
@@ -272,10 +273,8 @@ describe('flowcast watch: outcomes', () => {
     expect(code).toBe(130)
     expect(jsonLines(stdout).at(-1)).toMatchObject({ outcome: 'aborted', state_type: 'SCHEDULED' })
   })
-})
 
-describe('flowcast watch: exit 31', () => {
-  it.concurrent('when the run does not exist', async () => {
+  it('exits 31 when the run does not exist', async () => {
     const server = await fake()
     const started = Date.now()
     const { code, stdout, stderr } = await flowcast(
@@ -291,8 +290,8 @@ describe('flowcast watch: exit 31', () => {
     expect(Date.now() - started).toBeGreaterThanOrEqual(3_000)
   })
 
-  it.concurrent(
-    'when neither the WebSocket nor REST can be reached for 15 s',
+  it(
+    'exits 31 when neither the WebSocket nor REST can be reached for 15 s',
     { timeout: 40_000 },
     async () => {
       // A port that refuses connections: bind, note it, close.

@@ -2,22 +2,11 @@ import { z } from 'zod'
 import { systemClock, type Clock } from './clock.js'
 import { PrefectDateTime, isPrefectDateTime } from './datetime.js'
 import { FlowcastError, type FlowcastErrorCode } from './errors.js'
+import { fastParseEvent, fastParseReceivedEvent } from './fast-validate.js'
+import { eventLimits } from './limits.js'
 import { isUuid, uuidv7 } from './uuid.js'
 
-/**
- * The server's event limits (spec §4.1–4.2; the defaults of
- * `PREFECT_SERVER_EVENTS_MAXIMUM_*` / `PREFECT_EVENTS_MAXIMUM_*`).
- */
-export const eventLimits = Object.freeze({
-  /** Longest event name, in characters. */
-  maxEventNameLength: 1024,
-  /** Most labels on one resource, `prefect.resource.id` included. */
-  maxLabelsPerResource: 500,
-  /** Most entries in `related`. */
-  maxRelatedResources: 100,
-  /** Largest serialised event, in UTF-8 bytes. */
-  maxEventSizeBytes: 1_500_000,
-})
+export { eventLimits }
 
 /** Longest `text.query` the server accepts in an {@link EventFilter}. */
 export const maxTextQueryLength = 200
@@ -480,7 +469,8 @@ function checkSize(event: Event): void {
  * ```
  */
 export function parseEvent(value: unknown): Event {
-  const event = parseOrThrow(EventSchema, value, 'INVALID_EVENT', 'event')
+  // The hand-written check accepts exactly what the schema does; the schema names the problems.
+  const event = fastParseEvent(value) ?? parseOrThrow(EventSchema, value, 'INVALID_EVENT', 'event')
   checkSize(event)
   return event
 }
@@ -490,7 +480,10 @@ export function parseEvent(value: unknown): Event {
  * @throws FlowcastError `INVALID_EVENT`
  */
 export function parseReceivedEvent(value: unknown): ReceivedEvent {
-  return parseOrThrow(ReceivedEventSchema, value, 'INVALID_EVENT', 'received event')
+  return (
+    fastParseReceivedEvent(value) ??
+    parseOrThrow(ReceivedEventSchema, value, 'INVALID_EVENT', 'received event')
+  )
 }
 
 /**

@@ -76,7 +76,10 @@ const statusTexts: Record<number, string> = {
   504: 'Gateway Timeout',
 }
 
-/** The URL as shown in messages: no user info, no secrets. */
+/**
+ * The URL as shown in messages: no user info, no secrets.
+ * @internal
+ */
 export function displayUrl(url: string, credentials: PrefectCredentials): string {
   let shown = url
   try {
@@ -123,7 +126,7 @@ function errorDetail(text: string): string | undefined {
 }
 
 /** Milliseconds from a `Retry-After` header (seconds or an HTTP date), or undefined. */
-export function parseRetryAfter(value: string | null, now: number): number | undefined {
+function parseRetryAfter(value: string | null, now: number): number | undefined {
   if (value === null || value.trim() === '') return undefined
   const seconds = Number(value)
   if (Number.isFinite(seconds)) return Math.max(0, seconds * 1000)

@@ -13,6 +13,7 @@ export interface FlowRunFilterId {
 
 /** `FlowRunFilterState`: match by state type and/or name. */
 export interface FlowRunFilterState {
+  /** How `type` and `name` combine. @default 'and_' */
   operator?: FilterOperator
   /** State types. */
   type?: { any_?: StateType[] | null; not_any_?: StateType[] | null } | null
@@ -26,26 +27,34 @@ export interface FlowRunFilterState {
  * through as given.
  */
 export interface FlowRunFilter {
+  /** How the parts combine. @default 'and_' */
   operator?: FilterOperator
+  /** By flow-run id. */
   id?: FlowRunFilterId | null
+  /** By flow-run name: exact names or a case-insensitive substring. */
   name?: { any_?: string[] | null; like_?: string | null } | null
+  /** By tags. */
   tags?: {
     operator?: FilterOperator
     all_?: string[] | null
     any_?: string[] | null
     is_null_?: boolean | null
   } | null
+  /** By deployment id. */
   deployment_id?: {
     operator?: FilterOperator
     any_?: string[] | null
     is_null_?: boolean | null
   } | null
+  /** By work queue name. */
   work_queue_name?: {
     operator?: FilterOperator
     any_?: string[] | null
     is_null_?: boolean | null
   } | null
+  /** By state type and name. */
   state?: FlowRunFilterState | null
+  /** Other sub-filters, passed through as given. */
   flow_version?: Record<string, unknown> | null
   start_time?: Record<string, unknown> | null
   end_time?: Record<string, unknown> | null
@@ -71,7 +80,9 @@ export type FlowRunSort =
 
 /** Body of `POST /flow_runs/filter` (spec §6.3). */
 export interface FlowRunFilterBody {
+  /** Which flow runs. */
   flow_runs?: FlowRunFilter | null
+  /** Filters on related objects (flows, deployments, task runs, work pools and queues). */
   flows?: Record<string, unknown> | null
   deployments?: Record<string, unknown> | null
   task_runs?: Record<string, unknown> | null
@@ -81,17 +92,21 @@ export interface FlowRunFilterBody {
   sort?: FlowRunSort
   /** Rows per page; Prefect caps it at `PREFECT_SERVER_API_DEFAULT_LIMIT` (200). @default 200 (server) */
   limit?: number
-  /** @default 0 */
+  /** Rows to skip. @default 0 */
   offset?: number
 }
 
 /** Prefect's `StateCreate`: the state to propose in `set_state` or `create_flow_run`. */
 export interface StateCreate {
+  /** The state type. */
   type: StateType
-  /** @default the capitalised type (server) */
+  /** The state name. @default the capitalised type (server) */
   name?: string | null
+  /** A message, e.g. why it failed. */
   message?: string | null
+  /** Result data. */
   data?: unknown
+  /** `state_details`, e.g. `scheduled_time`. */
   state_details?: Record<string, unknown>
 }
 
@@ -100,8 +115,9 @@ export interface StateCreate {
  * optional, unknown keys forbidden by the server).
  */
 export interface DeploymentFlowRunCreate {
-  /** @default Scheduled, now (server) */
+  /** The initial state. @default Scheduled, now (server) */
   state?: StateCreate | null
+  /** The flow-run name. @default a generated name (server) */
   name?: string
   /** Merged over the deployment's default parameters. */
   parameters?: Record<string, unknown>

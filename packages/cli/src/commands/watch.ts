@@ -31,13 +31,13 @@ import {
 import { ExitCode, UsageError, type CliIO, type Command } from '../io.js'
 
 /** How `flowcast watch` learns states. */
-export type WatchTransport = 'auto' | 'websocket' | 'polling'
+type WatchTransport = 'auto' | 'websocket' | 'polling'
 
 /** The `--json` outcome line's `outcome` (the waiter's outcome, with auth failures apart). */
-export type WatchOutcome = 'terminal' | 'timeout' | 'aborted' | 'transport_failed' | 'auth_failed'
+type WatchOutcome = 'terminal' | 'timeout' | 'aborted' | 'transport_failed' | 'auth_failed'
 
 /** Exit code when the wait was interrupted (SIGINT / SIGTERM): 128 + SIGINT. */
-export const abortedExitCode = 130
+const abortedExitCode = 130
 
 const help = `Usage: flowcast watch <flow-run-id> [--transport auto|websocket|polling] [--timeout SECONDS] [--json]
 
@@ -68,7 +68,7 @@ const terminalExitCodes: Record<string, number> = {
 }
 
 /** The exit code for a wait result (DESIGN.md, "The CLI contract"). */
-export function exitCodeFor(result: WaitForFlowRunResult): number {
+function exitCodeFor(result: WaitForFlowRunResult): number {
   switch (result.outcome) {
     case 'terminal':
       return terminalExitCodes[result.stateType] ?? ExitCode.failed
@@ -82,7 +82,7 @@ export function exitCodeFor(result: WaitForFlowRunResult): number {
 }
 
 /** The `--json` outcome line for a wait result: exactly the contract's keys. */
-export function outcomeLine(result: WaitForFlowRunResult): Record<string, unknown> {
+function outcomeLine(result: WaitForFlowRunResult): Record<string, unknown> {
   const outcome: WatchOutcome =
     result.outcome === 'transport_failed' && result.error.code === 'AUTH_REJECTED'
       ? 'auth_failed'

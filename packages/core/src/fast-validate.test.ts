@@ -1,0 +1,346 @@
+import { readFlowRunFrames } from '@flowcast/prefect-spec'
+import fc from 'fast-check'
+import { describe, expect, test } from 'vitest'
+import { datetimeLike } from '../test/arbitraries.js'
+import { isFlowcastError } from './errors.js'
+import { fastParseEvent, fastParseReceivedEvent } from './fast-validate.js'
+import { parseServerFrame, type ServerFrame } from './frames.js'
+import {
+  EventSchema,
+  ReceivedEventSchema,
+  eventSizeBytes,
+  formatIssues,
+  parseEvent,
+  parseReceivedEvent,
+  validate,
+  type Event,
+} from './models.js'
+
+const frames = readFlowRunFrames()
+const baseEvents = frames.map((raw) => (JSON.parse(raw) as { event: Record<string, unknown> }).event)
+
+// ---------------------------------------------------------------------------------------
+// Mutations of the recorded events
+
+type Path = readonly (string | number)[]
+type Mutation = { path: Path; value?: unknown; remove?: true }
+
+const labelKeys = [
+  'prefect.resource.id',
+  'prefect.resource.role',
+  'prefect.resource.name',
+  'prefect.state-type',
+  'extra.label',
+  '__proto__',
+  '7',
+] as const
+
+const path: fc.Arbitrary<Path> = fc.oneof(
+  fc
+    .constantFrom(
+      'occurred',
+      'event',
+      'resource',
+      'related',
+      'payload',
+      'id',
+      'follows',
+      'received',
+      'extra',
+      '__proto__',
+    )
+    .map((key) => [key]),
+  fc.constantFrom(...labelKeys).map((key) => ['resource', key]),
+  fc.tuple(fc.nat(7), fc.constantFrom(...labelKeys)).map(([i, key]) => ['related', i, key]),
+  fc.nat(7).map((i) => ['related', i]),
+  fc.constantFrom('intended', 'validated_state', '__proto__', '0').map((key) => ['payload', key]),
+)
+
+const uuidLike = fc.oneof(
+  fc.uuid(),
+  fc.uuid().map((id) => id.toUpperCase()),
+  fc
+    .tuple(fc.uuid(), fc.nat(36), fc.string({ maxLength: 2 }), fc.nat(1))
+    .map(([id, at, insert, drop]) => id.slice(0, at) + insert + id.slice(at + drop)),
+  fc.constantFrom('nope', '', '01a01f7b9b4d70f291a7e5b2d04830af'),
+)
+
+const max = 1024
+const nameLike = fc.oneof(
+  fc.constantFrom(
+    'a'.repeat(max),
+    'a'.repeat(max + 1),
+    '😀'.repeat(max), // 2048 UTF-16 units but 1024 code points: accepted
+    `${'😀'.repeat(max)}a`,
+    `${'😀'.repeat(max - 1)}\uD800`, // a lone high surrogate counts as one
+    `\uDC00${'😀'.repeat(max - 1)}`,
+    `${'😀'.repeat(max - 1)}\uD800\uD800`,
+  ),
+  fc
+    .array(fc.constantFrom('a', '😀', '\uD800', '\uDC00'), { minLength: 600, maxLength: 1300 })
+    .map((chars) => chars.join('')),
+)
+
+const manyLabels = fc
+  .tuple(fc.integer({ min: 497, max: 502 }), fc.boolean(), fc.constantFrom(null, 1, 'v'))
+  .map(([count, related, odd]) => {
+    const labels: Record<string, unknown> = { 'prefect.resource.id': 'prefect.tag.x' }
+    if (related) labels['prefect.resource.role'] = 'tag'
+    for (let i = Object.keys(labels).length; i < count; i++) labels[`label.${i}`] = 'v'
+    labels['label.5'] = odd
+    return labels
+  })
+
+const manyRelated = fc
+  .integer({ min: 98, max: 102 })
+  .map((count) =>
+    Array.from({ length: count }, (_, i) => ({
+      'prefect.resource.id': `prefect.tag.${i}`,
+      'prefect.resource.role': 'tag',
+    })),
+  )
+
+const smallResource = fc.dictionary(
+  fc.constantFrom(...labelKeys),
+  fc.oneof(fc.constantFrom('', 'v', 'prefect.flow.x'), fc.constantFrom(null, 1, true)),
+  { maxKeys: 5 },
+)
+
+const value: fc.Arbitrary<unknown> = fc.oneof(
+  fc.constantFrom(null, '', 'x', 0, 1.5, true, false, [], {}),
+  fc.jsonValue({ maxDepth: 2 }),
+  datetimeLike,
+  uuidLike,
+  nameLike,
+  manyLabels,
+  manyRelated,
+  smallResource,
+  fc.array(smallResource, { maxLength: 3 }),
+)
+
+const mutation: fc.Arbitrary<Mutation> = fc.oneof(
+  fc.record({ path, value }),
+  path.map((p): Mutation => ({ path: p, remove: true })),
+)
+
+function setOwn(target: Record<PropertyKey, unknown>, key: PropertyKey, v: unknown): void {
+  // defineProperty, so that a `__proto__` key becomes an own property as JSON.parse makes it.
+  Object.defineProperty(target, key, { value: v, enumerable: true, writable: true, configurable: true })
+}
+
+function mutate(base: Record<string, unknown>, mutations: readonly Mutation[]) {
+  const event = structuredClone(base)
+  for (const { path: p, value: v, remove } of mutations) {
+    let parent: unknown = event
+    for (const key of p.slice(0, -1)) {
+      parent = typeof parent === 'object' && parent !== null ? (parent as never)[key] : undefined
+    }
+    if (typeof parent !== 'object' || parent === null) continue
+    const key = p[p.length - 1]!
+    if (remove) delete (parent as Record<PropertyKey, unknown>)[key]
+    else setOwn(parent as Record<PropertyKey, unknown>, key, structuredClone(v))
+  }
+  return event
+}
+
+const mutatedEvent = fc
+  .tuple(fc.constantFrom(...baseEvents), fc.array(mutation, { minLength: 0, maxLength: 3 }))
+  .map(([base, mutations]) => mutate(base, mutations))
+
+// ---------------------------------------------------------------------------------------
+// The schema as the reference
+
+const keyOrder = (event: Event) => [
+  Object.keys(event),
+  Object.keys(event.resource),
+  event.related.map((resource) => Object.keys(resource)),
+  Object.keys(event.payload),
+]
+
+/** Checks the fast path against the schema on `input`; returns whether the schema accepted it. */
+function expectSameAsSchema(input: unknown, received: boolean): boolean {
+  const reference = validate(received ? ReceivedEventSchema : EventSchema, input)
+  const fast = received ? fastParseReceivedEvent(input) : fastParseEvent(input)
+  expect(fast !== undefined).toBe(reference.success)
+  if (fast === undefined || !reference.success) return reference.success
+  expect(fast).toStrictEqual(reference.data)
+  expect(keyOrder(fast)).toEqual(keyOrder(reference.data))
+  for (const key of Object.keys(reference.data.payload)) {
+    expect(fast.payload[key]).toBe(reference.data.payload[key])
+  }
+  return true
+}
+
+function referenceFrame(raw: string): ServerFrame {
+  const result = validate(ReceivedEventSchema, (JSON.parse(raw) as { event: unknown }).event)
+  if (result.success) return { kind: 'event', event: result.data }
+  return { kind: 'unknown', reason: 'invalid_event', type: 'event', raw, detail: formatIssues(result.issues) }
+}
+
+/** Checks `parse` (parseEvent or parseReceivedEvent) against the schema on `input`. */
+function expectSameThrow(
+  parse: (input: unknown) => unknown,
+  input: unknown,
+  received: boolean,
+): void {
+  const reference = validate(received ? ReceivedEventSchema : EventSchema, input)
+  let result: unknown
+  let error: unknown
+  try {
+    result = parse(input)
+  } catch (e) {
+    error = e
+  }
+  if (reference.success) {
+    let sizeError: unknown
+    // parseEvent then serialises the event to check its size, which throws on e.g. a BigInt.
+    if (!received) {
+      try {
+        eventSizeBytes(reference.data)
+      } catch (e) {
+        sizeError = e
+      }
+    }
+    if (sizeError !== undefined) {
+      expect(error).toBeInstanceOf((sizeError as object).constructor)
+      expect(String(error)).toBe(String(sizeError))
+      return
+    }
+    expect(error).toBeUndefined()
+    expect(result).toStrictEqual(reference.data)
+    return
+  }
+  expect(isFlowcastError(error, 'INVALID_EVENT')).toBe(true)
+  const what = received ? 'received event' : 'event'
+  expect((error as Error).message).toBe(
+    `[@flowcast/core] invalid ${what}: ${formatIssues(reference.issues)}`,
+  )
+  expect((error as { details?: unknown }).details).toEqual({ issues: reference.issues })
+}
+
+// ---------------------------------------------------------------------------------------
+
+describe('the fast path accepts exactly what the schema accepts, with the same output', () => {
+  test('the recorded events', () => {
+    for (const event of baseEvents) {
+      expect(expectSameAsSchema(event, true)).toBe(true)
+      expect(expectSameAsSchema(event, false)).toBe(true)
+    }
+  })
+
+  test('mutated events, as JSON (what parseServerFrame sees)', () => {
+    const seen = { accepted: 0, rejected: 0 }
+    fc.assert(
+      fc.property(mutatedEvent, (event) => {
+        const raw = JSON.stringify({ type: 'event', event })
+        const parsed = (JSON.parse(raw) as { event: unknown }).event
+        const accepted = expectSameAsSchema(parsed, true)
+        expectSameAsSchema(parsed, false)
+        seen[accepted ? 'accepted' : 'rejected']++
+        // The whole frame: same kind, same event or the same reason and detail.
+        const frame = parseServerFrame(raw)
+        const expected = referenceFrame(raw)
+        expect(frame).toStrictEqual(expected)
+        if (frame.kind === 'event' && expected.kind === 'event') {
+          expect(keyOrder(frame.event)).toEqual(keyOrder(expected.event))
+        }
+      }),
+      { numRuns: 3000 },
+    )
+    // Both outcomes were exercised, so a disagreement either way would have shown.
+    expect(seen.accepted).toBeGreaterThan(300)
+    expect(seen.rejected).toBeGreaterThan(300)
+  })
+
+  test('mutated events as JavaScript values (what parseEvent and parseReceivedEvent see)', () => {
+    const exotic = fc.oneof(
+      value,
+      fc.anything({
+        withBoxedValues: true,
+        withMap: true,
+        withSet: true,
+        withDate: true,
+        withNullPrototype: true,
+        withSparseArray: true,
+        withObjectString: true,
+        withBigInt: true,
+        maxDepth: 2,
+      }),
+      // Factories, so that no run sees an object an earlier run mutated.
+      fc
+        .constantFrom<(() => unknown)[]>(
+          () => undefined,
+          () => Object.create(null),
+          () => Object.assign(Object.create(null) as object, { 'prefect.resource.id': 'x' }),
+          () => Object.assign(Object.create({ inherited: 'v' }) as object, { 'prefect.resource.id': 'x' }),
+          () => Object.assign(Object.create({ inherited: 1 }) as object, { 'prefect.resource.id': 'x' }),
+          () => ({ [Symbol('s')]: 1, a: 1 }),
+          () => Object.defineProperty({ a: 1 }, Symbol('hidden'), { value: 1, enumerable: false }),
+          () => Object.defineProperty({ a: 1 }, 'hidden', { value: 1, enumerable: false }),
+          () => ({ constructor: 'not a function' }),
+          () => ({ constructor: function Custom() {} }),
+          () => ({ constructor: () => 1 }),
+          () =>
+            new (class Payload {
+              a = 1
+            })(),
+          // eslint-disable-next-line no-sparse-arrays
+          () => [, { 'prefect.resource.id': 'x', 'prefect.resource.role': 'r' }],
+          () => new Date(0),
+          () => new String('2026-08-20T14:03:09.517204Z'),
+        )
+        .map((make) => make()),
+    )
+    const exoticMutation = fc.record({ path, value: exotic })
+    fc.assert(
+      fc.property(
+        fc.constantFrom(...baseEvents),
+        fc.array(fc.oneof(mutation, exoticMutation), { maxLength: 3 }),
+        (base, mutations) => {
+          const event = mutate(base, [])
+          for (const { path: p, value: v, remove } of mutations) {
+            // Exotic values are set as they are: structuredClone would turn them into plain data.
+            let parent: unknown = event
+            for (const key of p.slice(0, -1)) {
+              parent = typeof parent === 'object' && parent !== null ? (parent as never)[key] : undefined
+            }
+            if (typeof parent !== 'object' || parent === null) continue
+            const key = p[p.length - 1]!
+            try {
+              if (remove) delete (parent as Record<PropertyKey, unknown>)[key]
+              else setOwn(parent as Record<PropertyKey, unknown>, key, v)
+            } catch {
+              // A frozen or exotic parent (e.g. a String object's index): keep it as it is.
+            }
+          }
+          expectSameAsSchema(event, true)
+          expectSameAsSchema(event, false)
+          expectSameThrow(parseReceivedEvent, event, true)
+          expectSameThrow(parseEvent, event, false)
+        },
+      ),
+      { numRuns: 2000 },
+    )
+  })
+
+  test('top-level values that are not events', () => {
+    for (const input of [undefined, null, 1, 'event', [], [baseEvents[0]], new Map(), () => 1]) {
+      expect(expectSameAsSchema(input, true)).toBe(false)
+      expectSameThrow(parseReceivedEvent, input, true)
+      expectSameThrow(parseEvent, input, false)
+    }
+  })
+
+  test('an enumerable key added to Object.prototype is read as a label by both', () => {
+    const proto = Object.prototype as Record<string, unknown>
+    for (const polluted of ['v', 1]) {
+      proto['x-polluted'] = polluted
+      try {
+        for (const event of baseEvents) expectSameAsSchema(event, true)
+        expect(expectSameAsSchema(baseEvents[0], true)).toBe(polluted === 'v')
+      } finally {
+        delete proto['x-polluted']
+      }
+    }
+  })
+})
