@@ -17,7 +17,9 @@ import {
 } from './models.js'
 
 const frames = readFlowRunFrames()
-const baseEvents = frames.map((raw) => (JSON.parse(raw) as { event: Record<string, unknown> }).event)
+const baseEvents = frames.map(
+  (raw) => (JSON.parse(raw) as { event: Record<string, unknown> }).event,
+)
 
 // ---------------------------------------------------------------------------------------
 // Mutations of the recorded events
@@ -91,14 +93,12 @@ const manyLabels = fc
     return labels
   })
 
-const manyRelated = fc
-  .integer({ min: 98, max: 102 })
-  .map((count) =>
-    Array.from({ length: count }, (_, i) => ({
-      'prefect.resource.id': `prefect.tag.${i}`,
-      'prefect.resource.role': 'tag',
-    })),
-  )
+const manyRelated = fc.integer({ min: 98, max: 102 }).map((count) =>
+  Array.from({ length: count }, (_, i) => ({
+    'prefect.resource.id': `prefect.tag.${i}`,
+    'prefect.resource.role': 'tag',
+  })),
+)
 
 const smallResource = fc.dictionary(
   fc.constantFrom(...labelKeys),
@@ -125,10 +125,20 @@ const mutation: fc.Arbitrary<Mutation> = fc.oneof(
 
 function setOwn(target: Record<PropertyKey, unknown>, key: PropertyKey, v: unknown): void {
   // defineProperty, so that a `__proto__` key becomes an own property as JSON.parse makes it.
-  Object.defineProperty(target, key, { value: v, enumerable: true, writable: true, configurable: true })
+  Object.defineProperty(target, key, {
+    value: v,
+    enumerable: true,
+    writable: true,
+    configurable: true,
+  })
 }
 
-function mutate(base: Record<string, unknown>, mutations: readonly Mutation[]) {
+/**
+ * A copy of `base` with `mutations` applied. Values are copied too unless `cloneValues` is
+ * false (exotic values would become plain data); a mutation of a frozen or exotic parent,
+ * such as a String object's index, is skipped.
+ */
+function mutate(base: Record<string, unknown>, mutations: readonly Mutation[], cloneValues = true) {
   const event = structuredClone(base)
   for (const { path: p, value: v, remove } of mutations) {
     let parent: unknown = event
@@ -137,8 +147,12 @@ function mutate(base: Record<string, unknown>, mutations: readonly Mutation[]) {
     }
     if (typeof parent !== 'object' || parent === null) continue
     const key = p[p.length - 1]!
-    if (remove) delete (parent as Record<PropertyKey, unknown>)[key]
-    else setOwn(parent as Record<PropertyKey, unknown>, key, structuredClone(v))
+    try {
+      if (remove) delete (parent as Record<PropertyKey, unknown>)[key]
+      else setOwn(parent as Record<PropertyKey, unknown>, key, cloneValues ? structuredClone(v) : v)
+    } catch {
+      // Left as it is.
+    }
   }
   return event
 }
@@ -146,6 +160,33 @@ function mutate(base: Record<string, unknown>, mutations: readonly Mutation[]) {
 const mutatedEvent = fc
   .tuple(fc.constantFrom(...baseEvents), fc.array(mutation, { minLength: 0, maxLength: 3 }))
   .map(([base, mutations]) => mutate(base, mutations))
+
+/** Values no JSON text produces, each made fresh. */
+const exoticValues: readonly (() => unknown)[] = [
+  () => undefined,
+  () => Object.create(null),
+  () => Object.assign(Object.create(null) as object, { 'prefect.resource.id': 'x' }),
+  () => Object.assign(Object.create({ inherited: 'v' }) as object, { 'prefect.resource.id': 'x' }),
+  () => Object.assign(Object.create({ inherited: 1 }) as object, { 'prefect.resource.id': 'x' }),
+  () => ({ [Symbol('s')]: 1, a: 1 }),
+  () => Object.defineProperty({ a: 1 }, Symbol('hidden'), { value: 1, enumerable: false }),
+  () => Object.defineProperty({ a: 1 }, 'hidden', { value: 1, enumerable: false }),
+  () => ({ constructor: 'not a function' }),
+  () => ({ constructor: function Custom() {} }),
+  () => ({ constructor: () => 1 }),
+  () =>
+    new (class Payload {
+      a = 1
+    })(),
+  // eslint-disable-next-line no-sparse-arrays
+  () => [, { 'prefect.resource.id': 'x', 'prefect.resource.role': 'r' }],
+  () => new Date(0),
+  () => new String('2026-08-20T14:03:09.517204Z'),
+  () => JSON.parse('{"__proto__":1,"b":2}') as unknown,
+  () =>
+    JSON.parse('{"prefect.resource.id":"x","prefect.resource.role":"r","__proto__":1}') as unknown,
+  () => ({ 'prefect.resource.id': 'x', 'prefect.resource.role': 'r', [Symbol('s')]: 1 }),
+]
 
 // ---------------------------------------------------------------------------------------
 // The schema as the reference
@@ -174,7 +215,13 @@ function expectSameAsSchema(input: unknown, received: boolean): boolean {
 function referenceFrame(raw: string): ServerFrame {
   const result = validate(ReceivedEventSchema, (JSON.parse(raw) as { event: unknown }).event)
   if (result.success) return { kind: 'event', event: result.data }
-  return { kind: 'unknown', reason: 'invalid_event', type: 'event', raw, detail: formatIssues(result.issues) }
+  return {
+    kind: 'unknown',
+    reason: 'invalid_event',
+    type: 'event',
+    raw,
+    detail: formatIssues(result.issues),
+  }
 }
 
 /** Checks `parse` (parseEvent or parseReceivedEvent) against the schema on `input`. */
@@ -267,52 +314,15 @@ describe('the fast path accepts exactly what the schema accepts, with the same o
         maxDepth: 2,
       }),
       // Factories, so that no run sees an object an earlier run mutated.
-      fc
-        .constantFrom<(() => unknown)[]>(
-          () => undefined,
-          () => Object.create(null),
-          () => Object.assign(Object.create(null) as object, { 'prefect.resource.id': 'x' }),
-          () => Object.assign(Object.create({ inherited: 'v' }) as object, { 'prefect.resource.id': 'x' }),
-          () => Object.assign(Object.create({ inherited: 1 }) as object, { 'prefect.resource.id': 'x' }),
-          () => ({ [Symbol('s')]: 1, a: 1 }),
-          () => Object.defineProperty({ a: 1 }, Symbol('hidden'), { value: 1, enumerable: false }),
-          () => Object.defineProperty({ a: 1 }, 'hidden', { value: 1, enumerable: false }),
-          () => ({ constructor: 'not a function' }),
-          () => ({ constructor: function Custom() {} }),
-          () => ({ constructor: () => 1 }),
-          () =>
-            new (class Payload {
-              a = 1
-            })(),
-          // eslint-disable-next-line no-sparse-arrays
-          () => [, { 'prefect.resource.id': 'x', 'prefect.resource.role': 'r' }],
-          () => new Date(0),
-          () => new String('2026-08-20T14:03:09.517204Z'),
-        )
-        .map((make) => make()),
+      fc.constantFrom(...exoticValues).map((make) => make()),
     )
-    const exoticMutation = fc.record({ path, value: exotic })
+    const exoticMutation = fc.record<Mutation>({ path, value: exotic })
     fc.assert(
       fc.property(
         fc.constantFrom(...baseEvents),
         fc.array(fc.oneof(mutation, exoticMutation), { maxLength: 3 }),
         (base, mutations) => {
-          const event = mutate(base, [])
-          for (const { path: p, value: v, remove } of mutations) {
-            // Exotic values are set as they are: structuredClone would turn them into plain data.
-            let parent: unknown = event
-            for (const key of p.slice(0, -1)) {
-              parent = typeof parent === 'object' && parent !== null ? (parent as never)[key] : undefined
-            }
-            if (typeof parent !== 'object' || parent === null) continue
-            const key = p[p.length - 1]!
-            try {
-              if (remove) delete (parent as Record<PropertyKey, unknown>)[key]
-              else setOwn(parent as Record<PropertyKey, unknown>, key, v)
-            } catch {
-              // A frozen or exotic parent (e.g. a String object's index): keep it as it is.
-            }
-          }
+          const event = mutate(base, mutations, false)
           expectSameAsSchema(event, true)
           expectSameAsSchema(event, false)
           expectSameThrow(parseReceivedEvent, event, true)
@@ -322,6 +332,24 @@ describe('the fast path accepts exactly what the schema accepts, with the same o
       { numRuns: 2000 },
     )
   })
+
+  test.each(exoticValues.map((make, i) => [i, make] as const))(
+    'exotic value %i as the event, the resource, a related resource, a label and the payload',
+    (_i, make) => {
+      const targets: Path[] = [[], ['resource'], ['related', 0], ['resource', 'x'], ['payload']]
+      for (const target of targets) {
+        const event = mutate(baseEvents[0]!, [])
+        let input: unknown = event
+        if (target.length === 0) input = make()
+        else if (target.length === 1) event[target[0] as string] = make()
+        else (event[target[0] as string] as Record<PropertyKey, unknown>)[target[1]!] = make()
+        expectSameAsSchema(input, true)
+        expectSameAsSchema(input, false)
+        expectSameThrow(parseReceivedEvent, input, true)
+        expectSameThrow(parseEvent, input, false)
+      }
+    },
+  )
 
   test('top-level values that are not events', () => {
     for (const input of [undefined, null, 1, 'event', [], [baseEvents[0]], new Map(), () => 1]) {

@@ -36,7 +36,7 @@ function isPlainRecord(value: unknown): value is Record<PropertyKey, unknown> {
 function fitsCodePoints(text: string, max: number): boolean {
   const units = text.length
   if (units <= max) return true
-  if (units > max) return false
+  if (units > 2 * max) return false
   let count = units
   for (let i = 0; i < units - 1; i++) {
     if ((text.charCodeAt(i) & 0xfc00) === 0xd800 && (text.charCodeAt(i + 1) & 0xfc00) === 0xdc00) {

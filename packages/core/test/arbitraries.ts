@@ -50,4 +50,3 @@ export const datetimeLike: fc.Arbitrary<string> = fc.oneof(
     .tuple(fc.constantFrom(...validDatetimes), fc.nat(34), fc.string({ maxLength: 2 }), fc.nat(1))
     .map(([text, at, insert, drop]) => text.slice(0, at) + insert + text.slice(at + drop)),
 )
-

@@ -206,6 +206,11 @@ describe('flow runs and deployments REST (spec §6.3)', () => {
     })
     expect(unsupported.status).toBe(400)
     expect(unsupported.body.detail).toContain('flow_runs.start_time')
+    const tooMany = await api(server.apiUrl, '/flow_runs/filter', { body: { limit: 201 } })
+    expect(tooMany.status).toBe(422)
+    expect(tooMany.body).toEqual({ detail: 'Invalid limit: must be less than or equal to 200.' })
+    const atMax = await api(server.apiUrl, '/flow_runs/filter', { body: { limit: 200 } })
+    expect(atMax.status).toBe(200)
   })
 
   it('set_state returns an OrchestrationResult with 201 on ACCEPT and 404 for unknown runs', async () => {

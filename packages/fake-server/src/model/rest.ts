@@ -136,6 +136,9 @@ function validateStateCreate(value: unknown, loc: string[]): ValidationIssue[] |
   return state
 }
 
+/** Prefect's default (and maximum) `limit` for `POST /flow_runs/filter`. */
+const flowRunsDefaultLimit = 200
+
 /** `POST /flow_runs/filter`: the sub-filters the fake understands (others are rejected with 422). */
 function runMatches(run: FlowRunRecord, filter: Record<string, unknown>): boolean {
   const checks: boolean[] = []
@@ -576,7 +579,7 @@ function flowRunsFilter(model: FakePrefectModel, body: unknown): RestResponse {
       input: sort,
     })
   }
-  const limit = value.limit ?? 200
+  const limit = value.limit ?? flowRunsDefaultLimit
   const offset = value.offset ?? 0
   if (typeof limit !== 'number' || !Number.isInteger(limit) || limit < 0) {
     issues.push({
@@ -595,6 +598,13 @@ function flowRunsFilter(model: FakePrefectModel, body: unknown): RestResponse {
     })
   }
   if (issues.length) return invalid(issues, body)
+  // Prefect's `LimitBody` dependency: the default limit (PREFECT_SERVER_API_DEFAULT_LIMIT, 200)
+  // is also the maximum, and anything above it is a 422 with a plain `detail` string.
+  if ((limit as number) > flowRunsDefaultLimit) {
+    return json(422, {
+      detail: `Invalid limit: must be less than or equal to ${flowRunsDefaultLimit}.`,
+    })
+  }
   const deploymentIds =
     isRecord(value.deployments) &&
     isRecord(value.deployments.id) &&
