@@ -19,8 +19,16 @@ export function definePackageTests(overrides: ViteUserConfig = {}) {
         typecheck: { enabled: true, include: ['src/**/*.test-d.ts', 'test/**/*.test-d.ts'] },
         testTimeout: 20_000,
         hookTimeout: 20_000,
+        // Under CI every run also writes a JSON report that tooling/scripts/test-summary.mjs
+        // adds up; FLOWCAST_VITEST_REPORT names it when one package runs twice (Node 24).
         reporters: process.env.CI
-          ? ['default', ['json', { outputFile: 'reports/vitest.json' }]]
+          ? [
+              'default',
+              [
+                'json',
+                { outputFile: `reports/${process.env.FLOWCAST_VITEST_REPORT ?? 'vitest'}.json` },
+              ],
+            ]
           : ['default'],
       },
     }),

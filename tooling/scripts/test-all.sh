@@ -23,8 +23,9 @@ step "build" pnpm build
 step "typecheck" pnpm typecheck
 step "lint" pnpm lint
 step "test (Node $(node --version))" pnpm exec turbo run test --concurrency=2 --output-logs=full
-step "test @flowcast/core (Node 24)" env PATH="$PWD/tooling/node24/node_modules/.bin:$PATH" \
-  pnpm --filter @flowcast/core exec vitest run --outputFile.json=reports/vitest-node24.json
+node24="$PWD/tooling/node24/node_modules/.bin"
+step "test @flowcast/core (Node 24)" env PATH="$node24:$PATH" FLOWCAST_VITEST_REPORT=vitest-node24 \
+  pnpm --filter @flowcast/core exec bash -c 'echo "running on node $(node --version)" && vitest run'
 step "package checks (publint, attw)" pnpm test:build
 
 echo
