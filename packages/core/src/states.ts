@@ -1,18 +1,8 @@
 import { isPrefectDateTime } from './datetime.js'
-import type { Event, FlowRun, StateType } from './models.js'
+import { StateTypeSchema, type Event, type FlowRun, type StateType } from './models.js'
 
 /** The nine state types, in Prefect's order. */
-export const STATE_TYPES: readonly StateType[] = Object.freeze([
-  'SCHEDULED',
-  'PENDING',
-  'RUNNING',
-  'COMPLETED',
-  'FAILED',
-  'CANCELLED',
-  'CRASHED',
-  'PAUSED',
-  'CANCELLING',
-])
+export const STATE_TYPES: readonly StateType[] = Object.freeze([...StateTypeSchema.options])
 
 /** The state types after which a run does not change any more on its own. */
 export type TerminalStateType = 'COMPLETED' | 'FAILED' | 'CRASHED' | 'CANCELLED'

@@ -1,4 +1,4 @@
-import type { StateType } from '@flowcast/core'
+import { STATE_TYPES, type StateType } from '@flowcast/core'
 import type { FlowRunInput, StateInput } from '../types.js'
 import type { FakePrefectModel } from './fake-prefect.js'
 import type { FlowRunRecord } from './flow-runs.js'
@@ -22,17 +22,6 @@ export interface RestResponse {
   body: string | null
 }
 
-const stateTypes: readonly StateType[] = [
-  'SCHEDULED',
-  'PENDING',
-  'RUNNING',
-  'COMPLETED',
-  'FAILED',
-  'CANCELLED',
-  'CRASHED',
-  'PAUSED',
-  'CANCELLING',
-]
 const uuidPattern = /^[0-9a-f]{8}-?[0-9a-f]{4}-?[0-9a-f]{4}-?[0-9a-f]{4}-?[0-9a-f]{12}$/i
 const statusText: Record<number, string> = {
   400: 'Bad Request',
@@ -116,14 +105,14 @@ function validateStateCreate(value: unknown, loc: string[]): ValidationIssue[] |
     ]
   }
   const issues = extraKeys(value, stateCreateKeys, loc)
-  if (!stateTypes.includes(value.type as StateType)) {
+  if (!STATE_TYPES.includes(value.type as StateType)) {
     issues.push({
       type: value.type === undefined ? 'missing' : 'enum',
       loc: [...loc, 'type'],
       msg:
         value.type === undefined
           ? 'Field required'
-          : `Input should be ${stateTypes.map((t) => `'${t}'`).join(', ')}`,
+          : `Input should be ${STATE_TYPES.map((t) => `'${t}'`).join(', ')}`,
       input: value.type,
     })
   }
