@@ -8,14 +8,17 @@ export CI="${CI:-true}"
 
 rm -rf packages/*/reports apps/*/reports
 failed=()
+timings=()
 step() {
   local name=$1
   shift
+  local started=$SECONDS
   echo
   echo "::: $name"
   if ! "$@"; then
     failed+=("$name")
   fi
+  timings+=("$(printf '%4ss  %s' $((SECONDS - started)) "$name")")
 }
 
 step "browser (Debian chromium)" bash tooling/scripts/ensure-chromium.sh
@@ -29,6 +32,7 @@ step "test @flowcast/core (Node 24)" env PATH="$node24:$PATH" FLOWCAST_VITEST_RE
 step "package checks (publint, attw)" pnpm test:build
 
 echo
+printf '%s\n' "${timings[@]}"
 node tooling/scripts/test-summary.mjs || failed+=("summary")
 if [ ${#failed[@]} -gt 0 ]; then
   echo "failed steps: ${failed[*]}"
