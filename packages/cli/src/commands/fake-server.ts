@@ -8,6 +8,10 @@ Runs a fake Prefect server (REST API and the events websockets /events/out and /
 until SIGINT or SIGTERM. The first line on stdout is exactly:
   listening on <api-url>
 e.g. 'listening on http://127.0.0.1:4200/api'; point PREFECT_API_URL at that URL.
+Then one line per seeded deployment:
+  deployment <flow>/<name> <deployment-id>
+Create runs with POST <api-url>/deployments/<deployment-id>/create_flow_run and move them
+with POST <api-url>/flow_runs/<flow-run-id>/set_state, as on a real Prefect server.
 
 Options:
   --host HOST              interface to listen on (default 127.0.0.1)
@@ -22,6 +26,9 @@ Options:
   --cloud-workspace WS     Prefect Cloud mode: the workspace id
   --api-key KEY            Prefect Cloud mode: the API key clients must send
                            ('Authorization: Bearer KEY', or the auth-frame token)
+  --deployment FLOW/NAME[=ID]
+                           seed a deployment (repeatable); ID fixes its UUID
+                           (default: one deployment, demo-flow/demo)
   -h, --help               show this help
 
 Exit codes: 0 after a clean stop, 2 on a usage error, 31 when the port cannot be opened.
@@ -34,7 +41,33 @@ const options = {
   'cloud-account': { type: 'string' },
   'cloud-workspace': { type: 'string' },
   'api-key': { type: 'string' },
+  deployment: { type: 'string', multiple: true },
 } as const
+
+const uuidPattern = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i
+
+interface DeploymentSeed {
+  flowName: string
+  name: string
+  id?: string
+}
+
+function parseDeployments(values: string[] | undefined): DeploymentSeed[] {
+  if (!values || values.length === 0) return [{ flowName: 'demo-flow', name: 'demo' }]
+  return values.map((value) => {
+    const match = /^([^/=]+)\/([^/=]+)(?:=(.+))?$/.exec(value)
+    if (!match) {
+      throw new UsageError(
+        `--deployment must look like FLOW/NAME or FLOW/NAME=UUID, got '${value}'`,
+      )
+    }
+    const [, flowName, name, id] = match as unknown as [string, string, string, string | undefined]
+    if (id !== undefined && !uuidPattern.test(id)) {
+      throw new UsageError(`--deployment id must be a UUID, got '${id}'`)
+    }
+    return id === undefined ? { flowName, name } : { flowName, name, id }
+  })
+}
 
 function parsePort(text: string | undefined): number {
   if (text === undefined) return 4200
@@ -94,6 +127,7 @@ export const fakeServerCommand: Command = {
   async run(args, io) {
     const { values } = parseArgs({ args, options, allowPositionals: false, strict: true })
     const config = serverOptions(values, io.env)
+    const deployments = parseDeployments(values.deployment)
     let server
     try {
       server = await createFakePrefectServer(config)
@@ -103,6 +137,10 @@ export const fakeServerCommand: Command = {
       return ExitCode.unreachable
     }
     io.stdout.write(`listening on ${server.apiUrl}\n`)
+    for (const seed of deployments) {
+      const deployment = server.createDeployment(seed)
+      io.stdout.write(`deployment ${seed.flowName}/${seed.name} ${deployment.id}\n`)
+    }
     await new Promise<void>((resolve) => {
       if (io.signal.aborted) return resolve()
       io.signal.addEventListener('abort', () => resolve(), { once: true })
