@@ -67,9 +67,18 @@ export interface FakePrefectOptions {
   maximumBackfillMs?: number
   /**
    * Live events queued per subscriber before new ones are dropped silently (`SUBSCRIPTION_BACKLOG`).
+   * The queue fills while the subscriber's backfill is being sent and while it is silenced or
+   * delayed (spec §1.4).
    * @default 256
    */
   subscriberBacklog?: number
+  /**
+   * Stored events per `/events/out` backfill page (`PREFECT_SERVER_EVENTS_WEBSOCKET_BACKFILL_PAGE_SIZE`).
+   * The fake yields to the event loop between pages, so events published during a long backfill
+   * land in the subscriber's live queue (spec §1.4).
+   * @default 250
+   */
+  backfillPageSize?: number
 }
 
 /** Defaults of {@link FakePrefectOptions}. */
@@ -77,6 +86,7 @@ export const fakePrefectDefaults = {
   version: '3.8.4',
   maximumBackfillMs: 15 * 60 * 1000,
   subscriberBacklog: 256,
+  backfillPageSize: 250,
 } as const
 
 /** A work pool referenced by a deployment. */

@@ -57,6 +57,82 @@ describe('REST auth (spec §6.1)', () => {
   })
 })
 
+describe('X-PREFECT-API-VERSION and CSRF (spec §6.1)', () => {
+  const versioned = (path: string, version: string, init: { body?: unknown } = {}) =>
+    api(server.apiUrl, path, { ...init, headers: { 'x-prefect-api-version': version } })
+
+  it.each(['0.8.4', '0.8.0', '3.0.0', '1.0.0', ' 0.8.4 ', '+1.0.0', '0.10_0.0'])(
+    'accepts version %j',
+    async (version) => {
+      server = await createFakePrefectServer()
+      const response = await versioned('/admin/version', version)
+      expect(response.status).toBe(200)
+      expect(response.body).toBe('3.8.4')
+    },
+  )
+
+  it('accepts requests without the header', async () => {
+    server = await createFakePrefectServer()
+    expect((await api(server.apiUrl, '/admin/version')).status).toBe(200)
+  })
+
+  it.each(['abc', '0.8', '0.8.4.1', '0.8.x', '1..0', '0.8.4-rc1', '1_.0.0'])(
+    'answers 400 to the malformed version %j',
+    async (version) => {
+      server = await createFakePrefectServer()
+      const response = await versioned('/admin/version', version)
+      expect(response.status).toBe(400)
+      expect(response.body).toEqual({
+        detail: `Invalid X-PREFECT-API-VERSION header format.Expected header in format 'x.y.z' but received ${version}`,
+      })
+    },
+  )
+
+  it.each(['0.7.9', '0.0.1', '0.-1.9'])('answers 400 to the old version %j', async (version) => {
+    server = await createFakePrefectServer()
+    const response = await versioned('/flow_runs/filter', version, { body: {} })
+    expect(response.status).toBe(400)
+    expect(response.body).toEqual({
+      detail: `The request specified API version ${version} but this server requires version 0.8.0 or higher.`,
+    })
+  })
+
+  it('checks the version after auth and routing, and not on /health', async () => {
+    server = await createFakePrefectServer({ authString: 'user:pass' })
+    expect((await versioned('/admin/version', 'bad')).status).toBe(401)
+    const authorized = (path: string) =>
+      api(server.apiUrl, path, {
+        headers: { 'x-prefect-api-version': '0.1.0', authorization: basic('user:pass') },
+      })
+    expect((await authorized('/nowhere')).status).toBe(404)
+    expect((await authorized('/health')).status).toBe(200)
+    expect((await authorized('/admin/version')).status).toBe(400)
+  })
+
+  it('GET /csrf-token answers 422 "CSRF protection is disabled."', async () => {
+    server = await createFakePrefectServer()
+    const response = await api(server.apiUrl, `/csrf-token?client=${unknownId}`)
+    expect(response.status).toBe(422)
+    expect(response.text).toBe('{"detail":"CSRF protection is disabled."}')
+    const missing = await api(server.apiUrl, '/csrf-token')
+    expect(missing.status).toBe(422)
+    expect(missing.body.exception_detail).toEqual([
+      { type: 'missing', loc: ['query', 'client'], msg: 'Field required', input: null },
+    ])
+    expect((await api(server.apiUrl, '/csrf-token', { body: {} })).status).toBe(405)
+  })
+
+  it('serves no /csrf-token in Cloud mode', async () => {
+    server = await createFakePrefectServer({
+      cloud: { accountId: 'a', workspaceId: 'w', apiKey: 'pnu_key' },
+    })
+    const headers = { authorization: 'Bearer pnu_key' }
+    expect((await api(server.apiUrl, '/admin/version', { headers })).status).toBe(200)
+    const response = await api(server.apiUrl, `/csrf-token?client=${unknownId}`, { headers })
+    expect(response.status).toBe(404)
+  })
+})
+
 describe('events REST (spec §6.2)', () => {
   it('POST /events stores events (204) and 422s invalid ones; POST /events/filter pages with next_page', async () => {
     const clock = createManualClock(Date.parse('2026-08-20T12:00:00Z'))

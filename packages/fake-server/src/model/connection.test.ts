@@ -27,6 +27,7 @@ function setup(backfill: StoredEvent[]) {
     logger: silentLogger,
     authString: undefined,
     backlog: 2,
+    backfillPageSize: 2,
     nowMicros: () => BigInt(clock.now()) * 1000n,
     authRefusal: () => null,
     delayMs: () => 0,
@@ -54,17 +55,48 @@ function setup(backfill: StoredEvent[]) {
   return { connection, sent }
 }
 
+const ids = (sent: string[]) => sent.map((f) => /"id":"(\w)"/.exec(f)![1])
+/** One turn of the event loop (the connection yields with setImmediate too, and was first). */
+const turn = () => new Promise<void>((resolve) => setImmediate(resolve))
+
 describe('Connection (spec §1.4)', () => {
-  it('skips a live event already sent by the backfill, once', () => {
-    const { connection, sent } = setup([stored('a')])
-    connection.deliverLive(stored('a'))
-    connection.deliverLive(stored('b'))
-    connection.deliverLive(stored('a'))
-    expect(sent.map((f) => /"id":"(\w)"/.exec(f)![1])).toEqual(['a', 'b', 'a'])
+  it('skips a live event already sent by the backfill, once', async () => {
+    const { connection, sent } = setup(['a', 'b', 'c'].map(stored))
+    expect(ids(sent)).toEqual(['a', 'b'])
+    expect(connection.backfilling).toBe(true)
+    connection.deliverLive(stored('c'))
+    connection.deliverLive(stored('d'))
+    await turn()
+    expect(connection.backfilling).toBe(false)
+    expect(ids(sent)).toEqual(['a', 'b', 'c', 'd'])
+    connection.deliverLive(stored('c'))
+    expect(ids(sent)).toEqual(['a', 'b', 'c', 'd', 'c'])
+  })
+
+  it('sends the backfill in pages, holding live events (bounded) until it is done', async () => {
+    const { connection, sent } = setup(['a', 'b', 'c', 'd', 'e'].map(stored))
+    expect(ids(sent)).toEqual(['a', 'b'])
+    connection.deliverLive(stored('x'))
+    connection.inject(['{"type":"control"}'])
+    await turn()
+    expect(ids(sent)).toEqual(['a', 'b', 'c', 'd'])
+    connection.deliverLive(stored('y'))
+    connection.deliverLive(stored('z'))
+    expect(connection.droppedLive).toBe(1)
+    await turn()
+    expect(sent.slice(4)).toEqual([
+      '{"type":"event","event":{"id":"e"}}',
+      '{"type":"event","event":{"id":"x"}}',
+      '{"type":"control"}',
+      '{"type":"event","event":{"id":"y"}}',
+    ])
+    connection.deliverLive(stored('z'))
+    expect(sent.at(-1)).toBe('{"type":"event","event":{"id":"z"}}')
   })
 
   it('drops the newest live events once the backlog is full', () => {
     const { connection, sent } = setup([])
+    expect(connection.backfilling).toBe(false)
     connection.setSilenced(true)
     for (const id of ['a', 'b', 'c']) connection.deliverLive(stored(id))
     expect(connection.droppedLive).toBe(1)

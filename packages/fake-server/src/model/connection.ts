@@ -31,6 +31,7 @@ export interface ConnectionHost {
   readonly logger: Logger
   readonly authString: string | undefined
   readonly backlog: number
+  readonly backfillPageSize: number
   nowMicros(): bigint
   authRefusal(): { mode: 'soft' | 'hard'; reason: string } | null
   delayMs(): number
@@ -50,6 +51,19 @@ type OutItem =
   | { kind: 'close'; code: number; reason: string; readyAt: number }
 
 type Phase = 'auth' | 'filter' | 'streaming' | 'events' | 'closed'
+
+// Captured at load so a test's fake timers cannot stall a backfill; browsers fall back to setTimeout.
+const realSetImmediate = (globalThis as { setImmediate?: (callback: () => void) => unknown })
+  .setImmediate
+const realSetTimeout = globalThis.setTimeout
+
+/** Lets other I/O (client frames, published events) run, like the real server awaiting its database. */
+function yieldToEventLoop(): Promise<void> {
+  return new Promise((resolve) => {
+    if (typeof realSetImmediate === 'function') realSetImmediate(resolve)
+    else realSetTimeout(resolve, 0)
+  })
+}
 
 /** Close codes the protocol uses (spec §1.2). */
 export const closeCodes = {
@@ -85,6 +99,12 @@ export class Connection {
   #silenced = false
   #filter: EffectiveFilter | undefined
   #backfilled = new Set<string>()
+  #backfilling = false
+  /**
+   * Live events (spec §1.4: the subscriber's queue) and injected frames held, in order, while the
+   * backfill is sent.
+   */
+  #held: OutItem[] = []
   #flushTimer: TimerHandle | undefined
   #dropAfterEvents: { remaining: number; code: number | undefined; reason: string } | undefined
   #timers = new Set<TimerHandle>()
@@ -160,11 +180,16 @@ export class Connection {
     this.record.closeReason = reason
     this.#clearTimers()
     this.#outbox = []
+    this.#held = []
+    this.#backfilling = false
     this.#pendingLive = 0
     this.#host.connectionClosed(this)
   }
 
-  /** Queues a live event (spec §1.4: whole filter except `related`, 256-deep backlog, newest dropped). */
+  /**
+   * Queues a live event (spec §1.4: whole filter except `related`, 256-deep backlog, newest dropped).
+   * While the backfill is being sent, live events wait in the queue and count against the backlog.
+   */
   deliverLive(stored: StoredEvent): void {
     if (this.#phase !== 'streaming' || !this.#filter) return
     if (!matchesFilter(stored.event, this.#filter, { related: false })) return
@@ -173,13 +198,24 @@ export class Connection {
       return
     }
     this.#pendingLive++
-    this.#push({ kind: 'event', stored, live: true, readyAt: this.#readyAt() })
+    this.#pushOrHold({ kind: 'event', stored, live: true, readyAt: 0 })
   }
 
-  /** Queues raw frames (fault injection, replay). */
+  /** True while the backfill of this subscriber is still being sent. */
+  get backfilling(): boolean {
+    return this.#backfilling
+  }
+
+  /** Queues raw frames (fault injection, replay), in order with live events. */
   inject(frames: readonly FrameInput[]): void {
     if (this.#phase === 'closed') return
-    for (const frame of frames) this.#push({ ...encodeFrame(frame), readyAt: this.#readyAt() })
+    for (const frame of frames) this.#pushOrHold({ ...encodeFrame(frame), readyAt: 0 })
+  }
+
+  /** Sends now, or holds behind the running backfill; `readyAt` is set when it leaves the hold. */
+  #pushOrHold(item: OutItem): void {
+    if (this.#backfilling) this.#held.push(item)
+    else this.#push({ ...item, readyAt: this.#readyAt() })
   }
 
   /** Drops the connection now: abruptly, or with a close code. */
@@ -349,15 +385,43 @@ export class Connection {
       return this.#closeGracefully(closeCodes.protocolError, `Invalid filter: ${resolved.message}`)
     }
     this.#filter = resolved.filter
+    // Spec §1.4 step 2: subscribe to the live stream first, then backfill.
     this.#phase = 'streaming'
     const backfill = message.backfill === undefined ? true : Boolean(message.backfill)
+    this.#host.subscriberReady(this)
     if (backfill) {
-      for (const stored of this.#host.backfill(resolved.filter)) {
+      this.#backfilling = true
+      void this.#sendBackfill(this.#host.backfill(resolved.filter))
+    }
+  }
+
+  /**
+   * Spec §1.4 steps 3–4: every stored match oldest first, in pages, yielding to the event loop
+   * between pages (the real server awaits its database and the socket), then the live queue with
+   * backfilled ids skipped once. The first page goes out at once; the query is the events stored
+   * when the filter arrived (Prefect persists events in batches, so events published during a
+   * backfill are normally not in its database yet).
+   */
+  async #sendBackfill(events: readonly StoredEvent[]): Promise<void> {
+    const pageSize = this.#host.backfillPageSize
+    for (let start = 0; start < events.length; start += pageSize) {
+      if (start > 0) {
+        await yieldToEventLoop()
+        if (!this.isOpen) return
+      }
+      for (const stored of events.slice(start, start + pageSize)) {
+        if (!this.isOpen) return
         this.#backfilled.add(stored.event.id)
         this.#push({ kind: 'event', stored, live: false, readyAt: this.#readyAt() })
       }
     }
-    this.#host.subscriberReady(this)
+    this.#backfilling = false
+    const held = this.#held
+    this.#held = []
+    for (const item of held) {
+      if (!this.isOpen) return
+      this.#push({ ...item, readyAt: this.#readyAt() })
+    }
   }
 
   #onEvent(text: string | undefined): void {

@@ -126,6 +126,7 @@ export class FakePrefectModel implements FakePrefect, ConnectionHost {
   readonly options: FakePrefectModelOptions
   readonly basePath: string
   readonly backlog: number
+  readonly backfillPageSize: number
   readonly version: string
   readonly faults: FakePrefectFaults
   readonly recorder: FakePrefectRecorder
@@ -174,6 +175,14 @@ export class FakePrefectModel implements FakePrefect, ConnectionHost {
     this.logger = options.logger ?? silentLogger
     this.basePath = (options.basePath ?? '/api').replace(/\/+$/, '')
     this.backlog = options.subscriberBacklog ?? fakePrefectDefaults.subscriberBacklog
+    this.backfillPageSize = options.backfillPageSize ?? fakePrefectDefaults.backfillPageSize
+    if (!Number.isInteger(this.backfillPageSize) || this.backfillPageSize < 1) {
+      throw fakeError(
+        'INVALID_OPTIONS',
+        'invalid options',
+        `backfillPageSize must be a positive integer, got ${String(this.backfillPageSize)}`,
+      )
+    }
     this.version = options.version ?? fakePrefectDefaults.version
     this.#random = options.random ?? Math.random
     this.faults = this.#createFaults()
@@ -374,6 +383,7 @@ export class FakePrefectModel implements FakePrefect, ConnectionHost {
     return { ok: true, filter: clampForWebsocket(resolved.filter, now, maximum) }
   }
 
+  /** Every stored event matching a subscriber's filter, oldest first (the backfill's query). */
   backfill(filter: EffectiveFilter): StoredEvent[] {
     return this.#query(filter, 'ASC')
   }

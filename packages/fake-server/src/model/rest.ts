@@ -332,6 +332,12 @@ async function route(
   }
 
   if (method === 'GET' && path === '/health') return json(200, true)
+  const known = knownRoutes.test(path) || (resolved.scope === 'oss' && path === '/csrf-token')
+  if (!known) return json(404, { detail: 'Not Found' })
+  const versionError = checkApiVersion(request.headers['x-prefect-api-version'])
+  if (versionError) return json(400, { detail: versionError })
+
+  if (method === 'GET' && path === '/csrf-token') return csrfToken(url)
   if (method === 'GET' && path === '/admin/version') return json(200, model.version)
   if (method === 'POST' && path === '/events') return postEvents(model, body)
   if (method === 'POST' && path === '/events/filter') return eventsFilter(model, url, body)
@@ -351,11 +357,48 @@ async function route(
   match = /^\/deployments\/([^/]+)\/create_flow_run$/.exec(path)
   if (match && method === 'POST') return createFlowRun(model, match[1]!, body)
 
-  const known =
-    /^\/(health|admin\/version|events|events\/filter|events\/filter\/next|flow_runs\/filter|flow_runs\/[^/]+|flow_runs\/[^/]+\/set_state|deployments\/[^/]+\/create_flow_run)$/.test(
-      path,
-    )
-  return known ? json(405, { detail: 'Method Not Allowed' }) : json(404, { detail: 'Not Found' })
+  return json(405, { detail: 'Method Not Allowed' })
+}
+
+const knownRoutes =
+  /^\/(health|admin\/version|events|events\/filter|events\/filter\/next|flow_runs\/filter|flow_runs\/[^/]+|flow_runs\/[^/]+\/set_state|deployments\/[^/]+\/create_flow_run)$/
+
+/** The oldest `X-PREFECT-API-VERSION` the server accepts (spec §6.1). */
+const minimumApiVersion = [0, 8, 0] as const
+
+/** Python's `int()` on a header part: optional sign, digits with single underscores, spaces around. */
+const versionPart = /^\s*[+-]?\d+(?:_\d+)*\s*$/
+
+/**
+ * Spec §6.1 (`EnforceMinimumAPIVersion`): an absent or empty header is fine; a value that is not
+ * three integers, or one below 0.8.0, is a 400 with this `detail`.
+ */
+function checkApiVersion(value: string | undefined): string | undefined {
+  if (!value) return undefined
+  const parts = value.split('.')
+  if (parts.length !== 3 || !parts.every((p) => versionPart.test(p))) {
+    return `Invalid X-PREFECT-API-VERSION header format.Expected header in format 'x.y.z' but received ${value}`
+  }
+  const numbers = parts.map((p) => Number(p.replace(/_/g, '').trim()))
+  const index = numbers.findIndex((n, i) => n !== minimumApiVersion[i])
+  if (index !== -1 && numbers[index]! < minimumApiVersion[index]!) {
+    return `The request specified API version ${value} but this server requires version ${minimumApiVersion.join('.')} or higher.`
+  }
+  return undefined
+}
+
+/** `GET /csrf-token?client=…` with CSRF protection off, Prefect's default (spec §6.1). */
+function csrfToken(url: URL): RestResponse {
+  if (!url.searchParams.has('client')) {
+    return json(422, {
+      exception_message: 'Invalid request received.',
+      exception_detail: [
+        { type: 'missing', loc: ['query', 'client'], msg: 'Field required', input: null },
+      ],
+      request_body: null,
+    })
+  }
+  return json(422, { detail: 'CSRF protection is disabled.' })
 }
 
 function invalidUuid(loc: (string | number)[], input: unknown): RestResponse {
