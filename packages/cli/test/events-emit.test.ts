@@ -1,53 +1,30 @@
 // `flowcast events emit` as a process (bin/flowcast.js -> dist/cli.js; run `pnpm build`
 // first) against `flowcast fake-server` processes and in-test fake servers on real ports.
-import { spawn, type ChildProcess } from 'node:child_process'
+import type { ChildProcess } from 'node:child_process'
 import { existsSync } from 'node:fs'
-import { fileURLToPath } from 'node:url'
 import { createFakePrefectServer } from '@flowcast/fake-server'
 import { afterEach, beforeAll, describe, expect, it } from 'vitest'
 import { main, type CliIO } from '../src/cli.js'
-
-const bin = fileURLToPath(new URL('../bin/flowcast.js', import.meta.url))
-const dist = fileURLToPath(new URL('../dist/cli.js', import.meta.url))
+import {
+  dist,
+  killLeftovers,
+  spawnFlowcast,
+  withoutPrefectEnv,
+  type Finished,
+  type Spawned,
+} from './helpers/process.js'
 
 const children: ChildProcess[] = []
-afterEach(() => {
-  for (const child of children.splice(0)) if (child.exitCode === null) child.kill('SIGKILL')
-})
+afterEach(() => killLeftovers(children))
 
-interface Result {
-  code: number | null
-  stdout: string
-  stderr: string
-}
-
-function start(
-  args: string[],
-  env: Record<string, string> = {},
-): { child: ChildProcess; done: Promise<Result> } {
-  const child = spawn(process.execPath, [bin, ...args], {
-    env: {
-      ...process.env,
-      PREFECT_API_URL: '',
-      PREFECT_API_KEY: '',
-      PREFECT_API_AUTH_STRING: '',
-      ...env,
-    },
-    stdio: ['ignore', 'pipe', 'pipe'],
-  })
-  children.push(child)
-  let stdout = ''
-  let stderr = ''
-  child.stdout!.on('data', (chunk: Buffer) => (stdout += chunk.toString()))
-  child.stderr!.on('data', (chunk: Buffer) => (stderr += chunk.toString()))
-  const done = new Promise<Result>((resolve) =>
-    child.once('close', (code) => resolve({ code, stdout, stderr })),
-  )
-  return { child, done }
+function start(args: string[], env: Record<string, string> = {}): Spawned {
+  const running = spawnFlowcast(args, withoutPrefectEnv(env))
+  children.push(running.child)
+  return running
 }
 
 /** Runs `flowcast events emit`, failing with a message instead of hanging. */
-function emit(args: string[], env: Record<string, string> = {}): Promise<Result> {
+function emit(args: string[], env: Record<string, string> = {}): Promise<Finished> {
   const { done } = start(['events', 'emit', ...args], env)
   let timer: NodeJS.Timeout | undefined
   return Promise.race([

@@ -1,14 +1,11 @@
 // `flowcast events stream` as a process (bin/flowcast.js -> dist/cli.js; run `pnpm build`
 // first) against `flowcast fake-server` processes and in-test fake servers on real ports.
-import { spawn, type ChildProcess } from 'node:child_process'
+import type { ChildProcess } from 'node:child_process'
 import { existsSync } from 'node:fs'
-import { fileURLToPath } from 'node:url'
 import { createFakePrefectServer } from '@flowcast/fake-server'
 import { afterEach, beforeAll, describe, expect, it } from 'vitest'
 import { main, type CliIO } from '../src/cli.js'
-
-const bin = fileURLToPath(new URL('../bin/flowcast.js', import.meta.url))
-const dist = fileURLToPath(new URL('../dist/cli.js', import.meta.url))
+import { dist, killLeftovers, spawnFlowcast, withoutPrefectEnv } from './helpers/process.js'
 
 interface Proc {
   child: ChildProcess
@@ -22,36 +19,18 @@ interface Proc {
 }
 
 const children: ChildProcess[] = []
-afterEach(() => {
-  for (const child of children.splice(0)) if (child.exitCode === null) child.kill('SIGKILL')
-})
+afterEach(() => killLeftovers(children))
 
 function run(args: string[], env: Record<string, string> = {}): Proc {
-  const child = spawn(process.execPath, [bin, ...args], {
-    env: {
-      ...process.env,
-      PREFECT_API_URL: '',
-      PREFECT_API_KEY: '',
-      PREFECT_API_AUTH_STRING: '',
-      ...env,
-    },
-    stdio: ['ignore', 'pipe', 'pipe'],
-  })
+  const { child, stdout, stderr } = spawnFlowcast(args, withoutPrefectEnv(env))
   children.push(child)
-  let stdout = ''
-  let stderr = ''
   const waiters = new Set<() => void>()
   const poke = () => {
     for (const waiter of [...waiters]) waiter()
   }
-  child.stdout!.on('data', (chunk: Buffer) => {
-    stdout += chunk.toString()
-    poke()
-  })
-  child.stderr!.on('data', (chunk: Buffer) => {
-    stderr += chunk.toString()
-    poke()
-  })
+  // Registered after the helper's collectors, so a waiter sees the chunk that woke it.
+  child.stdout!.on('data', poke)
+  child.stderr!.on('data', poke)
   const exit = new Promise<number | null>((resolve) =>
     child.once('exit', (code) => {
       poke()
@@ -60,24 +39,24 @@ function run(args: string[], env: Record<string, string> = {}): Proc {
   )
   return {
     child,
-    stdout: () => stdout,
-    stderr: () => stderr,
+    stdout,
+    stderr,
     exit,
     waitFor(predicate, what) {
       return new Promise<void>((resolve, reject) => {
         const timer = setTimeout(() => {
           waiters.delete(check)
-          reject(new Error(`timed out waiting for ${what}; stdout=${stdout} stderr=${stderr}`))
+          reject(new Error(`timed out waiting for ${what}; stdout=${stdout()} stderr=${stderr()}`))
         }, 10_000)
         const check = () => {
-          if (predicate({ stdout, stderr })) {
+          if (predicate({ stdout: stdout(), stderr: stderr() })) {
             clearTimeout(timer)
             waiters.delete(check)
             resolve()
           } else if (child.exitCode !== null) {
             clearTimeout(timer)
             waiters.delete(check)
-            reject(new Error(`exited (${child.exitCode}) before ${what}; stderr=${stderr}`))
+            reject(new Error(`exited (${child.exitCode}) before ${what}; stderr=${stderr()}`))
           }
         }
         waiters.add(check)

@@ -1,12 +1,9 @@
-import { spawn, type ChildProcess } from 'node:child_process'
+import type { ChildProcess } from 'node:child_process'
 import { existsSync } from 'node:fs'
-import { fileURLToPath } from 'node:url'
 import { afterEach, beforeAll, describe, expect, it } from 'vitest'
 import WebSocket from 'ws'
 import { main, type CliIO } from '../src/cli.js'
-
-const bin = fileURLToPath(new URL('../bin/flowcast.js', import.meta.url))
-const dist = fileURLToPath(new URL('../dist/cli.js', import.meta.url))
+import { dist, killLeftovers, spawnFlowcast } from './helpers/process.js'
 
 interface Running {
   child: ChildProcess
@@ -16,31 +13,25 @@ interface Running {
 }
 
 function start(args: string[], env: Record<string, string> = {}): Running {
-  const child = spawn(process.execPath, [bin, 'fake-server', ...args], {
-    env: { ...process.env, ...env },
-    stdio: ['ignore', 'pipe', 'pipe'],
+  const { child, stdout, stderr } = spawnFlowcast(['fake-server', ...args], {
+    ...process.env,
+    ...env,
   })
-  let stdout = ''
-  let stderr = ''
-  child.stderr!.on('data', (chunk: Buffer) => (stderr += chunk.toString()))
   const firstLine = new Promise<string>((resolve, reject) => {
-    child.stdout!.on('data', (chunk: Buffer) => {
-      stdout += chunk.toString()
-      const newline = stdout.indexOf('\n')
-      if (newline !== -1) resolve(stdout.slice(0, newline))
+    child.stdout!.on('data', () => {
+      const newline = stdout().indexOf('\n')
+      if (newline !== -1) resolve(stdout().slice(0, newline))
     })
-    child.once('exit', () => reject(new Error(`exited before listening: ${stderr}`)))
+    child.once('exit', () => reject(new Error(`exited before listening: ${stderr()}`)))
   })
   const exit = new Promise<{ code: number | null; signal: NodeJS.Signals | null }>((resolve) =>
     child.once('exit', (code, signal) => resolve({ code, signal })),
   )
-  return { child, firstLine, exit, stderr: () => stderr }
+  return { child, firstLine, exit, stderr }
 }
 
 const children: ChildProcess[] = []
-afterEach(() => {
-  for (const child of children.splice(0)) if (child.exitCode === null) child.kill('SIGKILL')
-})
+afterEach(() => killLeftovers(children))
 
 function bufferedIO(): CliIO & { out: () => string; err: () => string } {
   let out = ''

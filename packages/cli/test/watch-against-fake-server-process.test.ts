@@ -1,48 +1,30 @@
 // `flowcast watch` as a process against `flowcast fake-server` as a process: the server is
 // driven only through Prefect's own REST endpoints (create_flow_run, set_state), as a user
 // would drive a real server. Needs `pnpm build` (bin/flowcast.js loads dist/).
-import { spawn, type ChildProcess } from 'node:child_process'
-import { fileURLToPath } from 'node:url'
+import type { ChildProcess } from 'node:child_process'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import { killLeftovers, pathOnlyEnv, spawnFlowcast } from './helpers/process.js'
 
-const bin = fileURLToPath(new URL('../bin/flowcast.js', import.meta.url))
 const deploymentId = '0190b7f0-1111-7000-8000-00000000d001'
 const authString = 'ops:s3cret-pass'
 
-interface Finished {
-  code: number | null
-  stdout: string
-  stderr: string
-}
-
 const children: ChildProcess[] = []
-afterAll(() => {
-  for (const child of children.splice(0)) if (child.exitCode === null) child.kill('SIGKILL')
-})
+afterAll(() => killLeftovers(children))
 
 function flowcast(args: string[], env: Record<string, string> = {}) {
-  const child = spawn(process.execPath, [bin, ...args], {
-    env: { PATH: process.env.PATH ?? '', ...env },
-    stdio: ['ignore', 'pipe', 'pipe'],
-  })
+  const running = spawnFlowcast(args, pathOnlyEnv(env))
+  const { child, stdout, stderr } = running
   children.push(child)
-  let stdout = ''
-  let stderr = ''
-  child.stdout!.on('data', (chunk: Buffer) => (stdout += chunk.toString()))
-  child.stderr!.on('data', (chunk: Buffer) => (stderr += chunk.toString()))
-  const done = new Promise<Finished>((resolve) =>
-    child.once('close', (code) => resolve({ code, stdout, stderr })),
-  )
   const lines = async (count: number): Promise<string[]> => {
     const end = Date.now() + 15_000
-    while (stdout.split('\n').length <= count) {
-      if (child.exitCode !== null) throw new Error(`exited early: ${stderr}`)
-      if (Date.now() > end) throw new Error(`no ${count} lines in time: ${stdout}${stderr}`)
+    while (stdout().split('\n').length <= count) {
+      if (child.exitCode !== null) throw new Error(`exited early: ${stderr()}`)
+      if (Date.now() > end) throw new Error(`no ${count} lines in time: ${stdout()}${stderr()}`)
       await new Promise((resolve) => setTimeout(resolve, 10))
     }
-    return stdout.split('\n').slice(0, count)
+    return stdout().split('\n').slice(0, count)
   }
-  return { child, done, lines, stdout: () => stdout }
+  return { ...running, lines }
 }
 
 async function startFakeServer(extra: string[] = []) {

@@ -1,47 +1,23 @@
 // `flowcast watch` as a process (bin/flowcast.js → dist; run `pnpm build` first) against the
 // fake Prefect server on a real port, for every exit code of the CLI contract.
-import { spawn, type ChildProcess } from 'node:child_process'
+import type { ChildProcess } from 'node:child_process'
 import { createServer } from 'node:net'
-import { fileURLToPath } from 'node:url'
 import { createFakePrefectServer, type FakePrefectServer } from '@flowcast/fake-server'
 import { afterAll, describe, expect, it } from 'vitest'
-
-const bin = fileURLToPath(new URL('../bin/flowcast.js', import.meta.url))
-
-interface Finished {
-  code: number | null
-  stdout: string
-  stderr: string
-}
-
-interface Running {
-  child: ChildProcess
-  done: Promise<Finished>
-  stdout(): string
-}
+import { killLeftovers, pathOnlyEnv, spawnFlowcast, type Spawned } from './helpers/process.js'
 
 // Cleaned up after all tests (not after each): some tests run concurrently.
 const children: ChildProcess[] = []
 const servers: FakePrefectServer[] = []
 afterAll(async () => {
-  for (const child of children.splice(0)) if (child.exitCode === null) child.kill('SIGKILL')
+  killLeftovers(children)
   for (const server of servers.splice(0)) await server.close()
 })
 
-function flowcast(args: string[], env: Record<string, string> = {}): Running {
-  const child = spawn(process.execPath, [bin, ...args], {
-    env: { PATH: process.env.PATH ?? '', ...env },
-    stdio: ['ignore', 'pipe', 'pipe'],
-  })
-  children.push(child)
-  let stdout = ''
-  let stderr = ''
-  child.stdout!.on('data', (chunk: Buffer) => (stdout += chunk.toString()))
-  child.stderr!.on('data', (chunk: Buffer) => (stderr += chunk.toString()))
-  const done = new Promise<Finished>((resolve) =>
-    child.once('close', (code) => resolve({ code, stdout, stderr })),
-  )
-  return { child, done, stdout: () => stdout }
+function flowcast(args: string[], env: Record<string, string> = {}): Spawned {
+  const running = spawnFlowcast(args, pathOnlyEnv(env))
+  children.push(running.child)
+  return running
 }
 
 async function fake(options: Parameters<typeof createFakePrefectServer>[0] = {}) {

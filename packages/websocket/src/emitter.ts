@@ -13,6 +13,7 @@ import {
   type Logger,
   type TimerHandle,
 } from '@flowcast/core'
+import { credentialsOf, notifyStateListeners } from './client-helpers.js'
 import { ManagedConnection, type ConnectionState } from './connection.js'
 import {
   checkConnectionOptions,
@@ -268,10 +269,7 @@ export class EventsEmitterImpl implements EventsEmitter {
       clock: this.#clock,
       random: options.random ?? Math.random,
       logger: this.#logger,
-      credentials: {
-        ...(options.apiKey ? { apiKey: options.apiKey } : {}),
-        ...(options.authString ? { authString: options.authString } : {}),
-      },
+      credentials: credentialsOf(options),
       hooks: {
         ready: (socket) => this.#onReady(socket),
         frame: () => {},
@@ -419,13 +417,7 @@ export class EventsEmitterImpl implements EventsEmitter {
     const previous = this.#state
     if (previous === next) return
     this.#state = next
-    for (const listener of [...this.#stateListeners]) {
-      try {
-        listener(next, previous)
-      } catch (error) {
-        this.#logger.error('[@flowcast/websocket] a state listener threw', { error: String(error) })
-      }
-    }
+    notifyStateListeners(this.#stateListeners, next, previous, this.#logger)
   }
 
   #onReady(socket: SocketConnection): void {

@@ -16,6 +16,7 @@ import {
   type ServerFrame,
   type UnknownFrameReason,
 } from '@flowcast/core'
+import { credentialsOf, notifyStateListeners } from './client-helpers.js'
 import { ManagedConnection, type ConnectionState } from './connection.js'
 import {
   checkConnectionOptions,
@@ -314,10 +315,7 @@ export class EventsSubscriberImpl implements EventsSubscriber {
       clock: this.#clock,
       random: options.random ?? Math.random,
       logger: this.#logger,
-      credentials: {
-        ...(options.apiKey ? { apiKey: options.apiKey } : {}),
-        ...(options.authString ? { authString: options.authString } : {}),
-      },
+      credentials: credentialsOf(options),
       hooks: {
         ready: (socket) => this.#onReady(socket),
         frame: (frame) => this.#onFrame(frame),
@@ -440,13 +438,7 @@ export class EventsSubscriberImpl implements EventsSubscriber {
     const previous = this.#state
     if (previous === next) return
     this.#state = next
-    for (const listener of [...this.#stateListeners]) {
-      try {
-        listener(next, previous)
-      } catch (error) {
-        this.#logger.error('[@flowcast/websocket] a state listener threw', { error: String(error) })
-      }
-    }
+    notifyStateListeners(this.#stateListeners, next, previous, this.#logger)
   }
 
   #onReady(socket: SocketConnection): void {

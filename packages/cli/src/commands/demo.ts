@@ -7,7 +7,7 @@ import {
 } from '@flowcast/fake-server'
 import type { EventsSubscriber } from '@flowcast/websocket'
 import { ExitCode, type CliIO, type Command } from '../io.js'
-import { watchFlowRun } from './watch.js'
+import { watchFlowRun, type WatchFlowRunOptions } from './watch.js'
 
 const help = `Usage: flowcast demo
 
@@ -36,6 +36,27 @@ const sleep = (ms: number, signal: AbortSignal) =>
 
 /** Demo pacing: fast enough to finish well under 30 s, slow enough to watch. */
 const STEP_MS = 700
+
+/** Waits on a demo run as `flowcast watch` would, indented under the demo's narration. */
+function watchDemoRun(
+  server: FakePrefectServer,
+  flowRunId: string,
+  io: CliIO,
+  options: Pick<WatchFlowRunOptions, 'reconnect' | 'onSubscriber'>,
+): Promise<WaitForFlowRunResult> {
+  return watchFlowRun({
+    connection: { apiUrl: server.apiUrl },
+    flowRunId,
+    transport: 'auto',
+    json: false,
+    io,
+    indent: '  ',
+    quietHeader: true,
+    timeoutMs: 20_000,
+    tuning: { fallbackPolling: { initialDelayMs: 300, maxDelayMs: 1_000 } },
+    ...options,
+  })
+}
 
 interface RunSummary {
   label: string
@@ -94,16 +115,7 @@ async function liveRun(
     await sleep(STEP_MS, io.signal)
     server.setFlowRunState(run.id, { type: 'COMPLETED' })
   })()
-  const result = await watchFlowRun({
-    connection: { apiUrl: server.apiUrl },
-    flowRunId: run.id,
-    transport: 'auto',
-    json: false,
-    io,
-    indent: '  ',
-    quietHeader: true,
-    timeoutMs: 20_000,
-    tuning: { fallbackPolling: { initialDelayMs: 300, maxDelayMs: 1_000 } },
+  const result = await watchDemoRun(server, run.id, io, {
     reconnect: { initialDelayMs: 100, maxDelayMs: 500 },
     onSubscriber: (s) => (subscriber = s),
   })
@@ -130,16 +142,7 @@ async function blockedRun(
     await sleep(STEP_MS, io.signal)
     await server.runLifecycle(run.id, ['Pending', 'Running', 'Completed'], { stepMs: STEP_MS })
   })()
-  const result = await watchFlowRun({
-    connection: { apiUrl: server.apiUrl },
-    flowRunId: run.id,
-    transport: 'auto',
-    json: false,
-    io,
-    indent: '  ',
-    quietHeader: true,
-    timeoutMs: 20_000,
-    tuning: { fallbackPolling: { initialDelayMs: 300, maxDelayMs: 1_000 } },
+  const result = await watchDemoRun(server, run.id, io, {
     reconnect: { initialDelayMs: 500, maxDelayMs: 2_000 },
   })
   await script.catch(() => undefined)

@@ -61,6 +61,41 @@ function invalid(issues: ValidationIssue[], body: unknown): RestResponse {
   })
 }
 
+/** Pydantic's 422 for a body that is not a JSON object. */
+function notADictionary(value: unknown, body: unknown): RestResponse {
+  return invalid(
+    [
+      {
+        type: 'model_attributes_type',
+        loc: ['body'],
+        msg: 'Input should be a valid dictionary',
+        input: value,
+      },
+    ],
+    body,
+  )
+}
+
+/** Pydantic's first issue for an `int` field with `ge`/`le` bounds; undefined when `input` is valid. */
+function boundedIntIssue(
+  input: unknown,
+  loc: (string | number)[],
+  bounds: { ge: number; le: number },
+): ValidationIssue | undefined {
+  if (typeof input !== 'number' || !Number.isInteger(input)) {
+    return { type: 'int_type', loc, msg: 'Input should be a valid integer', input }
+  }
+  if (input > bounds.le) {
+    const msg = `Input should be less than or equal to ${bounds.le}`
+    return { type: 'less_than_equal', loc, msg, input, ctx: { le: bounds.le } }
+  }
+  if (input < bounds.ge) {
+    const msg = `Input should be greater than or equal to ${bounds.ge}`
+    return { type: 'greater_than_equal', loc, msg, input, ctx: { ge: bounds.ge } }
+  }
+  return undefined
+}
+
 function extraKeys(
   value: Record<string, unknown>,
   allowed: readonly string[],
@@ -468,61 +503,10 @@ function nextPageBase(model: FakePrefectModel, url: URL): string {
 
 function eventsFilter(model: FakePrefectModel, url: URL, body: unknown): RestResponse {
   const value = body === undefined ? {} : body
-  if (!isRecord(value)) {
-    return invalid(
-      [
-        {
-          type: 'model_attributes_type',
-          loc: ['body'],
-          msg: 'Input should be a valid dictionary',
-          input: value,
-        },
-      ],
-      body,
-    )
-  }
+  if (!isRecord(value)) return notADictionary(value, body)
   const limit = value.limit === undefined ? 50 : value.limit
-  if (typeof limit !== 'number' || !Number.isInteger(limit)) {
-    return invalid(
-      [
-        {
-          type: 'int_type',
-          loc: ['body', 'limit'],
-          msg: 'Input should be a valid integer',
-          input: limit,
-        },
-      ],
-      body,
-    )
-  }
-  if (limit > 50) {
-    return invalid(
-      [
-        {
-          type: 'less_than_equal',
-          loc: ['body', 'limit'],
-          msg: 'Input should be less than or equal to 50',
-          input: limit,
-          ctx: { le: 50 },
-        },
-      ],
-      body,
-    )
-  }
-  if (limit < 0) {
-    return invalid(
-      [
-        {
-          type: 'greater_than_equal',
-          loc: ['body', 'limit'],
-          msg: 'Input should be greater than or equal to 0',
-          input: limit,
-          ctx: { ge: 0 },
-        },
-      ],
-      body,
-    )
-  }
+  const limitIssue = boundedIntIssue(limit, ['body', 'limit'], { ge: 0, le: 50 })
+  if (limitIssue) return invalid([limitIssue], body)
   const resolved = model.resolveRestFilter(value.filter ?? null)
   if (!resolved.ok) {
     return invalid(
@@ -530,7 +514,7 @@ function eventsFilter(model: FakePrefectModel, url: URL, body: unknown): RestRes
       body,
     )
   }
-  return eventPageResponse(model, url, resolved.filter, limit, 0)
+  return eventPageResponse(model, url, resolved.filter, limit as number, 0)
 }
 
 function eventsNext(model: FakePrefectModel, url: URL): RestResponse {
@@ -561,19 +545,7 @@ function eventsNext(model: FakePrefectModel, url: URL): RestResponse {
 
 function flowRunsFilter(model: FakePrefectModel, body: unknown): RestResponse {
   const value = body === undefined ? {} : body
-  if (!isRecord(value)) {
-    return invalid(
-      [
-        {
-          type: 'model_attributes_type',
-          loc: ['body'],
-          msg: 'Input should be a valid dictionary',
-          input: value,
-        },
-      ],
-      body,
-    )
-  }
+  if (!isRecord(value)) return notADictionary(value, body)
   const issues: ValidationIssue[] = []
   const filter = value.flow_runs
   if (filter !== undefined && filter !== null) {
@@ -671,19 +643,7 @@ function setState(model: FakePrefectModel, id: string, body: unknown): RestRespo
 function createFlowRun(model: FakePrefectModel, deploymentId: string, body: unknown): RestResponse {
   if (!uuidPattern.test(deploymentId)) return invalidUuid(['path', 'id'], deploymentId)
   const value = body === undefined ? {} : body
-  if (!isRecord(value)) {
-    return invalid(
-      [
-        {
-          type: 'model_attributes_type',
-          loc: ['body'],
-          msg: 'Input should be a valid dictionary',
-          input: value,
-        },
-      ],
-      body,
-    )
-  }
+  if (!isRecord(value)) return notADictionary(value, body)
   const issues = extraKeys(value, deploymentFlowRunCreateKeys, ['body'])
   let state: StateInput | undefined
   if (value.state !== undefined && value.state !== null) {
