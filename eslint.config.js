@@ -10,6 +10,7 @@ export default tseslint.config(
       '**/reports/**',
       '**/.turbo/**',
       'tooling/prefect-spec/data/**',
+      'packages/polling/src/generated/**',
     ],
   },
   js.configs.recommended,

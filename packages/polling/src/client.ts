@@ -24,12 +24,14 @@ import {
   type ReceivedEvent,
 } from '@flowcast/core'
 import {
-  displayUrl,
-  sendRequest,
-  type HttpSettings,
-  type RequestOptions,
-  type RetryMode,
-} from './http.js'
+  apiCallUrl,
+  createPrefectApi,
+  protocolError as apiProtocolError,
+  sendApiCall,
+  type ApiContext,
+  type PrefectApi,
+} from './api.js'
+import type { HttpSettings, RequestOptions } from './http.js'
 import type { DeploymentFlowRunCreate, FlowRunFilterBody, StateCreate } from './types.js'
 
 /** Options of {@link createPrefectClient}. */
@@ -126,6 +128,18 @@ export interface PrefectClient {
   readonly apiUrl: string
   /** What kind of API it is (OSS, Cloud workspace, Cloud account). */
   readonly location: PrefectApiLocation
+  /**
+   * Typed calls for every endpoint of Prefect's REST API (generated from Prefect's OpenAPI
+   * schema), over this client's transport: same auth, timeouts, retries and errors. Paths are
+   * relative to {@link PrefectClient.apiUrl}.
+   * @example
+   * ```ts
+   * const artifacts = await client.api.POST('/artifacts/filter', {
+   *   body: { flow_runs: { id: { any_: [flowRunId] } } },
+   * })
+   * ```
+   */
+  readonly api: PrefectApi
   /**
    * `GET /flow_runs/{id}`.
    * @example
@@ -250,49 +264,11 @@ export function createPrefectClient(options: PrefectClientOptions): PrefectClien
     ),
   }
 
-  async function call(
-    method: 'GET' | 'POST',
-    path: string,
-    body: unknown,
-    retry: RetryMode,
-    requestOptions: RequestOptions | undefined,
-  ): Promise<{ url: string; value: unknown }> {
-    const url = `${apiUrl}${path}`
-    return send(
-      method,
-      url,
-      body === undefined ? undefined : JSON.stringify(body),
-      retry,
-      requestOptions,
-    )
-  }
-
-  async function send(
-    method: 'GET' | 'POST',
-    url: string,
-    body: string | undefined,
-    retry: RetryMode,
-    requestOptions: RequestOptions | undefined,
-  ): Promise<{ url: string; value: unknown }> {
-    const { text } = await sendRequest(
-      settings,
-      { method, url, retry, authorize: true, ...(body === undefined ? {} : { body }) },
-      requestOptions,
-    )
-    if (text === '') return { url, value: undefined }
-    try {
-      return { url, value: JSON.parse(text) as unknown }
-    } catch (cause) {
-      throw protocolError(method, url, 'the response is not JSON', cause)
-    }
-  }
+  const context: ApiContext = { settings, apiUrl, credentials }
+  const api = createPrefectApi(context)
 
   function protocolError(method: string, url: string, why: string, cause?: unknown) {
-    return new FlowcastError(
-      'PROTOCOL',
-      `[@flowcast/polling] [${method}] "${displayUrl(url, credentials)}": unexpected response: ${why}`,
-      { cause },
-    )
+    return apiProtocolError(credentials, method, url, why, cause)
   }
 
   function validated<T>(method: string, url: string, parse: () => T): T {
@@ -312,19 +288,19 @@ export function createPrefectClient(options: PrefectClientOptions): PrefectClien
         `[@flowcast/polling] invalid ${name}: expected a non-empty string`,
       )
     }
-    return encodeURIComponent(value)
+    return value
   }
 
   async function readEventPage(
     filter?: EventFilter | null,
     requestOptions: RequestOptions & { limit?: number } = {},
   ): Promise<EventPage> {
-    const body: Record<string, unknown> = {
-      filter: filter == null ? null : parseEventFilter(filter),
-      limit: requestOptions.limit ?? 50,
-    }
-    const { url, value } = await call('POST', '/events/filter', body, 'safe', requestOptions)
-    return validated('POST', url, () => parseEventPage(value))
+    const { limit = 50, ...rest } = requestOptions
+    const value = await api.POST('/events/filter', {
+      ...rest,
+      body: { filter: filter == null ? null : parseEventFilter(filter), limit },
+    })
+    return validated('POST', apiCallUrl(apiUrl, '/events/filter'), () => parseEventPage(value))
   }
 
   async function readNextEventPage(nextPage: string, requestOptions?: RequestOptions) {
@@ -341,37 +317,58 @@ export function createPrefectClient(options: PrefectClientOptions): PrefectClien
         `next_page points to ${target.origin}, not the API's origin ${base.origin}`,
       )
     }
-    const { url, value } = await send('GET', nextPage, undefined, 'safe', requestOptions)
-    return validated('GET', url, () => parseEventPage(value))
+    const value = await sendApiCall(context, 'GET', nextPage, undefined, 'safe', requestOptions)
+    return validated('GET', nextPage, () => parseEventPage(value))
   }
 
   return {
     apiUrl,
     location,
 
+    api,
+
     async readFlowRun(flowRunId, requestOptions) {
-      const path = `/flow_runs/${segment(flowRunId, 'flow run id')}`
-      const { url, value } = await call('GET', path, undefined, 'safe', requestOptions)
+      const params = { path: { id: segment(flowRunId, 'flow run id') } }
+      const value = await api.GET('/flow_runs/{id}', { ...requestOptions, params })
+      const url = apiCallUrl(apiUrl, '/flow_runs/{id}', params)
       return validated('GET', url, () => parseFlowRun(value))
     },
 
     async filterFlowRuns(body = {}, requestOptions) {
-      const { url, value } = await call('POST', '/flow_runs/filter', body, 'safe', requestOptions)
+      const value: unknown = await api.POST('/flow_runs/filter', {
+        ...requestOptions,
+        body,
+        retry: 'safe',
+      })
+      const url = apiCallUrl(apiUrl, '/flow_runs/filter')
       if (!Array.isArray(value)) throw protocolError('POST', url, 'expected a list of flow runs')
       return validated('POST', url, () => value.map((run) => parseFlowRun(run)))
     },
 
     async createFlowRunFromDeployment(deploymentId, body = {}, requestOptions) {
-      const path = `/deployments/${segment(deploymentId, 'deployment id')}/create_flow_run`
+      const params = { path: { id: segment(deploymentId, 'deployment id') } }
       const withKey = { ...body, idempotency_key: body.idempotency_key ?? uuidv7() }
-      const { url, value } = await call('POST', path, withKey, 'safe', requestOptions)
+      // Safe to retry: the idempotency key makes a repeated create return the same run.
+      const value = await api.POST('/deployments/{id}/create_flow_run', {
+        ...requestOptions,
+        params,
+        body: withKey,
+        retry: 'safe',
+      })
+      const url = apiCallUrl(apiUrl, '/deployments/{id}/create_flow_run', params)
       return validated('POST', url, () => parseFlowRun(value))
     },
 
     async setFlowRunState(flowRunId, state, requestOptions = {}) {
-      const path = `/flow_runs/${segment(flowRunId, 'flow run id')}/set_state`
-      const body = { state, force: requestOptions.force ?? false }
-      const { url, value } = await call('POST', path, body, 'rate-limit-only', requestOptions)
+      const { force = false, ...rest } = requestOptions
+      const params = { path: { id: segment(flowRunId, 'flow run id') } }
+      const value = await api.POST('/flow_runs/{id}/set_state', {
+        ...rest,
+        params,
+        body: { state, force },
+        retry: 'rate-limit-only',
+      })
+      const url = apiCallUrl(apiUrl, '/flow_runs/{id}/set_state', params)
       return validated('POST', url, () => parseOrchestrationResult(value))
     },
 
@@ -395,12 +392,25 @@ export function createPrefectClient(options: PrefectClientOptions): PrefectClien
 
     async emitEvents(events, requestOptions) {
       const body = `[${events.map((event) => serializeEvent(parseEvent(event))).join(',')}]`
-      await send('POST', `${apiUrl}/events`, body, 'safe', requestOptions)
+      await sendApiCall(
+        context,
+        'POST',
+        apiCallUrl(apiUrl, '/events'),
+        body,
+        'safe',
+        requestOptions,
+      )
     },
 
     async version(requestOptions) {
-      const { url, value } = await call('GET', '/admin/version', undefined, 'safe', requestOptions)
-      if (typeof value !== 'string') throw protocolError('GET', url, 'expected a version string')
+      const value: unknown = await api.GET('/admin/version', requestOptions)
+      if (typeof value !== 'string') {
+        throw protocolError(
+          'GET',
+          apiCallUrl(apiUrl, '/admin/version'),
+          'expected a version string',
+        )
+      }
       return value
     },
   }

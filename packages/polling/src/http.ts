@@ -49,13 +49,15 @@ export interface HttpSettings {
 
 /** @internal One request. */
 export interface HttpCall {
-  method: 'GET' | 'POST'
+  method: 'GET' | 'POST' | 'PUT' | 'PATCH' | 'DELETE'
   url: string
   /** Already serialised JSON. */
   body?: string
   retry: RetryMode
   /** Whether to send the `Authorization` header. */
   authorize: boolean
+  /** Headers of this call only (typed header params); the client's headers come first. */
+  headers?: Record<string, string>
 }
 
 const statusTexts: Record<number, string> = {
@@ -163,7 +165,11 @@ export async function sendRequest(
   const { signal } = options
   const timeoutMs = options.timeoutMs ?? settings.timeoutMs
   const shownUrl = displayUrl(call.url, settings.credentials)
-  const headers: Record<string, string> = { accept: 'application/json', ...settings.headers }
+  const headers: Record<string, string> = {
+    accept: 'application/json',
+    ...settings.headers,
+    ...call.headers,
+  }
   if (call.body !== undefined) headers['content-type'] = 'application/json'
   if (call.authorize && settings.authorization) headers['authorization'] = settings.authorization
 

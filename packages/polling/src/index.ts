@@ -1,6 +1,18 @@
 // REST client
 export { createPrefectClient, prefectClientDefaults } from './client.js'
 export type { PrefectClient, PrefectClientOptions, ReadEventsOptions } from './client.js'
+export type {
+  PrefectApi,
+  PrefectApiComponents,
+  PrefectApiInit,
+  PrefectApiMethod,
+  PrefectApiOperation,
+  PrefectApiOperations,
+  PrefectApiPaths,
+  PrefectApiPathsWith,
+  PrefectApiResponse,
+  PrefectApiSchema,
+} from './api.js'
 export { retryableStatuses } from './http.js'
 export type { RequestOptions, RetryMode } from './http.js'
 export type {
