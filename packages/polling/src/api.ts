@@ -132,8 +132,8 @@ export interface ApiContext {
   credentials: PrefectCredentials
 }
 
-/** @internal The parts of one untyped call. */
-export interface ApiCallInit extends RequestOptions {
+/** The parts of one untyped call. */
+interface ApiCallInit extends RequestOptions {
   params?: {
     path?: Record<string, unknown>
     query?: Record<string, unknown>
@@ -145,8 +145,8 @@ export interface ApiCallInit extends RequestOptions {
 
 const readOnlyPost = /\/(filter|count|paginate|history)$/
 
-/** @internal The retry mode of a call that names none. */
-export function defaultRetryMode(method: PrefectApiMethod, path: string): RetryMode {
+/** The retry mode of a call that names none. */
+function defaultRetryMode(method: PrefectApiMethod, path: string): RetryMode {
   if (method === 'GET' || method === 'PUT' || method === 'DELETE') return 'safe'
   return method === 'POST' && readOnlyPost.test(path) ? 'safe' : 'rate-limit-only'
 }
@@ -231,8 +231,8 @@ export async function sendApiCall(
   }
 }
 
-/** @internal One call by path, untyped (the typed methods and the client's methods use it). */
-export async function callApi(
+/** One call by path, untyped (what every typed method runs). */
+async function callApi(
   context: ApiContext,
   method: PrefectApiMethod,
   path: string,
