@@ -136,6 +136,45 @@ describe('typed REST calls (OSS URL)', () => {
     expect(headers[1]?.['content-type']).toBe('application/json')
   })
 
+  it('sends the README filter bodies: deployments by tag, artifacts of a run', async () => {
+    const server = await startServer()
+    const bodies: unknown[] = []
+    server.use(
+      {
+        method: 'POST',
+        path: '/deployments/filter',
+        respond: ({ body }) => {
+          bodies.push(body)
+          return { status: 200, body: [{ id: 'd-1', name: 'nightly-etl' }] }
+        },
+      },
+      {
+        method: 'POST',
+        path: '/artifacts/filter',
+        respond: ({ body }) => {
+          bodies.push(body)
+          return { status: 200, body: [{ key: 'summary', type: 'markdown', data: '# ok' }] }
+        },
+      },
+    )
+    const client = clientFor(server)
+    const flowRunId = '0190b6ba-4d39-7e2a-9d5b-2f6a7c3e1a12'
+
+    const deployments = await client.api.POST('/deployments/filter', {
+      body: { deployments: { tags: { all_: ['nightly'] } }, sort: 'NAME_ASC', limit: 50 },
+    })
+    const artifacts = await client.api.POST('/artifacts/filter', {
+      body: { artifacts: { flow_run_id: { any_: [flowRunId] } }, sort: 'CREATED_DESC' },
+    })
+
+    expect(deployments.map((deployment) => deployment.name)).toEqual(['nightly-etl'])
+    expect(artifacts.map((artifact) => artifact.data)).toEqual(['# ok'])
+    expect(bodies).toEqual([
+      { deployments: { tags: { all_: ['nightly'] } }, sort: 'NAME_ASC', limit: 50 },
+      { artifacts: { flow_run_id: { any_: [flowRunId] } }, sort: 'CREATED_DESC' },
+    ])
+  })
+
   it('encodes path params, so a key with a slash stays one segment', async () => {
     const server = await startServer()
     let seenPath: string | undefined
