@@ -281,7 +281,7 @@ export function createPrefectClient(options: PrefectClientOptions): PrefectClien
     }
   }
 
-  function segment(value: string, name: string): string {
+  function nonEmpty(value: string, name: string): string {
     if (typeof value !== 'string' || value === '') {
       throw new FlowcastError(
         'INVALID_OPTIONS',
@@ -298,6 +298,7 @@ export function createPrefectClient(options: PrefectClientOptions): PrefectClien
     const { limit = 50, ...rest } = requestOptions
     const value = await api.POST('/events/filter', {
       ...rest,
+      retry: 'safe',
       body: { filter: filter == null ? null : parseEventFilter(filter), limit },
     })
     return validated('POST', apiCallUrl(apiUrl, '/events/filter'), () => parseEventPage(value))
@@ -328,7 +329,7 @@ export function createPrefectClient(options: PrefectClientOptions): PrefectClien
     api,
 
     async readFlowRun(flowRunId, requestOptions) {
-      const params = { path: { id: segment(flowRunId, 'flow run id') } }
+      const params = { path: { id: nonEmpty(flowRunId, 'flow run id') } }
       const value = await api.GET('/flow_runs/{id}', { ...requestOptions, params })
       const url = apiCallUrl(apiUrl, '/flow_runs/{id}', params)
       return validated('GET', url, () => parseFlowRun(value))
@@ -346,7 +347,7 @@ export function createPrefectClient(options: PrefectClientOptions): PrefectClien
     },
 
     async createFlowRunFromDeployment(deploymentId, body = {}, requestOptions) {
-      const params = { path: { id: segment(deploymentId, 'deployment id') } }
+      const params = { path: { id: nonEmpty(deploymentId, 'deployment id') } }
       const withKey = { ...body, idempotency_key: body.idempotency_key ?? uuidv7() }
       // Safe to retry: the idempotency key makes a repeated create return the same run.
       const value = await api.POST('/deployments/{id}/create_flow_run', {
@@ -361,7 +362,7 @@ export function createPrefectClient(options: PrefectClientOptions): PrefectClien
 
     async setFlowRunState(flowRunId, state, requestOptions = {}) {
       const { force = false, ...rest } = requestOptions
-      const params = { path: { id: segment(flowRunId, 'flow run id') } }
+      const params = { path: { id: nonEmpty(flowRunId, 'flow run id') } }
       const value = await api.POST('/flow_runs/{id}/set_state', {
         ...rest,
         params,
