@@ -187,6 +187,10 @@ export function apiCallUrl(
     const text =
       value === undefined || value === null ? '' : paramText(value, `path parameter ${name}`)
     if (text === '') throw invalidParam(`path parameter ${name}`, 'expected a non-empty value')
+    // URL parsing resolves `.` and `..` segments (even percent-encoded) away.
+    if (text === '.' || text === '..') {
+      throw invalidParam(`path parameter ${name}`, 'expected a value other than . or ..')
+    }
     return encodeURIComponent(text)
   })
   const query = new URLSearchParams()
