@@ -5,10 +5,13 @@ import addFormatsModule from 'ajv-formats'
 
 const here = (name: string) => fileURLToPath(new URL(`./data/${name}`, import.meta.url))
 
-/** Absolute path of Prefect's OpenAPI schema (a copy of `shared/spec/prefect-openapi.json`). */
+/**
+ * Absolute path of Prefect's OpenAPI schema: an unchanged copy of its
+ * `docs/v3/api-ref/rest-api/server/schema.json` (docs/protocol.md §8).
+ */
 export const openApiPath = here('prefect-openapi.json')
 
-/** Absolute path of the recorded `/events/out` frames (`shared/spec/flow-run-frames.jsonl`). */
+/** Absolute path of the reference `/events/out` frames (docs/protocol.md §4.6). */
 export const flowRunFramesPath = here('flow-run-frames.jsonl')
 
 /** The recorded frames, one raw text frame per line, exactly as the server wrote them. */

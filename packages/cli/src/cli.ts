@@ -1,7 +1,9 @@
+import packageJson from '../package.json' with { type: 'json' }
 import { commands } from './commands/index.js'
 import { ExitCode, UsageError, type CliIO, type Command } from './io.js'
 
-const version = '0.0.0'
+// Read from package.json at build time, so `changeset version` bumps what --version prints.
+const { version } = packageJson
 
 function globalHelp(): string {
   const width = Math.max(...commands.map((c) => c.path.join(' ').length))

@@ -19,7 +19,7 @@ export interface Command {
   run(args: string[], io: CliIO): Promise<number>
 }
 
-/** Exit codes of the CLI contract (DESIGN.md, "The CLI contract"). */
+/** Exit codes of the CLI contract (docs/cli.md, "Exit codes"). */
 export const ExitCode = {
   ok: 0,
   usage: 2,

@@ -67,7 +67,7 @@ const terminalExitCodes: Record<string, number> = {
   CANCELLED: ExitCode.cancelled,
 }
 
-/** The exit code for a wait result (DESIGN.md, "The CLI contract"). */
+/** The exit code for a wait result (docs/cli.md, "flowcast watch"). */
 function exitCodeFor(result: WaitForFlowRunResult): number {
   switch (result.outcome) {
     case 'terminal':
