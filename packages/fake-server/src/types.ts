@@ -25,7 +25,7 @@ export interface FakePrefectOptions {
   /**
    * OSS auth string (`user:pass`). When set, HTTP requests need `Authorization: Basic base64(authString)`
    * (except `GET /api/health`), websocket auth frames need this exact token, and upgrades without the
-   * `prefect` subprotocol get HTTP 403 (spec §1.2, §6.1).
+   * `prefect` subprotocol get HTTP 403 (docs/protocol.md §1.2, §6.1).
    * @default undefined (no auth; any token is accepted, legacy mode allowed)
    */
   authString?: string
@@ -68,17 +68,34 @@ export interface FakePrefectOptions {
   /**
    * Live events queued per subscriber before new ones are dropped silently (`SUBSCRIPTION_BACKLOG`).
    * The queue fills while the subscriber's backfill is being sent and while it is silenced or
-   * delayed (spec §1.4).
+   * delayed (docs/protocol.md §1.4).
    * @default 256
    */
   subscriberBacklog?: number
   /**
    * Stored events per `/events/out` backfill page (`PREFECT_SERVER_EVENTS_WEBSOCKET_BACKFILL_PAGE_SIZE`).
    * The fake yields to the event loop between pages, so events published during a long backfill
-   * land in the subscriber's live queue (spec §1.4).
+   * land in the subscriber's live queue (docs/protocol.md §1.4).
    * @default 250
    */
   backfillPageSize?: number
+  /**
+   * Largest HTTP request body read, in bytes; a longer body answers 413 and is not buffered.
+   * @default 16_777_216 (16 MiB)
+   */
+  maxRequestBodyBytes?: number
+  /**
+   * Entries each recorder list keeps (HTTP requests, connections, received events, arrivals,
+   * webhook calls, rejected upgrades); the oldest are dropped beyond it.
+   * @default 10_000
+   */
+  recorderLimit?: number
+  /**
+   * Request body bytes the HTTP recorder keeps in total; the oldest requests' bodies are
+   * replaced by `undefined` beyond it (their other fields stay).
+   * @default 67_108_864 (64 MiB)
+   */
+  recorderBodyBytes?: number
 }
 
 /** Defaults of {@link FakePrefectOptions}. */
@@ -87,6 +104,9 @@ export const fakePrefectDefaults = {
   maximumBackfillMs: 15 * 60 * 1000,
   subscriberBacklog: 256,
   backfillPageSize: 250,
+  maxRequestBodyBytes: 16 * 1024 * 1024,
+  recorderLimit: 10_000,
+  recorderBodyBytes: 64 * 1024 * 1024,
 } as const
 
 /** A work pool referenced by a deployment. */
@@ -157,7 +177,7 @@ export interface FakeDeployment {
   version: string | null
 }
 
-/** `created_by` of a flow run; DEPLOYMENT and AUTOMATION add a `creator` related resource (spec §4.5). */
+/** `created_by` of a flow run; DEPLOYMENT and AUTOMATION add a `creator` related resource (docs/protocol.md §4.5). */
 export interface FakeCreatedBy {
   /** Creator id (a deployment or automation id). */
   id: string | null
@@ -213,7 +233,7 @@ export interface SetStateOptions {
   force?: boolean
 }
 
-/** Names understood as lifecycle steps, with the state type each one maps to (spec §4.4). */
+/** Names understood as lifecycle steps, with the state type each one maps to (docs/protocol.md §4.4). */
 export const lifecycleStateNames = {
   Scheduled: 'SCHEDULED',
   Late: 'SCHEDULED',
@@ -387,8 +407,13 @@ export interface HttpRequestRecord {
   query: string
   /** Request headers (lower-case names). */
   headers: Record<string, string>
-  /** Parsed JSON body, the raw text when not JSON, `undefined` when empty. */
+  /**
+   * Parsed JSON body, the raw text when not JSON, `undefined` when empty, too large to read, or
+   * dropped to keep the recorder within `recorderBodyBytes`.
+   */
   body: unknown
+  /** Size of the request body in bytes (kept when the body itself is not). */
+  bodyBytes?: number
   /** Status answered. */
   status: number
   /** Epoch ms (server clock). */
@@ -559,7 +584,7 @@ export interface FakePrefect {
   createFlowRun(input?: FlowRunInput): FlowRun
   /** The `FlowRunResponse` of a run, or `undefined`. */
   readFlowRun(flowRunId: string): FlowRun | undefined
-  /** Proposes a state like `POST /flow_runs/{id}/set_state`; accepted states emit `prefect.flow-run.<Name>` (spec §4.5). */
+  /** Proposes a state like `POST /flow_runs/{id}/set_state`; accepted states emit `prefect.flow-run.<Name>` (docs/protocol.md §4.5). */
   setFlowRunState(
     flowRunId: string,
     state: StateInput,

@@ -65,7 +65,7 @@ function yieldToEventLoop(): Promise<void> {
   })
 }
 
-/** Close codes the protocol uses (spec §1.2). */
+/** Close codes the protocol uses (docs/protocol.md §1.2). */
 export const closeCodes = {
   policyViolation: 1008,
   protocolError: 1002,
@@ -84,7 +84,7 @@ export function encodeFrame(
 }
 
 /**
- * One websocket connection's protocol state (spec §1–2): handshake, filter, backfill then live with a
+ * One websocket connection's protocol state (docs/protocol.md §1–2): handshake, filter, backfill then live with a
  * bounded backlog, `/events/in` ingestion, and the faults that apply to it. Transport-neutral.
  */
 export class Connection {
@@ -101,7 +101,7 @@ export class Connection {
   #backfilled = new Set<string>()
   #backfilling = false
   /**
-   * Live events (spec §1.4: the subscriber's queue) and injected frames held, in order, while the
+   * Live events (docs/protocol.md §1.4: the subscriber's queue) and injected frames held, in order, while the
    * backfill is sent.
    */
   #held: OutItem[] = []
@@ -187,7 +187,7 @@ export class Connection {
   }
 
   /**
-   * Queues a live event (spec §1.4: whole filter except `related`, 256-deep backlog, newest dropped).
+   * Queues a live event (docs/protocol.md §1.4: whole filter except `related`, 256-deep backlog, newest dropped).
    * While the backfill is being sent, live events wait in the queue and count against the backlog.
    */
   deliverLive(stored: StoredEvent): void {
