@@ -169,8 +169,23 @@ export function eventsCountBy({ model, params, body }: RouteContext): RestRespon
   const interval = countable === 'day' ? 1 : (parsed.value.time_interval ?? 1)
   const since = PrefectDateTime.parse(resolved.filter.occurred.since).epochMicros
   const until = PrefectDateTime.parse(resolved.filter.occurred.until).epochMicros
-  const delta = BigInt(Math.round(Number(unitMicros[unit]) * interval))
-  const buckets = Math.ceil(Number(until - since) / Number(delta))
+  const deltaMicros = Math.round(Number(unitMicros[unit]) * interval)
+  // An interval past any representable duration (Python's timedelta overflows) buckets nothing.
+  if (!Number.isSafeInteger(deltaMicros)) {
+    return invalid(
+      [
+        {
+          type: 'value_error',
+          loc: ['body', 'time_interval'],
+          msg: 'Value error, time_interval is too large',
+          input: interval,
+        },
+      ],
+      body,
+    )
+  }
+  const delta = BigInt(deltaMicros)
+  const buckets = Math.ceil(Number(until - since) / deltaMicros)
   if (buckets > maximumBuckets) {
     return detail(
       422,
