@@ -82,7 +82,12 @@ function bodyCases(): Case[] {
       { name: at('truncated JSON'), run: (s) => post(s, path, '{"limit": 1'), status: 422 },
       {
         name: at('binary bytes'),
-        run: (s) => post(s, path, Uint8Array.from({ length: 4096 }, (_, i) => (i * 131) % 256)),
+        run: (s) =>
+          post(
+            s,
+            path,
+            Uint8Array.from({ length: 4096 }, (_, i) => (i * 131) % 256),
+          ),
         status: 422,
       },
       {
@@ -103,7 +108,11 @@ function bodyCases(): Case[] {
       {
         name: at('unicode and control characters'),
         run: (s) =>
-          post(s, path, JSON.stringify({ name: 'ü😀\u0000\u202e', filter: { event: { prefix: ['😀'] } } })),
+          post(
+            s,
+            path,
+            JSON.stringify({ name: 'ü😀\u0000\u202e', filter: { event: { prefix: ['😀'] } } }),
+          ),
       },
       { name: at('lone surrogate'), run: (s) => post(s, path, '{"name": "\\ud800"}') },
       {
@@ -148,7 +157,10 @@ const requestCases: Case[] = [
   {
     name: 'absolute-form target',
     run: (s) =>
-      raw(s.port, `GET http://127.0.0.1:${s.port}/api/health HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n`),
+      raw(
+        s.port,
+        `GET http://127.0.0.1:${s.port}/api/health HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n`,
+      ),
     status: 400,
   },
   {
@@ -170,7 +182,8 @@ const requestCases: Case[] = [
   },
   {
     name: 'malformed percent escape in a path parameter',
-    run: (s) => raw(s.port, 'GET /api/flow_runs/%ZZ%E0%A4 HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n'),
+    run: (s) =>
+      raw(s.port, 'GET /api/flow_runs/%ZZ%E0%A4 HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n'),
     status: 422,
   },
   {
@@ -209,7 +222,11 @@ const requestCases: Case[] = [
   {
     name: 'count-by with too many buckets',
     run: (s) =>
-      post(s, '/events/count-by/time', '{"filter": {}, "time_unit": "second", "time_interval": 0.01}'),
+      post(
+        s,
+        '/events/count-by/time',
+        '{"filter": {}, "time_unit": "second", "time_interval": 0.01}',
+      ),
     status: 422,
   },
   {

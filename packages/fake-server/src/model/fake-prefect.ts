@@ -380,8 +380,7 @@ export class FakePrefectModel implements ConnectionHost {
     matcher: EventMatcher,
     options: { signal?: AbortSignal } = {},
   ): Promise<ReceivedEvent> {
-    const find = () =>
-      this.recorder.receivedEvents.find((e) => mismatches(e, matcher).length === 0)
+    const find = () => this.recorder.receivedEvents.find((e) => mismatches(e, matcher).length === 0)
     const existing = find()
     if (existing) return Promise.resolve(existing)
     return new Promise((resolve, reject) => {

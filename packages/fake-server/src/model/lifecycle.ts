@@ -35,7 +35,8 @@ export async function runLifecycle(
       context.emitHeartbeat(run.id)
     } else if (typeof step === 'string') {
       const type = lifecycleStateNames[step]
-      if (!type) throw fakeError('INVALID_OPTIONS', 'runLifecycle', `unknown step '${String(step)}'`)
+      if (!type)
+        throw fakeError('INVALID_OPTIONS', 'runLifecycle', `unknown step '${String(step)}'`)
       context.runs.transition(run, { type, name: step }, { force: true })
     } else {
       const { force = true, ...state } = step

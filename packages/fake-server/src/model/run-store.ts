@@ -1,4 +1,9 @@
-import { PrefectDateTime, type Event, type OrchestrationResult, type StateType } from '@flowcast/core'
+import {
+  PrefectDateTime,
+  type Event,
+  type OrchestrationResult,
+  type StateType,
+} from '@flowcast/core'
 import type {
   DeploymentInput,
   FakeDeployment,
@@ -78,7 +83,11 @@ export class RunStore {
         ? null
         : typeof pool === 'string'
           ? { id: newId(), name: pool, type: 'process' }
-          : { id: pool.id ?? newId(), name: pool.name ?? 'default-pool', type: pool.type ?? 'process' }
+          : {
+              id: pool.id ?? newId(),
+              name: pool.name ?? 'default-pool',
+              type: pool.type ?? 'process',
+            }
     const workQueue: FakeWorkQueue | null =
       queue === null
         ? null

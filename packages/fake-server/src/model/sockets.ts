@@ -1,6 +1,11 @@
 import type { Logger, Clock } from '@flowcast/core'
 import type { ConnectionRecord, ConnectionSelector } from '../types.js'
-import { Connection, type ConnectionHost, type SocketTransport, type StoredEvent } from './connection.js'
+import {
+  Connection,
+  type ConnectionHost,
+  type SocketTransport,
+  type StoredEvent,
+} from './connection.js'
 import type { UpgradeDecision } from './routing.js'
 import { fakeError } from './util.js'
 
@@ -12,10 +17,7 @@ export class SocketHub {
   #seq = 0
   #subscriberWaiters = new Set<(c: Connection) => void>()
 
-  constructor(
-    host: ConnectionHost,
-    recordConnection: (record: ConnectionRecord) => void,
-  ) {
+  constructor(host: ConnectionHost, recordConnection: (record: ConnectionRecord) => void) {
     this.#host = host
     this.#record = recordConnection
   }

@@ -2,7 +2,14 @@ import { PrefectDateTime, type ReceivedEvent } from '@flowcast/core'
 import { z } from 'zod'
 import type { FakePrefectModel } from '../model/fake-prefect.js'
 import { base64Decode, base64Encode, formatMicros, isoformatMicros } from '../model/util.js'
-import { detail, invalid, json, parseBody, type RestResponse, type ValidationIssue } from './http.js'
+import {
+  detail,
+  invalid,
+  json,
+  parseBody,
+  type RestResponse,
+  type ValidationIssue,
+} from './http.js'
 import type { RouteContext } from './routes.js'
 
 /** `POST /events`: validates every event first (one invalid event rejects all with 422), then stores them. */

@@ -32,7 +32,14 @@ export function pathUuid(
   return {
     ok: false,
     response: invalid(
-      [{ type: 'uuid_parsing', loc: ['path', name], msg: 'Input should be a valid UUID', input: value }],
+      [
+        {
+          type: 'uuid_parsing',
+          loc: ['path', name],
+          msg: 'Input should be a valid UUID',
+          input: value,
+        },
+      ],
       undefined,
     ),
   }
@@ -99,7 +106,11 @@ function compareRuns(sort: string): (a: FlowRunRecord, b: FlowRunRecord) => numb
 }
 
 /** The runs a flow-run query selects, sorted. */
-export function selectRuns(model: FakePrefectModel, query: RunQuery, sort = 'ID_DESC'): FlowRunRecord[] {
+export function selectRuns(
+  model: FakePrefectModel,
+  query: RunQuery,
+  sort = 'ID_DESC',
+): FlowRunRecord[] {
   return model.runs
     .runs()
     .filter((run) => runQueryMatches(query, run, (id) => model.runs.flowHasDeployment(id)))

@@ -28,10 +28,7 @@ export function jsonDepthExceeds(text: string, limit: number): boolean {
 }
 
 type ParsedBody =
-  | { kind: 'empty' }
-  | { kind: 'json'; value: unknown }
-  | { kind: 'invalid' }
-  | { kind: 'too-deep' }
+  { kind: 'empty' } | { kind: 'json'; value: unknown } | { kind: 'invalid' } | { kind: 'too-deep' }
 
 function parseBody(text: string): ParsedBody {
   if (text === '') return { kind: 'empty' }

@@ -125,7 +125,12 @@ export function pydanticIssues(
         } else if (issue.expected === 'boolean') {
           out.push({ type: 'bool_type', loc: where, msg: 'Input should be a valid boolean', input })
         } else {
-          out.push({ type: 'string_type', loc: where, msg: 'Input should be a valid string', input })
+          out.push({
+            type: 'string_type',
+            loc: where,
+            msg: 'Input should be a valid string',
+            input,
+          })
         }
         break
       case 'invalid_value':

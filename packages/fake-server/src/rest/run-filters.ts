@@ -202,76 +202,80 @@ function scheduledMicros(run: FlowRunRecord): bigint | null {
 
 /** `FlowRunFilter` on one run. */
 export function flowRunMatches(f: FlowRunFilter, run: FlowRunRecord): boolean {
-  return new Conditions()
-    .sub(f.id, (s) =>
-      new Conditions()
-        .add(s.any_, (l) => l.includes(run.id))
-        .add(s.not_any_, (l) => !l.includes(run.id))
-        .result(),
-    )
-    .sub(f.name, (s) =>
-      new Conditions()
-        .add(s.any_, (l) => l.includes(run.name))
-        .add(s.like_, (p) => like(run.name, p))
-        .result(),
-    )
-    .sub(f.tags, (s) => tagsMatch(s, run.tags))
-    .sub(f.deployment_id, (s) =>
-      new Conditions()
-        .add(s.any_, (l) => inList(l, run.deployment?.id))
-        .add(s.is_null_, (n) => (run.deployment === null) === n)
-        .result(s.operator),
-    )
-    .sub(f.work_queue_name, (s) =>
-      new Conditions()
-        .add(s.any_, (l) => inList(l, run.workQueue?.name))
-        .add(s.is_null_, (n) => (run.workQueue === null) === n)
-        .result(s.operator),
-    )
-    .sub(f.state, (s) =>
-      new Conditions()
-        .sub(s.type, (t) =>
-          new Conditions()
-            .add(t.any_, (l) => inList(l, run.state?.type))
-            .add(t.not_any_, (l) => run.state !== null && !l.includes(run.state.type))
-            .result(),
-        )
-        .sub(s.name, (t) =>
-          new Conditions()
-            .add(t.any_, (l) => inList(l, run.state?.name))
-            .add(t.not_any_, (l) => run.state !== null && !l.includes(run.state.name))
-            .result(),
-        )
-        .result(s.operator),
-    )
-    // The fake's runs carry no flow version (`flow_version` is null), so `any_` matches none.
-    .sub(f.flow_version, (s) => new Conditions().add(s.any_, (l) => inList(l, null)).result())
-    .sub(f.start_time, (s) => timeMatches(s, run.startMicros))
-    .sub(f.end_time, (s) => timeMatches(s, run.endMicros))
-    .sub(f.expected_start_time, (s) => timeMatches(s, run.expectedStartMicros))
-    .sub(f.next_scheduled_start_time, (s) => timeMatches(s, scheduledMicros(run)))
-    // A parent flow run is found through a parent task run; the fake has no task runs.
-    .sub(f.parent_flow_run_id, (s) => new Conditions().add(s.any_, () => false).result(s.operator))
-    .sub(f.parent_task_run_id, (s) =>
-      new Conditions()
-        .add(s.any_, (l) => inList(l, run.parentTaskRunId))
-        .add(s.is_null_, (n) => (run.parentTaskRunId === null) === n)
-        .result(s.operator),
-    )
-    .sub(f.idempotency_key, (s) =>
-      new Conditions()
-        .add(s.any_, (l) => inList(l, run.idempotencyKey))
-        .add(s.not_any_, (l) => run.idempotencyKey !== null && !l.includes(run.idempotencyKey))
-        .result(),
-    )
-    .sub(f.created_by, (s) =>
-      new Conditions()
-        .add(s.id_, (l) => inList(l, run.createdBy?.id))
-        .add(s.type_, (l) => inList(l, run.createdBy?.type))
-        .add(s.is_null_, (n) => (run.createdBy === null) === n)
-        .result(s.operator),
-    )
-    .result(f.operator)
+  return (
+    new Conditions()
+      .sub(f.id, (s) =>
+        new Conditions()
+          .add(s.any_, (l) => l.includes(run.id))
+          .add(s.not_any_, (l) => !l.includes(run.id))
+          .result(),
+      )
+      .sub(f.name, (s) =>
+        new Conditions()
+          .add(s.any_, (l) => l.includes(run.name))
+          .add(s.like_, (p) => like(run.name, p))
+          .result(),
+      )
+      .sub(f.tags, (s) => tagsMatch(s, run.tags))
+      .sub(f.deployment_id, (s) =>
+        new Conditions()
+          .add(s.any_, (l) => inList(l, run.deployment?.id))
+          .add(s.is_null_, (n) => (run.deployment === null) === n)
+          .result(s.operator),
+      )
+      .sub(f.work_queue_name, (s) =>
+        new Conditions()
+          .add(s.any_, (l) => inList(l, run.workQueue?.name))
+          .add(s.is_null_, (n) => (run.workQueue === null) === n)
+          .result(s.operator),
+      )
+      .sub(f.state, (s) =>
+        new Conditions()
+          .sub(s.type, (t) =>
+            new Conditions()
+              .add(t.any_, (l) => inList(l, run.state?.type))
+              .add(t.not_any_, (l) => run.state !== null && !l.includes(run.state.type))
+              .result(),
+          )
+          .sub(s.name, (t) =>
+            new Conditions()
+              .add(t.any_, (l) => inList(l, run.state?.name))
+              .add(t.not_any_, (l) => run.state !== null && !l.includes(run.state.name))
+              .result(),
+          )
+          .result(s.operator),
+      )
+      // The fake's runs carry no flow version (`flow_version` is null), so `any_` matches none.
+      .sub(f.flow_version, (s) => new Conditions().add(s.any_, (l) => inList(l, null)).result())
+      .sub(f.start_time, (s) => timeMatches(s, run.startMicros))
+      .sub(f.end_time, (s) => timeMatches(s, run.endMicros))
+      .sub(f.expected_start_time, (s) => timeMatches(s, run.expectedStartMicros))
+      .sub(f.next_scheduled_start_time, (s) => timeMatches(s, scheduledMicros(run)))
+      // A parent flow run is found through a parent task run; the fake has no task runs.
+      .sub(f.parent_flow_run_id, (s) =>
+        new Conditions().add(s.any_, () => false).result(s.operator),
+      )
+      .sub(f.parent_task_run_id, (s) =>
+        new Conditions()
+          .add(s.any_, (l) => inList(l, run.parentTaskRunId))
+          .add(s.is_null_, (n) => (run.parentTaskRunId === null) === n)
+          .result(s.operator),
+      )
+      .sub(f.idempotency_key, (s) =>
+        new Conditions()
+          .add(s.any_, (l) => inList(l, run.idempotencyKey))
+          .add(s.not_any_, (l) => run.idempotencyKey !== null && !l.includes(run.idempotencyKey))
+          .result(),
+      )
+      .sub(f.created_by, (s) =>
+        new Conditions()
+          .add(s.id_, (l) => inList(l, run.createdBy?.id))
+          .add(s.type_, (l) => inList(l, run.createdBy?.type))
+          .add(s.is_null_, (n) => (run.createdBy === null) === n)
+          .result(s.operator),
+      )
+      .result(f.operator)
+  )
 }
 
 /** `FlowFilter` on one flow (`hasDeployment`: some deployment belongs to it). */
@@ -364,7 +368,10 @@ export function runQueryMatches(
   flowHasDeployment: (flowId: string) => boolean,
 ): boolean {
   if (query.flow_runs && !flowRunMatches(query.flow_runs, run)) return false
-  if (query.deployments && (!run.deployment || !deploymentMatches(query.deployments, run.deployment)))
+  if (
+    query.deployments &&
+    (!run.deployment || !deploymentMatches(query.deployments, run.deployment))
+  )
     return false
   if (query.work_pools || query.work_pool_queues) {
     if (!run.workQueue || !run.workPool) return false
