@@ -22,7 +22,7 @@ function raw(port: number, request: string | Buffer): Promise<{ status: number; 
 async function post(
   server: FakePrefectServer,
   path: string,
-  body: string | Uint8Array,
+  body: string | Uint8Array<ArrayBuffer>,
   contentType = 'application/json',
 ): Promise<{ status: number; body: string }> {
   const response = await fetch(`${server.apiUrl}${path}`, {

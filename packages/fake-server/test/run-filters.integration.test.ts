@@ -75,7 +75,7 @@ describe('flow-run filters: every key of the OpenAPI filter models is evaluated'
       tags: ['y'],
       idempotencyKey: 'k1',
     })
-    const r2 = server.createFlowRun({ deploymentId: d2.id, name: 'r2' })
+    server.createFlowRun({ deploymentId: d2.id, name: 'r2' })
     const r3 = server.createFlowRun({
       flowName: 'gamma',
       name: 'r3',
