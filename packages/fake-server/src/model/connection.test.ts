@@ -25,7 +25,7 @@ function setup(backfill: StoredEvent[]) {
   const host: ConnectionHost = {
     clock,
     logger: silentLogger,
-    authString: undefined,
+    expectedToken: undefined,
     backlog: 2,
     backfillPageSize: 2,
     nowMicros: () => BigInt(clock.now()) * 1000n,

@@ -29,7 +29,8 @@ export interface StoredEvent {
 export interface ConnectionHost {
   readonly clock: Clock
   readonly logger: Logger
-  readonly authString: string | undefined
+  /** The token auth frames must carry (the OSS auth string or the Cloud API key); `undefined` accepts any. */
+  readonly expectedToken: string | undefined
   readonly backlog: number
   readonly backfillPageSize: number
   nowMicros(): bigint
@@ -350,7 +351,7 @@ export class Connection {
       }
       return this.#closeGracefully(closeCodes.policyViolation, '')
     }
-    const expected = this.#host.authString
+    const expected = this.#host.expectedToken
     if (expected !== undefined) {
       if (token === undefined || token === null || token === '') {
         return this.#closeGracefully(

@@ -18,7 +18,6 @@ import {
   type EventMatcher,
   type FakePrefectOptions,
   type FrameInput,
-  type HttpErrorRule,
   type HttpRequestRecord,
   type ReplayFrame,
   type ReplayOptions,
@@ -179,11 +178,6 @@ export class FakePrefectModel implements ConnectionHost {
     return this.options.cloud?.apiKey ?? this.options.authString
   }
 
-  /** {@link ConnectionHost.authString}: the same as {@link expectedToken}. */
-  get authString(): string | undefined {
-    return this.expectedToken
-  }
-
   authRefusal(): { mode: 'soft' | 'hard'; reason: string } | null {
     return this.faults.refuseAuth
   }
@@ -233,12 +227,6 @@ export class FakePrefectModel implements ConnectionHost {
   }
 
   // ---------------------------------------------------------------- HTTP
-
-  /** Waits out `slowResponses`, then returns a matching HTTP fault, consuming one use of it. */
-  async httpFault(method: string, path: string): Promise<HttpErrorRule | undefined> {
-    await this.faults.slowDown()
-    return this.faults.takeHttpFault(method, path)
-  }
 
   runOverrides(request: OverrideRequest): Promise<OverrideResponse | undefined> {
     return this.overrides.run(request)

@@ -120,7 +120,8 @@ async function route(
   const path = resolved.subpath
   const oss = resolved.scope === 'oss' && !model.options.cloud
 
-  const fault = await model.httpFault(method, path)
+  await model.faults.slowDown()
+  const fault = model.faults.takeHttpFault(method, path)
   if (fault) {
     const headers: Record<string, string> = {}
     if (fault.retryAfter !== undefined) headers['retry-after'] = String(fault.retryAfter)
