@@ -369,7 +369,7 @@ export interface ConnectionRecord {
   filters: unknown[]
   /** The `backfill` flag of the last filter frame (`undefined` when absent). */
   backfill: boolean | undefined
-  /** Every frame the client sent, in order (binary frames as `'<binary N bytes>'`). */
+  /** The frames the client sent, in order (binary frames as `'<binary N bytes>'`); the newest `recorderLimit`. */
   clientFrames: string[]
   /** Event frames the server sent. */
   eventsSent: number

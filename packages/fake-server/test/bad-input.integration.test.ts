@@ -1,6 +1,7 @@
 import { connect } from 'node:net'
 import { afterEach, describe, expect, it } from 'vitest'
 import { createFakePrefectServer, type FakePrefectServer } from '../src/index.js'
+import { openSocket, wsUrl } from './helpers.js'
 
 /** Sends raw bytes on a fresh TCP connection and returns the status line's code (0 when the server closed without one) and body. */
 function raw(port: number, request: string | Buffer): Promise<{ status: number; body: string }> {
@@ -309,5 +310,28 @@ describe('bad input never gets a 5xx', () => {
     // The newest bodies are the ones kept.
     expect(records.at(-1)!.body).toEqual(JSON.parse(body))
     expect(records.every((r) => r.bodyBytes === body.length)).toBe(true)
+  })
+
+  it('bounds the frames a connection record keeps and the arrivals list', async () => {
+    server = await createFakePrefectServer({ recorderLimit: 50 })
+    const socket = await openSocket(wsUrl(server.apiUrl, '/events/in'), { protocols: ['prefect'] })
+    socket.send({ type: 'auth', token: null })
+    expect(await socket.next()).toBe('{"type":"auth_success"}')
+    for (let i = 0; i < 120; i++) {
+      socket.send({
+        occurred: '2026-08-20T12:00:00Z',
+        event: `e${i}`,
+        resource: { 'prefect.resource.id': 'r' },
+        id: `0199d1a4-0000-7000-8000-${String(i).padStart(12, '0')}`,
+      })
+    }
+    const events = server.waitForEmitted({ event: 'e119' })
+    await events
+    socket.close()
+    expect(server.events).toHaveLength(120)
+    const record = server.recorder.connections.at(-1)!
+    expect(record.clientFrames).toHaveLength(50)
+    expect(JSON.parse(record.clientFrames.at(-1)!)).toMatchObject({ event: 'e119' })
+    expect(server.recorder.eventArrivals).toHaveLength(50)
   })
 })

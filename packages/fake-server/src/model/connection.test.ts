@@ -26,6 +26,7 @@ function setup(backfill: StoredEvent[]) {
     clock,
     logger: silentLogger,
     expectedToken: undefined,
+    recorderLimit: 10_000,
     backlog: 2,
     backfillPageSize: 2,
     nowMicros: () => BigInt(clock.now()) * 1000n,

@@ -32,6 +32,8 @@ export interface ConnectionHost {
   /** The token auth frames must carry (the OSS auth string or the Cloud API key); `undefined` accepts any. */
   readonly expectedToken: string | undefined
   readonly backlog: number
+  /** Client frames a connection record keeps (the newest). */
+  readonly recorderLimit: number
   readonly backfillPageSize: number
   nowMicros(): bigint
   authRefusal(): { mode: 'soft' | 'hard'; reason: string } | null
@@ -153,7 +155,10 @@ export class Connection {
       : typeof data === 'string'
         ? data
         : new TextDecoder().decode(data)
-    this.record.clientFrames.push(text ?? `<binary ${data.length} bytes>`)
+    const frames = this.record.clientFrames
+    frames.push(text ?? `<binary ${data.length} bytes>`)
+    if (frames.length > this.#host.recorderLimit)
+      frames.splice(0, frames.length - this.#host.recorderLimit)
     switch (this.#phase) {
       case 'auth':
         return this.#onAuth(text)

@@ -77,6 +77,7 @@ export class FakePrefectModel implements ConnectionHost {
   readonly routes: ApiRoutes
   readonly backlog: number
   readonly backfillPageSize: number
+  readonly recorderLimit: number
   readonly version: string
   readonly store: EventStore
   readonly runs: RunStore
@@ -109,11 +110,12 @@ export class FakePrefectModel implements ConnectionHost {
     this.version = options.version ?? fakePrefectDefaults.version
     this.#random = options.random ?? Math.random
     this.store = new EventStore({ logger: this.logger, nowMicros: () => this.nowMicros() })
+    this.recorderLimit = positiveInteger(
+      'recorderLimit',
+      options.recorderLimit ?? fakePrefectDefaults.recorderLimit,
+    )
     this.recorder = new Recorder({
-      limit: positiveInteger(
-        'recorderLimit',
-        options.recorderLimit ?? fakePrefectDefaults.recorderLimit,
-      ),
+      limit: this.recorderLimit,
       bodyBytes: options.recorderBodyBytes ?? fakePrefectDefaults.recorderBodyBytes,
     })
     this.sockets = new SocketHub(this, (record) => this.recorder.connection(record))

@@ -69,7 +69,12 @@ export async function handleRestRequest(
   request: RestRequest,
   options: { bodyTooLarge?: boolean; bodyBytes?: number } = {},
 ): Promise<RestResponse> {
-  const url = new URL(request.url)
+  let url: URL
+  try {
+    url = new URL(request.url)
+  } catch {
+    return detail(400, 'Invalid request target')
+  }
   const method = request.method.toUpperCase()
   const limit = model.options.maxRequestBodyBytes ?? fakePrefectDefaults.maxRequestBodyBytes
   const bodyBytes = options.bodyBytes ?? utf8Length(request.body)
