@@ -203,6 +203,18 @@ describe('endpoints Prefect’s clients call', () => {
     expect(wrong.headers.get('allow')).toContain('POST')
   })
 
+  it('hands out only the declared members: the Node server object is not the model', async () => {
+    server = await createFakePrefectServer()
+    for (const internal of ['runs', 'store', 'listen', 'decideUpgrade', 'restartHook', 'options']) {
+      expect(internal in server, internal).toBe(false)
+    }
+    expect(typeof server.createFlowRun).toBe('function')
+    expect(server.port).toBeGreaterThan(0)
+    expect(server.apiUrl).toBe(`http://127.0.0.1:${server.port}/api`)
+    server.createFlowRun()
+    expect(server.events).toHaveLength(1)
+  })
+
   it('serves the new endpoints through msw too (same route table)', async () => {
     const { createFakePrefectHandlers } = await import('../src/msw.js')
     const { setupServer } = await import('msw/node')
