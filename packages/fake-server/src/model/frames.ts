@@ -1,5 +1,5 @@
 /**
- * Frames that are not events, for fault injection (DESIGN.md problem 4): a client must skip them.
+ * Frames that are not events, for fault injection: a client must skip them.
  * @example
  * server.faults.injectFrames([sampleFrames.control, sampleFrames.keepAlive, sampleFrames.binary])
  */
