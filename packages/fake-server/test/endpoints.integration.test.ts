@@ -203,6 +203,47 @@ describe('endpoints Prefect’s clients call', () => {
     expect(wrong.headers.get('allow')).toContain('POST')
   })
 
+  it('maps zod validation to Prefect’s 422 entries (missing, enum, extra_forbidden, int_type)', async () => {
+    server = await createFakePrefectServer()
+    const run = server.createFlowRun()
+    const detail = async (path: string, body: unknown) => {
+      const response = await api(server!.apiUrl, path, { body })
+      expect(response.status).toBe(422)
+      expect(response.body.exception_message).toBe('Invalid request received.')
+      expect(response.body.request_body).toEqual(body)
+      return response.body.exception_detail
+    }
+    const setState = `/flow_runs/${run.id}/set_state`
+    expect(await detail(setState, {})).toEqual([
+      { type: 'missing', loc: ['body', 'state'], msg: 'Field required' },
+    ])
+    expect(await detail(setState, { state: {} })).toEqual([
+      { type: 'missing', loc: ['body', 'state', 'type'], msg: 'Field required' },
+    ])
+    expect((await detail(setState, { state: { type: 'NOPE' } }))[0]).toMatchObject({
+      type: 'enum',
+      loc: ['body', 'state', 'type'],
+      input: 'NOPE',
+      msg: expect.stringMatching(/^Input should be 'SCHEDULED', .* or 'CANCELLING'$/),
+    })
+    expect(await detail(setState, { state: { type: 'RUNNING', extra: 1 } })).toEqual([
+      {
+        type: 'extra_forbidden',
+        loc: ['body', 'state', 'extra'],
+        msg: 'Extra inputs are not permitted',
+        input: 1,
+      },
+    ])
+    expect(await detail('/events/filter', { limit: 'x' })).toEqual([
+      {
+        type: 'int_type',
+        loc: ['body', 'limit'],
+        msg: 'Input should be a valid integer',
+        input: 'x',
+      },
+    ])
+  })
+
   it('hands out only the declared members: the Node server object is not the model', async () => {
     server = await createFakePrefectServer()
     for (const internal of ['runs', 'store', 'listen', 'decideUpgrade', 'restartHook', 'options']) {

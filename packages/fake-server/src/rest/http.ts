@@ -134,6 +134,10 @@ export function pydanticIssues(
         }
         break
       case 'invalid_value':
+        if (input === undefined) {
+          out.push({ type: 'missing', loc: where, msg: 'Field required', input })
+          break
+        }
         out.push({
           type: 'enum',
           loc: where,
