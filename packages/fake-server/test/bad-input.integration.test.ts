@@ -252,6 +252,22 @@ const requestCases: Case[] = [
     run: (s) => raw(s.port, 'BREW /api/health HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n'),
   },
   {
+    name: 'client that aborts in the middle of a body',
+    run: (s) =>
+      new Promise((resolve, reject) => {
+        const socket = connect(s.port, '127.0.0.1', () => {
+          socket.write(
+            'POST /api/events HTTP/1.1\r\nHost: x\r\nContent-Length: 100000\r\n\r\n[1,2,',
+            () => {
+              socket.destroy()
+              resolve({ status: 0, body: '' })
+            },
+          )
+        })
+        socket.on('error', reject)
+      }),
+  },
+  {
     name: 'request line that is not HTTP',
     run: (s) => raw(s.port, '\x00\x01\x02 garbage\r\n\r\n'),
   },
