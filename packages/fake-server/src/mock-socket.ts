@@ -1,7 +1,9 @@
 // mock-socket adapter: the fake's events websockets over mock-socket `Server`s (in-process).
 import { Server, type Client } from 'mock-socket'
 import type { UpgradeDecision } from './model/fake-prefect.js'
+import { socketEndpoints } from './model/routing.js'
 import { FakePrefectModel } from './model/fake-prefect.js'
+import { withPublicControls } from './model/public.js'
 import type { FakePrefect, FakePrefectOptions } from './types.js'
 
 /** Options of {@link createFakePrefectMockSocket}. */
@@ -41,9 +43,14 @@ export function createFakePrefectMockSocket(
   const base = new URL((options.baseUrl ?? 'http://prefect.test/api').replace(/^ws/, 'http'))
   const model = new FakePrefectModel({ ...options, basePath: base.pathname })
   const wsOrigin = base.origin.replace(/^http/, 'ws')
-  const paths = [`${model.apiPath}/events/out`, `${model.apiPath}/events/in`]
   const cloud = options.cloud
-  if (cloud) paths.push(`${model.basePath}/accounts/${cloud.accountId}/events/out`)
+  const endpoints = Object.entries(socketEndpoints)
+  const paths = endpoints.map(([subpath]) => `${model.apiPath}${subpath}`)
+  if (cloud) {
+    for (const [subpath, endpoint] of endpoints) {
+      if (endpoint.account) paths.push(`${model.basePath}/accounts/${cloud.accountId}${subpath}`)
+    }
+  }
 
   const servers = paths.map((path) => {
     let pending: { decision: UpgradeDecision; protocols: string[] } | undefined
@@ -99,12 +106,12 @@ export function createFakePrefectMockSocket(
     model.closeAllConnections(1001)
     for (const server of servers) server.stop()
   }
-  return Object.assign(model, {
+  return withPublicControls(model, {
     apiUrl: `${base.origin}${model.apiPath}`,
     servers,
     close,
     [Symbol.dispose]: close,
-  }) as FakePrefectModel & FakePrefectMockSocket
+  }) satisfies FakePrefectMockSocket
 }
 
 export type { FakePrefect, FakePrefectOptions } from './types.js'

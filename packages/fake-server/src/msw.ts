@@ -1,8 +1,9 @@
 // Browser-safe entry: msw 2 handlers backed by the fake's state model. No Node built-ins here.
 import { http, HttpResponse, ws, type RequestHandler, type WebSocketHandler } from 'msw'
 import { FakePrefectModel } from './model/fake-prefect.js'
-import { handleRestRequest } from './model/rest.js'
+import { withPublicControls } from './model/public.js'
 import { normalizeHeaders } from './model/util.js'
+import { handleRestRequest } from './rest/handle.js'
 import type { FakePrefect, FakePrefectOptions } from './types.js'
 
 /** Options of {@link createFakePrefectHandlers}. */
@@ -94,10 +95,10 @@ export function createFakePrefectHandlers(
     client.addEventListener('close', (event) => connection.closed(event.code, event.reason))
   })
 
-  return Object.assign(model, {
+  return withPublicControls(model, {
     apiUrl: `${origin}${model.apiPath}`,
     handlers: [rest, socket],
-  }) as FakePrefectModel & FakePrefectHandlers
+  }) satisfies FakePrefectHandlers
 }
 
 export type { FakePrefect, FakePrefectOptions } from './types.js'

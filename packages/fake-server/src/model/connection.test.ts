@@ -25,7 +25,8 @@ function setup(backfill: StoredEvent[]) {
   const host: ConnectionHost = {
     clock,
     logger: silentLogger,
-    authString: undefined,
+    expectedToken: undefined,
+    recorderLimit: 10_000,
     backlog: 2,
     backfillPageSize: 2,
     nowMicros: () => BigInt(clock.now()) * 1000n,
@@ -59,7 +60,7 @@ const ids = (sent: string[]) => sent.map((f) => /"id":"(\w)"/.exec(f)![1])
 /** One turn of the event loop (the connection yields with setImmediate too, and was first). */
 const turn = () => new Promise<void>((resolve) => setImmediate(resolve))
 
-describe('Connection (spec §1.4)', () => {
+describe('Connection (docs/protocol.md §1.4)', () => {
   it('skips a live event already sent by the backfill, once', async () => {
     const { connection, sent } = setup(['a', 'b', 'c'].map(stored))
     expect(ids(sent)).toEqual(['a', 'b'])

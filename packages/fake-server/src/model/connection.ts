@@ -29,8 +29,11 @@ export interface StoredEvent {
 export interface ConnectionHost {
   readonly clock: Clock
   readonly logger: Logger
-  readonly authString: string | undefined
+  /** The token auth frames must carry (the OSS auth string or the Cloud API key); `undefined` accepts any. */
+  readonly expectedToken: string | undefined
   readonly backlog: number
+  /** Client frames a connection record keeps (the newest). */
+  readonly recorderLimit: number
   readonly backfillPageSize: number
   nowMicros(): bigint
   authRefusal(): { mode: 'soft' | 'hard'; reason: string } | null
@@ -65,7 +68,7 @@ function yieldToEventLoop(): Promise<void> {
   })
 }
 
-/** Close codes the protocol uses (spec §1.2). */
+/** Close codes the protocol uses (docs/protocol.md §1.2). */
 export const closeCodes = {
   policyViolation: 1008,
   protocolError: 1002,
@@ -84,7 +87,7 @@ export function encodeFrame(
 }
 
 /**
- * One websocket connection's protocol state (spec §1–2): handshake, filter, backfill then live with a
+ * One websocket connection's protocol state (docs/protocol.md §1–2): handshake, filter, backfill then live with a
  * bounded backlog, `/events/in` ingestion, and the faults that apply to it. Transport-neutral.
  */
 export class Connection {
@@ -101,7 +104,7 @@ export class Connection {
   #backfilled = new Set<string>()
   #backfilling = false
   /**
-   * Live events (spec §1.4: the subscriber's queue) and injected frames held, in order, while the
+   * Live events (docs/protocol.md §1.4: the subscriber's queue) and injected frames held, in order, while the
    * backfill is sent.
    */
   #held: OutItem[] = []
@@ -152,7 +155,10 @@ export class Connection {
       : typeof data === 'string'
         ? data
         : new TextDecoder().decode(data)
-    this.record.clientFrames.push(text ?? `<binary ${data.length} bytes>`)
+    const frames = this.record.clientFrames
+    frames.push(text ?? `<binary ${data.length} bytes>`)
+    if (frames.length > this.#host.recorderLimit)
+      frames.splice(0, frames.length - this.#host.recorderLimit)
     switch (this.#phase) {
       case 'auth':
         return this.#onAuth(text)
@@ -187,7 +193,7 @@ export class Connection {
   }
 
   /**
-   * Queues a live event (spec §1.4: whole filter except `related`, 256-deep backlog, newest dropped).
+   * Queues a live event (docs/protocol.md §1.4: whole filter except `related`, 256-deep backlog, newest dropped).
    * While the backfill is being sent, live events wait in the queue and count against the backlog.
    */
   deliverLive(stored: StoredEvent): void {
@@ -350,7 +356,7 @@ export class Connection {
       }
       return this.#closeGracefully(closeCodes.policyViolation, '')
     }
-    const expected = this.#host.authString
+    const expected = this.#host.expectedToken
     if (expected !== undefined) {
       if (token === undefined || token === null || token === '') {
         return this.#closeGracefully(

@@ -22,7 +22,7 @@ export type ResolvedFilter =
 
 /**
  * Validates a raw filter like the server does (`EventFilter.model_validate`, extra keys forbidden) and
- * fills the `occurred` defaults the server fills (spec §1.4 gotcha): since = start of today UTC − 180
+ * fills the `occurred` defaults the server fills (docs/protocol.md §1.4 gotcha): since = start of today UTC − 180
  * days, until = now (the moment the filter is parsed), each independently.
  */
 export function resolveEventFilter(raw: unknown, nowMicros: bigint): ResolvedFilter {
@@ -50,7 +50,7 @@ export function resolveEventFilter(raw: unknown, nowMicros: bigint): ResolvedFil
   return { ok: true, filter }
 }
 
-/** Clamps `occurred.since` to at most `maximumBackfillMs` back and forces ASC (spec §1.4). */
+/** Clamps `occurred.since` to at most `maximumBackfillMs` back and forces ASC (docs/protocol.md §1.4). */
 export function clampForWebsocket(
   filter: EffectiveFilter,
   nowMicros: bigint,

@@ -18,6 +18,7 @@ export interface FlowRecord {
   id: string
   name: string
   tags: string[]
+  createdMicros: bigint
 }
 
 /** A flow run as the fake stores it. */
@@ -46,6 +47,8 @@ export interface FlowRunRecord {
   createdBy: FakeCreatedBy | null
   parentTaskRunId: string | null
   resuming: boolean
+  /** Every state the run has been in, oldest first (`GET /flow_run_states/`). */
+  history: StateRecord[]
 }
 
 /** Capitalised default state name (`default_name_from_type`). */
@@ -95,7 +98,7 @@ export function renderState(state: StateRecord): Record<string, unknown> {
   }
 }
 
-/** The `FlowRunResponse` JSON, keys in the server's order (spec §6.3). */
+/** The `FlowRunResponse` JSON, keys in the server's order (docs/protocol.md §6.3). */
 export function renderFlowRun(run: FlowRunRecord, nowMicros: bigint): FlowRun {
   const state = run.state
   const scheduled = state?.type === 'SCHEDULED' ? state.stateDetails.scheduled_time : null
@@ -171,7 +174,7 @@ function statePayload(state: StateRecord): Record<string, unknown> {
   return out
 }
 
-/** Related resources of a flow-run event, in the order of spec §4.5. */
+/** Related resources of a flow-run event, in the order of docs/protocol.md §4.5. */
 export function relatedResources(
   run: FlowRunRecord,
   options: { workQueue: boolean; workPool: boolean; creator: boolean },
@@ -234,7 +237,7 @@ export function relatedResources(
 const maxMessageLength = 100_000
 const followsWindowMicros = 5n * 60n * 1_000_000n
 
-/** The `prefect.flow-run.<Name>` event of a transition (spec §4.5): event id = state id. */
+/** The `prefect.flow-run.<Name>` event of a transition (docs/protocol.md §4.5): event id = state id. */
 export function stateChangeEvent(
   run: FlowRunRecord,
   initial: StateRecord | null,
@@ -269,7 +272,7 @@ export function stateChangeEvent(
   }
 }
 
-/** `prefect.flow-run.heartbeat` (spec §4.5): labels id, name, version; related flow, deployment, tags; no payload. */
+/** `prefect.flow-run.heartbeat` (docs/protocol.md §4.5): labels id, name, version; related flow, deployment, tags; no payload. */
 export function heartbeatEvent(
   run: FlowRunRecord,
   id: string,

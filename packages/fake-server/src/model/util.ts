@@ -54,7 +54,7 @@ export function normalizeHeaders(
   return out
 }
 
-/** Subprotocols from every `Sec-WebSocket-Protocol` value, split on ',' and trimmed (spec §1.2). */
+/** Subprotocols from every `Sec-WebSocket-Protocol` value, split on ',' and trimmed (docs/protocol.md §1.2). */
 export function parseProtocols(header: string | undefined): string[] {
   if (!header) return []
   return header

@@ -4,9 +4,11 @@ import { sleep, type TimerHandle } from '@flowcast/core'
 import { WebSocketServer, type WebSocket } from 'ws'
 import type { Connection } from '../model/connection.js'
 import { FakePrefectModel, type UpgradeDecision } from '../model/fake-prefect.js'
-import { handleRestRequest } from '../model/rest.js'
+import { withPublicControls } from '../model/public.js'
 import { fakeError, normalizeHeaders, parseProtocols } from '../model/util.js'
-import type { FakePrefect, FakePrefectOptions } from '../types.js'
+import { detail, statusText, type RestResponse } from '../rest/http.js'
+import { handleRestRequest } from '../rest/handle.js'
+import { fakePrefectDefaults, type FakePrefect, type FakePrefectOptions } from '../types.js'
 
 /** Options of {@link createFakePrefectServer}. */
 export interface FakePrefectServerOptions extends FakePrefectOptions {
@@ -57,19 +59,10 @@ export interface FakePrefectServer extends FakePrefect {
   [Symbol.asyncDispose](): Promise<void>
 }
 
-const statusText: Record<number, string> = {
-  400: 'Bad Request',
-  401: 'Unauthorized',
-  403: 'Forbidden',
-  404: 'Not Found',
-  429: 'Too Many Requests',
-  500: 'Internal Server Error',
-  502: 'Bad Gateway',
-  503: 'Service Unavailable',
-}
-
-class NodeFakePrefectServer extends FakePrefectModel implements FakePrefectServer {
+/** The Node transport: an HTTP server and a `ws` server in front of one model. */
+class NodeFakePrefectServer {
   readonly host: string
+  readonly #model: FakePrefectModel
   #port = 0
   #http: Server
   #wss: WebSocketServer
@@ -80,8 +73,8 @@ class NodeFakePrefectServer extends FakePrefectModel implements FakePrefectServe
   #pingIntervalMs: number
   #closing: Promise<void> | undefined
 
-  constructor(options: FakePrefectServerOptions) {
-    super(options)
+  constructor(model: FakePrefectModel, options: FakePrefectServerOptions) {
+    this.#model = model
     this.host = options.host ?? fakePrefectServerDefaults.host
     this.#port = options.port ?? fakePrefectServerDefaults.port
     this.#pingIntervalMs = options.pingIntervalMs ?? fakePrefectServerDefaults.pingIntervalMs
@@ -100,7 +93,7 @@ class NodeFakePrefectServer extends FakePrefectModel implements FakePrefectServe
     this.#http.on('upgrade', (req: IncomingMessage, socket: Socket, head: Buffer) =>
       this.#onUpgrade(req, socket, head),
     )
-    this.restartHook = (downMs, signal) => this.#bounce(downMs, signal)
+    model.restartHook = (downMs, signal) => this.#bounce(downMs, signal)
   }
 
   get port(): number {
@@ -113,7 +106,7 @@ class NodeFakePrefectServer extends FakePrefectModel implements FakePrefectServe
   }
 
   get apiUrl(): string {
-    return `${this.url}${this.apiPath}`
+    return `${this.url}${this.#model.apiPath}`
   }
 
   async listen(): Promise<void> {
@@ -133,7 +126,7 @@ class NodeFakePrefectServer extends FakePrefectModel implements FakePrefectServe
   #schedulePing(): void {
     if (this.#pingIntervalMs <= 0 || this.#closing || this.#pingTimer !== undefined) return
     if (this.#live.size === 0) return
-    this.#pingTimer = this.clock.setTimeout(() => {
+    this.#pingTimer = this.#model.clock.setTimeout(() => {
       this.#pingTimer = undefined
       for (const [ws, connection] of this.#live) {
         if (connection.isOpen && !connection.silenced) ws.ping()
@@ -143,31 +136,55 @@ class NodeFakePrefectServer extends FakePrefectModel implements FakePrefectServe
   }
 
   #onRequest(req: IncomingMessage, res: ServerResponse): void {
+    const limit = this.#model.options.maxRequestBodyBytes ?? fakePrefectDefaults.maxRequestBodyBytes
     const chunks: Buffer[] = []
-    req.on('data', (chunk: Buffer) => chunks.push(chunk))
-    req.on('end', () => {
-      const hostHeader = req.headers.host ?? `${this.host}:${this.#port}`
-      handleRestRequest(this, {
-        method: req.method ?? 'GET',
-        url: `http://${hostHeader}${req.url ?? '/'}`,
-        headers: normalizeHeaders(req.headers),
-        body: Buffer.concat(chunks).toString('utf8'),
-      }).then(
-        (response) => {
-          if (res.destroyed) return
-          res.writeHead(response.status, response.headers)
-          res.end(response.body ?? undefined)
-        },
-        (error: unknown) => {
-          this.logger.error('fake-server: request failed', {
-            error: error instanceof Error ? error.message : String(error),
-          })
-          if (res.destroyed) return
-          res.writeHead(500, { 'content-type': 'application/json' })
-          res.end('{"exception_message":"Internal Server Error"}')
-        },
-      )
+    let bytes = 0
+    req.on('data', (chunk: Buffer) => {
+      bytes += chunk.length
+      // Past the limit the rest is read and discarded, so memory stays bounded.
+      if (bytes <= limit) chunks.push(chunk)
+      else chunks.length = 0
     })
+    req.on('end', () => {
+      const answer = (response: RestResponse) => {
+        if (res.destroyed) return
+        res.writeHead(response.status, response.headers)
+        res.end(response.body ?? undefined)
+      }
+      const target = req.url ?? '/'
+      // An asterisk- or authority-form target (`OPTIONS *`, `CONNECT h:p`) names no path.
+      if (!target.startsWith('/')) return answer(detail(400, 'Invalid request target'))
+      handleRestRequest(
+        this.#model,
+        {
+          method: req.method ?? 'GET',
+          url: this.#requestUrl(req.headers.host, target),
+          headers: normalizeHeaders(req.headers),
+          body: bytes > limit ? '' : Buffer.concat(chunks).toString('utf8'),
+        },
+        { bodyTooLarge: bytes > limit, bodyBytes: bytes },
+      ).then(answer, (error: unknown) => {
+        this.#model.logger.error('fake-server: request failed', {
+          error: error instanceof Error ? error.message : String(error),
+        })
+        answer({
+          status: 500,
+          headers: { 'content-type': 'application/json' },
+          body: '{"exception_message":"Internal Server Error"}',
+        })
+      })
+    })
+  }
+
+  /** The request's absolute URL; a `Host` header that is not a valid host falls back to ours. */
+  #requestUrl(host: string | undefined, target: string): string {
+    const fallback = `${this.url}${target}`
+    if (host === undefined) return fallback
+    try {
+      return new URL(`http://${host}${target}`).href
+    } catch {
+      return new URL(fallback).href
+    }
   }
 
   #onUpgrade(req: IncomingMessage, socket: Socket, head: Buffer): void {
@@ -175,7 +192,7 @@ class NodeFakePrefectServer extends FakePrefectModel implements FakePrefectServe
     const headers = normalizeHeaders(req.headers)
     const protocols = parseProtocols(headers['sec-websocket-protocol'])
     const input = { path, headers, protocols }
-    const decision = this.decideUpgrade(input)
+    const decision = this.#model.decideUpgrade(input)
     if (!decision.ok) {
       const text = statusText[decision.status] ?? 'Error'
       socket.end(
@@ -185,7 +202,7 @@ class NodeFakePrefectServer extends FakePrefectModel implements FakePrefectServe
     }
     this.#decisions.set(req, decision)
     this.#wss.handleUpgrade(req, socket, head, (ws) => {
-      const connection = this.openConnection(decision, input, {
+      const connection = this.#model.openConnection(decision, input, {
         sendText: (text) => ws.send(text),
         sendBinary: (bytes) => ws.send(bytes, { binary: true }),
         close: (code, reason) => ws.close(code, reason),
@@ -207,13 +224,13 @@ class NodeFakePrefectServer extends FakePrefectModel implements FakePrefectServe
       ws.on('close', (code: number, reason: Buffer) => {
         this.#live.delete(ws)
         if (this.#live.size === 0 && this.#pingTimer !== undefined) {
-          this.clock.clearTimeout(this.#pingTimer)
+          this.#model.clock.clearTimeout(this.#pingTimer)
           this.#pingTimer = undefined
         }
         connection.closed(code, reason.toString('utf8'))
       })
       ws.on('error', (error: Error) => {
-        this.logger.debug('fake-server: websocket error', {
+        this.#model.logger.debug('fake-server: websocket error', {
           id: connection.record.id,
           error: error.message,
         })
@@ -230,7 +247,7 @@ class NodeFakePrefectServer extends FakePrefectModel implements FakePrefectServe
           ws.once('close', () => resolve())
         }),
     )
-    this.closeAllConnections(code)
+    this.#model.closeAllConnections(code)
     await Promise.race([Promise.all(closing), new Promise((r) => setTimeout(r, 250))])
     for (const ws of this.#live.keys()) ws.terminate()
     for (const socket of this.#sockets) socket.destroy()
@@ -241,7 +258,7 @@ class NodeFakePrefectServer extends FakePrefectModel implements FakePrefectServe
       this.#http.close(() => resolve())
       for (const socket of this.#sockets) socket.destroy()
     })
-    if (downMs > 0) await sleep(downMs, { clock: this.clock, ...(signal ? { signal } : {}) })
+    if (downMs > 0) await sleep(downMs, { clock: this.#model.clock, ...(signal ? { signal } : {}) })
     if (!this.#closing) await this.listen()
   }
 
@@ -251,7 +268,7 @@ class NodeFakePrefectServer extends FakePrefectModel implements FakePrefectServe
 
   close(): Promise<void> {
     this.#closing ??= (async () => {
-      if (this.#pingTimer !== undefined) this.clock.clearTimeout(this.#pingTimer)
+      if (this.#pingTimer !== undefined) this.#model.clock.clearTimeout(this.#pingTimer)
       await this.#dropEverything(1001)
       await new Promise<void>((resolve) => {
         this.#wss.close(() => resolve())
@@ -272,8 +289,8 @@ class NodeFakePrefectServer extends FakePrefectModel implements FakePrefectServe
 }
 
 /**
- * Starts a fake Prefect server on a real loopback port: REST (spec §6) and the events websockets
- * `/events/out` and `/events/in` (spec §1–2), with scripted flow-run lifecycles, fault injection and a
+ * Starts a fake Prefect server on a real loopback port: REST (docs/protocol.md §6) and the events websockets
+ * `/events/out` and `/events/in` (docs/protocol.md §1–2), with scripted flow-run lifecycles, fault injection and a
  * recorder.
  *
  * @example
@@ -286,7 +303,8 @@ export async function createFakePrefectServer(
 ): Promise<FakePrefectServer> {
   const signal = options.signal
   if (signal?.aborted) throw fakeError('ABORTED', 'createFakePrefectServer aborted')
-  const server = new NodeFakePrefectServer(options)
+  const model = new FakePrefectModel(options)
+  const server = new NodeFakePrefectServer(model, options)
   try {
     await server.listen()
   } catch (error) {
@@ -305,5 +323,19 @@ export async function createFakePrefectServer(
     signal.addEventListener('abort', onAbort, { once: true })
     void server.closed.then(() => signal.removeEventListener('abort', onAbort))
   }
-  return server
+  return withPublicControls(model, {
+    host: server.host,
+    get port() {
+      return server.port
+    },
+    get url() {
+      return server.url
+    },
+    get apiUrl() {
+      return server.apiUrl
+    },
+    close: () => server.close(),
+    closed: server.closed,
+    [Symbol.asyncDispose]: () => server.close(),
+  }) satisfies FakePrefectServer
 }
