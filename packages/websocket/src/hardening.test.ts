@@ -58,10 +58,10 @@ function untilNextSocket(
 describe('a server that answers auth_success and drops at once', () => {
   it('counts each drop as a failed attempt, so maxAttempts ends it', () => {
     const { kit, clock, sub } = subscriber({ reconnect: { maxAttempts: 3 } })
-    for (let i = 0; i < 10 && sub.state !== 'closed'; i++) {
+    for (let i = 0; i < 10 && (sub.state as string) !== 'closed'; i++) {
       completeHandshake(kit.last())
       kit.last().serverClose(1011)
-      if (sub.state !== 'closed') untilNextSocket(kit, clock)
+      if ((sub.state as string) !== 'closed') untilNextSocket(kit, clock)
     }
     expect(sub.state).toBe('closed')
     expect(kit.sockets).toHaveLength(4)
@@ -72,10 +72,10 @@ describe('a server that answers auth_success and drops at once', () => {
 
   it('ends by maxDowntimeMs measured from the last healthy connection', () => {
     const { kit, clock, sub } = subscriber({ reconnect: { maxDowntimeMs: 20_000 } })
-    for (let i = 0; i < 100 && sub.state !== 'closed'; i++) {
+    for (let i = 0; i < 100 && (sub.state as string) !== 'closed'; i++) {
       completeHandshake(kit.last())
       kit.last().serverClose(1000)
-      if (sub.state !== 'closed') untilNextSocket(kit, clock)
+      if ((sub.state as string) !== 'closed') untilNextSocket(kit, clock)
     }
     expect(sub.state).toBe('closed')
     expect(sub.error?.message).toMatch(/could not connect for \d+ ms/)
