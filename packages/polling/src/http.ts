@@ -184,6 +184,14 @@ function networkFailure(error: unknown): { code: string; what: string; hint: str
           : 'check the API URL and the network')
       return { code, what: `${code}${where}`, hint }
     }
+    if (current instanceof Error && current.message === 'bad port') {
+      // The fetch standard blocks some ports (1, 7, 9, … 6000) before connecting.
+      return {
+        code: 'BAD_PORT',
+        what: 'fetch refuses this port (a port the fetch standard blocks)',
+        hint: "check the API URL's port",
+      }
+    }
     current = record.cause
   }
   return undefined
