@@ -53,6 +53,12 @@ export interface ManagedConnectionOptions {
   maxPayload: number
   /** The auth frame's token; `undefined` skips the auth handshake (Cloud emitter). */
   token: string | null | undefined
+  /**
+   * Upgrade statuses that mean the credentials were rejected (final `AUTH_REJECTED`): 401,
+   * plus 403 where the key travels in the upgrade's `Authorization` header (Cloud emitter,
+   * docs/protocol.md §2); elsewhere a 403 is a proxy refusing WebSockets.
+   */
+  authRejectedStatuses: readonly number[]
   reconnect: ResolvedReconnect
   reconnectOnCleanClose: boolean
   connectTimeoutMs: number
@@ -308,11 +314,11 @@ export class ManagedConnection {
     const label = this.#o.label
     const status = this.#upgradeStatus
     if (status !== undefined) {
-      if (status === 401) {
+      if (this.#o.authRejectedStatuses.includes(status)) {
         this.#fatal(
           new FlowcastError(
             'AUTH_REJECTED',
-            `[@flowcast/websocket] ${label} authentication failed: the upgrade request got HTTP 401`,
+            `[@flowcast/websocket] ${label} authentication failed: the upgrade request got HTTP ${status}`,
             { status },
           ),
         )

@@ -184,6 +184,7 @@ export class EventsEmitterImpl implements EventsEmitter {
       headers,
       maxPayload: 16 * 1024 * 1024,
       token: cloud ? undefined : (options.authString ?? null),
+      authRejectedStatuses: cloud ? [401, 403] : [401],
       reconnect: resolveReconnect(options.reconnect),
       reconnectOnCleanClose: true,
       connectTimeoutMs: options.connectTimeoutMs ?? emitterDefaults.connectTimeoutMs,

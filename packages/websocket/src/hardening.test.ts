@@ -299,3 +299,30 @@ describe('emitter close against an unreachable server', () => {
     expect(isFlowcastError(await closing, 'TIMEOUT')).toBe(true)
   })
 })
+
+describe('a 403 on the upgrade', () => {
+  it('means a rejected key for the Cloud emitter (the key is in the upgrade header)', async () => {
+    const kit = createFakeWebSocket('node')
+    const emitter = createEventsEmitter({
+      apiUrl: 'https://api.prefect.cloud/api/accounts/a/workspaces/w',
+      apiKey: 'pnu_bad',
+      WebSocket: kit.WebSocket,
+      clock: createManualClock(start),
+    })
+    emitter.emit({ event: 'test.emitted', resource: { 'prefect.resource.id': 't.1' } })
+    const closing = emitter.close().catch((error: unknown) => error)
+    kit.last().rejectUpgrade(403)
+    const error = (await closing) as FlowcastError
+    expect(error.code).toBe('AUTH_REJECTED')
+    expect(error.status).toBe(403)
+    expect(emitter.unconfirmedEvents).toHaveLength(1)
+  })
+
+  it('means a proxy block for the subscriber (credentials travel in the auth frame)', async () => {
+    const { kit, sub } = subscriber()
+    kit.last().rejectUpgrade(403)
+    await flush()
+    expect(sub.error?.code).toBe('CONNECT_FAILED')
+    expect(sub.error?.status).toBe(403)
+  })
+})

@@ -325,6 +325,8 @@ export class EventsSubscriberImpl implements EventsSubscriber {
       headers: cleanHeaders(options.headers),
       maxPayload: options.maxPayloadBytes ?? subscriberDefaults.maxPayloadBytes,
       token: cloud ? (options.apiKey ?? null) : (options.authString ?? null),
+      // Credentials travel in the auth frame: a 403 on the upgrade is a proxy, not a verdict.
+      authRejectedStatuses: [401],
       reconnect,
       reconnectOnCleanClose:
         options.reconnectOnCleanClose ?? subscriberDefaults.reconnectOnCleanClose,
