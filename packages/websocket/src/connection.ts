@@ -279,7 +279,9 @@ export class ManagedConnection {
   #handleMessage(socket: SocketConnection, data: FrameData, binary: boolean): void {
     this.#lastActivity = this.#o.clock.now()
     const frame = parseServerFrame(data, { binary })
-    if (frame.kind === 'auth_failure') {
+    // After the handshake an auth frame is a stray control frame (skipped and counted by
+    // the owner): Prefect answers auth only once, and a real revocation closes with 1008.
+    if (frame.kind === 'auth_failure' && !this.#ready) {
       this.#dropSocket(true)
       const reason = frame.reason === null ? null : this.#redact(frame.reason)
       this.#fatal(

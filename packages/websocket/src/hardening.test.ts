@@ -326,3 +326,16 @@ describe('a 403 on the upgrade', () => {
     expect(sub.error?.status).toBe(403)
   })
 })
+
+describe('a stray auth_failure after the handshake', () => {
+  it('is skipped as a control frame instead of ending the stream', () => {
+    const { kit, sub } = subscriber()
+    completeHandshake(kit.last())
+    kit.last().receive(JSON.stringify({ type: 'auth_failure', reason: 'late' }))
+    kit.last().receive(eventFrame(makeEvent()))
+    expect(sub.state).toBe('open')
+    expect(sub.stats.skippedByKind.control).toBe(1)
+    expect(sub.stats.events).toBe(1)
+    void sub.close()
+  })
+})

@@ -6,7 +6,8 @@ import { createEventsEmitter, createEventsSubscriber } from '@flowcast/websocket
 import { describe, expect, it } from 'vitest'
 import { figure, seededRandom, waitUntil } from './helpers.js'
 
-const uuid = (prefix: string, i: number) => `${prefix}-0000-7000-8000-${i.toString(16).padStart(12, '0')}`
+const uuid = (prefix: string, i: number) =>
+  `${prefix}-0000-7000-8000-${i.toString(16).padStart(12, '0')}`
 
 describe('subscriber: exactly once across seeded drops', () => {
   it('50,000 events across 50 drops arrive with 0 lost and 0 duplicated', async () => {

@@ -2,7 +2,15 @@
 // stays bounded by count (CI), heap growth is printed (asserted under FLOWCAST_SOAK=1).
 import { createEventsSubscriber, subscriberDefaults } from '@flowcast/websocket'
 import { afterEach, describe, expect, it } from 'vitest'
-import { figure, firehoseIndex, heapMiB, soak, startFirehose, waitUntil, type Firehose } from './helpers.js'
+import {
+  figure,
+  firehoseIndex,
+  heapMiB,
+  soak,
+  startFirehose,
+  waitUntil,
+  type Firehose,
+} from './helpers.js'
 
 const total = 200_000
 const maxQueued = subscriberDefaults.maxQueuedEvents
