@@ -119,4 +119,3 @@ describe("the fake server's bad-input matrix", () => {
     })
   }
 })
-})
