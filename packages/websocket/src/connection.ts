@@ -57,8 +57,9 @@ export interface ManagedConnectionOptions {
    * Upgrade statuses that mean the credentials were rejected (final `AUTH_REJECTED`): 401,
    * plus 403 where the key travels in the upgrade's `Authorization` header (Cloud emitter,
    * docs/protocol.md §2); elsewhere a 403 is a proxy refusing WebSockets.
+   * @default [401]
    */
-  authRejectedStatuses: readonly number[]
+  authRejectedStatuses?: readonly number[]
   reconnect: ResolvedReconnect
   reconnectOnCleanClose: boolean
   connectTimeoutMs: number
@@ -316,7 +317,7 @@ export class ManagedConnection {
     const label = this.#o.label
     const status = this.#upgradeStatus
     if (status !== undefined) {
-      if (this.#o.authRejectedStatuses.includes(status)) {
+      if ((this.#o.authRejectedStatuses ?? [401]).includes(status)) {
         this.#fatal(
           new FlowcastError(
             'AUTH_REJECTED',
