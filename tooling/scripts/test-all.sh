@@ -1,12 +1,13 @@
 #!/usr/bin/env bash
 # The whole test suite, exactly as CI runs it (see .ci/run and the README):
 # build, type-check, lint, every package's tests on Node 20, core's tests again on Node 24,
-# package checks (publint + attw), then one summary line over every vitest run.
+# the reliability suite (docs/reliability.md), package checks (publint + attw), then one
+# summary line over every vitest run.
 set -uo pipefail
 cd "$(dirname "$0")/../.."
 export CI="${CI:-true}"
 
-rm -rf packages/*/reports apps/*/reports
+rm -rf packages/*/reports apps/*/reports tooling/*/reports
 failed=()
 timings=()
 step() {
@@ -29,6 +30,7 @@ step "test (Node $(node --version))" pnpm exec turbo run test --concurrency=2 --
 node24="$PWD/tooling/node24/node_modules/.bin"
 step "test @flowcast/core (Node 24)" env PATH="$node24:$PATH" FLOWCAST_VITEST_REPORT=vitest-node24 \
   pnpm --filter @flowcast/core exec bash -c 'echo "running on node $(node --version)" && vitest run'
+step "reliability suite" pnpm test:reliability
 step "package checks (publint, attw)" pnpm test:build
 
 echo

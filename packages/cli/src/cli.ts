@@ -1,3 +1,4 @@
+import { redactUrlCredentials } from '@flowcast/core'
 import packageJson from '../package.json' with { type: 'json' }
 import { commands } from './commands/index.js'
 import { ExitCode, UsageError, type CliIO, type Command } from './io.js'
@@ -49,6 +50,37 @@ function processIO(): { io: CliIO; dispose(): void } {
   }
 }
 
+/** Flags whose value is a secret (or may hold one, like a URL with `user:pass@`). */
+const secretFlags = new Set(['--api-key', '--auth-string', '--secret'])
+
+/**
+ * The arguments as safe to echo: values of secret flags become `***` (`--api-key X` and
+ * `--api-key=X`), and URLs lose their user info.
+ */
+function redactArgv(argv: readonly string[]): string[] {
+  const out: string[] = []
+  let hideNext = false
+  for (const arg of argv) {
+    if (hideNext) {
+      out.push('***')
+      hideNext = false
+      continue
+    }
+    const eq = arg.indexOf('=')
+    const flag = eq > 0 ? arg.slice(0, eq) : arg
+    if (secretFlags.has(flag)) {
+      if (eq > 0) out.push(`${flag}=***`)
+      else {
+        out.push(arg)
+        hideNext = true
+      }
+      continue
+    }
+    out.push(redactUrlCredentials(arg))
+  }
+  return out
+}
+
 /**
  * Runs the `flowcast` command line and resolves to the process exit code.
  * `io` defaults to the real process (stdout, stderr, env, SIGINT/SIGTERM).
@@ -67,7 +99,9 @@ export async function main(argv: string[], io?: CliIO): Promise<number> {
     }
     const found = findCommand(argv)
     if (!found) {
-      ctx.stderr.write(`flowcast: unknown command '${argv.join(' ')}'\n\n${globalHelp()}`)
+      ctx.stderr.write(
+        `flowcast: unknown command '${redactArgv(argv).join(' ')}'\n\n${globalHelp()}`,
+      )
       return ExitCode.usage
     }
     if (found.rest.includes('--help') || found.rest.includes('-h')) {

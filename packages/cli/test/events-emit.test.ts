@@ -158,6 +158,20 @@ describe('flowcast events emit (process)', () => {
     cloud.expectEmitted({ event: 'e.two' })
   })
 
+  it('exits 30 when Prefect Cloud rejects the key (403 on the upgrade)', async () => {
+    await using cloud = await createFakePrefectServer({
+      cloud: { accountId: 'acc', workspaceId: 'ws', apiKey: 'pnu_right' },
+    })
+    const result = await emit(['--event', 'e', '--resource-id', 'r'], {
+      PREFECT_API_URL: cloud.apiUrl,
+      PREFECT_API_KEY: 'pnu_WRONG_PLANTED',
+    })
+    expect(result.code).toBe(30)
+    expect(result.stderr).toMatch(/authentication failed: the upgrade request got HTTP 403/)
+    expect(result.stderr + result.stdout).not.toContain('pnu_WRONG_PLANTED')
+    expect(cloud.recorder.rejectedUpgrades[0]?.status).toBe(403)
+  })
+
   it('exits 30 when the credentials are rejected', async () => {
     await using server = await createFakePrefectServer({ authString: 'user:pass' })
     const result = await emit([

@@ -216,6 +216,24 @@ describe.concurrent('flowcast watch: outcomes and exit 31', () => {
     })
   })
 
+  it('--json says on stderr that the WebSocket rejected the credentials and it went on by polling', async () => {
+    const server = await fake()
+    server.faults.refuseAuth('soft', { reason: 'token pnu_REFLECTED_PLANTED is not valid' })
+    const run = server.createFlowRun({ deploymentId: server.createDeployment().id })
+    const watch = flowcast(['watch', run.id, '--json', '--api-key', 'pnu_REFLECTED_PLANTED'], {
+      PREFECT_API_URL: server.apiUrl,
+    })
+    await until(() => server.recorder.connections.length > 0)
+    await server.runLifecycle(run.id, ['Pending', 'Running', 'Completed'])
+    const { code, stdout, stderr } = await watch.done
+    expect(code).toBe(0)
+    expect(jsonLines(stdout).at(-1)).toMatchObject({ outcome: 'terminal', source: 'polling' })
+    expect(stderr).toMatch(
+      /WebSocket failed \(.*authentication failed.*\): reading the run over REST/,
+    )
+    expect(stdout + stderr).not.toContain('pnu_REFLECTED_PLANTED')
+  })
+
   it('--transport polling uses REST only', async () => {
     const server = await fake()
     const run = server.createFlowRun({ deploymentId: server.createDeployment().id })

@@ -3,6 +3,8 @@ import {
   httpAuthorizationHeader,
   parseApiUrl,
   redactSecrets,
+  redactUrlCredentials,
+  createRedactor,
   toWebSocketUrl,
 } from './api-location.js'
 import { isFlowcastError } from './errors.js'
@@ -101,5 +103,31 @@ describe('redactSecrets', () => {
   test('leaves text alone without secrets, and short password fragments alone', () => {
     expect(redactSecrets('nothing here', {})).toBe('nothing here')
     expect(redactSecrets('a:b and b', { authString: 'a:b' })).toBe('*** and b')
+  })
+})
+
+describe('redactUrlCredentials and createRedactor', () => {
+  test('strip user info from URLs', () => {
+    expect(redactUrlCredentials('ws://admin:s3cret@127.0.0.1:4200/api/events/out')).toBe(
+      'ws://127.0.0.1:4200/api/events/out',
+    )
+    expect(redactUrlCredentials('http://127.0.0.1:4200/api')).toBe('http://127.0.0.1:4200/api')
+    expect(redactUrlCredentials('not a url //u:p@host')).toBe('not a url //host')
+  })
+
+  test('a redactor removes credentials, URL user info and the URL password anywhere', () => {
+    const redact = createRedactor({
+      apiKey: 'pnu_planted_key',
+      authString: 'admin:hunter22',
+      url: 'http://svc:url-pass-9@127.0.0.1:4200/api',
+    })
+    const text =
+      'reflected pnu_planted_key / hunter22 / svc:url-pass-9 / url-pass-9 / ws://svc:url-pass-9@127.0.0.1:4200/api/events/out'
+    const out = redact(text)
+    for (const secret of ['pnu_planted_key', 'hunter22', 'url-pass-9']) {
+      expect(out).not.toContain(secret)
+    }
+    expect(out).toContain('ws://127.0.0.1:4200/api/events/out')
+    expect(createRedactor({})('plain text')).toBe('plain text')
   })
 })

@@ -143,3 +143,68 @@ export function redactSecrets(text: string, credentials: PrefectCredentials): st
   }
   return out
 }
+
+/**
+ * `url` without its user info (`user:pass@`), for messages and logs. Text that is not a URL
+ * has anything between `//` and `@` of the first authority removed.
+ *
+ * @example
+ * ```ts
+ * redactUrlCredentials('ws://admin:s3cret@127.0.0.1:4200/api/events/out')
+ * // 'ws://127.0.0.1:4200/api/events/out'
+ * ```
+ */
+export function redactUrlCredentials(url: string): string {
+  try {
+    const parsed = new URL(url)
+    if (!parsed.username && !parsed.password) return url
+    parsed.username = ''
+    parsed.password = ''
+    return parsed.toString()
+  } catch {
+    return url.replace(/\/\/[^/@\s]*@/, '//')
+  }
+}
+
+/** The secrets a {@link createRedactor} removes: credentials and an API URL's user info. */
+export interface RedactorSecrets extends PrefectCredentials {
+  /** An API or socket URL whose `user:pass@` part is secret too. */
+  url?: string
+}
+
+/**
+ * A function that removes every given secret from a text: the API key, the auth string (and
+ * its encodings), and the user info of `url` — both as `user:pass` and wherever the URL
+ * itself appears. Use it on anything a server or a network error hands back (close reasons,
+ * `auth_failure` reasons, error messages) before it reaches a message or a log.
+ *
+ * @example
+ * ```ts
+ * const redact = createRedactor({ apiKey: 'pnu_x', url: 'http://u:pw@h/api' })
+ * redact('bad token pnu_x for http://u:pw@h/api') // 'bad token *** for http://h/api'
+ * ```
+ */
+export function createRedactor(secrets: RedactorSecrets): (text: string) => string {
+  const credentials: PrefectCredentials = {
+    ...(secrets.apiKey ? { apiKey: secrets.apiKey } : {}),
+    ...(secrets.authString ? { authString: secrets.authString } : {}),
+  }
+  let urlSecret: PrefectCredentials | undefined
+  if (secrets.url) {
+    try {
+      const parsed = new URL(secrets.url)
+      // A user name alone is not secret; a password is, with and without the user name.
+      if (parsed.password) {
+        const user = decodeURIComponent(parsed.username)
+        urlSecret = { authString: `${user}:${decodeURIComponent(parsed.password)}` }
+      }
+    } catch {
+      // Not a URL: only the credentials are redacted.
+    }
+  }
+  return (text: string): string => {
+    let out = text.replace(/\b([a-z][a-z0-9+.-]*:\/\/)[^/@\s"']*@/gi, '$1')
+    out = redactSecrets(out, credentials)
+    return urlSecret ? redactSecrets(out, urlSecret) : out
+  }
+}

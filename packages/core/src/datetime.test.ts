@@ -234,3 +234,15 @@ describe('properties', () => {
     )
   })
 })
+
+describe('PrefectDateTime arithmetic with clamp', () => {
+  test('throws past the representable range by default, clamps when asked', () => {
+    const early = PrefectDateTime.parse('0001-01-01T00:00:30Z')
+    expect(() => early.minusSeconds(60)).toThrow(/outside years 1–9999/)
+    expect(early.minusSeconds(60, { clamp: true }).toString()).toBe('0001-01-01T00:00:00Z')
+    const late = PrefectDateTime.parse('9999-12-31T23:59:30Z')
+    expect(() => late.plusSeconds(60)).toThrow(/outside years 1–9999/)
+    expect(late.plusSeconds(60, { clamp: true }).toString()).toBe('9999-12-31T23:59:59.999999Z')
+    expect(early.minusSeconds(10, { clamp: true }).toString()).toBe('0001-01-01T00:00:20Z')
+  })
+})

@@ -167,6 +167,16 @@ function toMicros(seconds: number, micros: number): bigint {
 
 const inRange = (seconds: number) => seconds >= MIN_SECONDS && seconds < END_SECONDS
 
+/** Options of {@link PrefectDateTime.plusSeconds} and {@link PrefectDateTime.minusSeconds}. */
+export interface DateTimeArithmeticOptions {
+  /**
+   * Clamp a result outside years 1–9999 to the first or last representable microsecond
+   * instead of throwing (for cursors computed from untrusted input).
+   * @default false
+   */
+  clamp?: boolean
+}
+
 /**
  * An instant with Prefect's full microsecond precision (a JS `Date` keeps only
  * milliseconds, which breaks resume cursors). Immutable; all arithmetic is exact.
@@ -281,14 +291,26 @@ export class PrefectDateTime {
     return this.epochMicros === other.epochMicros
   }
 
-  /** This instant plus `seconds` (fractional seconds are rounded to the microsecond). */
-  plusSeconds(seconds: number): PrefectDateTime {
-    return PrefectDateTime.fromEpochMicros(this.epochMicros + secondsToMicros(seconds))
+  /**
+   * This instant plus `seconds` (fractional seconds are rounded to the microsecond).
+   * @throws FlowcastError `INVALID_DATETIME` past year 9999, unless `options.clamp` is set
+   */
+  plusSeconds(seconds: number, options: DateTimeArithmeticOptions = {}): PrefectDateTime {
+    return fromMicros(this.epochMicros + secondsToMicros(seconds), options.clamp === true)
   }
 
-  /** This instant minus `seconds` (fractional seconds are rounded to the microsecond). */
-  minusSeconds(seconds: number): PrefectDateTime {
-    return PrefectDateTime.fromEpochMicros(this.epochMicros - secondsToMicros(seconds))
+  /**
+   * This instant minus `seconds` (fractional seconds are rounded to the microsecond).
+   * @throws FlowcastError `INVALID_DATETIME` before year 1, unless `options.clamp` is set
+   * @example
+   * ```ts
+   * // A resume cursor near the start of year 1 stays representable instead of throwing.
+   * PrefectDateTime.parse('0001-01-01T00:00:30Z').minusSeconds(60, { clamp: true }).toString()
+   * // '0001-01-01T00:00:00Z'
+   * ```
+   */
+  minusSeconds(seconds: number, options: DateTimeArithmeticOptions = {}): PrefectDateTime {
+    return fromMicros(this.epochMicros - secondsToMicros(seconds), options.clamp === true)
   }
 
   /** Seconds from `other` to this instant (negative when `other` is later). */
@@ -306,6 +328,14 @@ export class PrefectDateTime {
     const fraction = micros === 0n ? '' : `.${pad(micros, 6)}`
     return `${pad(year, 4)}-${pad(month, 2)}-${pad(day, 2)}T${time}${fraction}${zone}`
   }
+}
+
+function fromMicros(micros: bigint, clamp: boolean): PrefectDateTime {
+  if (clamp) {
+    if (micros < MIN_MICROS) micros = MIN_MICROS
+    else if (micros > MAX_MICROS) micros = MAX_MICROS
+  }
+  return PrefectDateTime.fromEpochMicros(micros)
 }
 
 /**

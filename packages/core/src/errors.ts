@@ -19,6 +19,7 @@ export type FlowcastErrorCode =
   | 'TRANSPORT_FAILED'
   | 'CLOSED'
   | 'WEBHOOK_UNAUTHORIZED'
+  | 'REPLAY_GAP'
 
 /** All {@link FlowcastErrorCode} values, in declaration order. */
 export const FLOWCAST_ERROR_CODES: readonly FlowcastErrorCode[] = Object.freeze([
@@ -38,6 +39,7 @@ export const FLOWCAST_ERROR_CODES: readonly FlowcastErrorCode[] = Object.freeze(
   'TRANSPORT_FAILED',
   'CLOSED',
   'WEBHOOK_UNAUTHORIZED',
+  'REPLAY_GAP',
 ])
 
 /** Options of the {@link FlowcastError} constructor. */

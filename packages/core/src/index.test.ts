@@ -60,6 +60,8 @@ const contractValues = [
   'parseApiUrl',
   'httpAuthorizationHeader',
   'redactSecrets',
+  'redactUrlCredentials',
+  'createRedactor',
   'silentLogger',
 ] as const
 

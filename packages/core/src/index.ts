@@ -15,6 +15,7 @@ export {
   formatPrefectDateTime,
   isPrefectDateTime,
 } from './datetime.js'
+export type { DateTimeArithmeticOptions } from './datetime.js'
 
 // Models
 export {
@@ -119,7 +120,9 @@ export type { DedupeWindow, DedupeWindowOptions } from './dedupe.js'
 export {
   httpAuthorizationHeader,
   parseApiUrl,
+  createRedactor,
   redactSecrets,
+  redactUrlCredentials,
   toWebSocketUrl,
 } from './api-location.js'
 export type { PrefectApiLocation, PrefectCredentials } from './api-location.js'

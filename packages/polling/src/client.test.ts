@@ -1,3 +1,5 @@
+import { createServer } from 'node:http'
+import type { AddressInfo } from 'node:net'
 import { createEvent, createManualClock, isFlowcastError, type FlowcastError } from '@flowcast/core'
 import { describe, expect, it } from 'vitest'
 import { createPrefectClient } from './client.js'
@@ -373,9 +375,32 @@ describe('createPrefectClient: errors', () => {
     const error = await pending
     expect(error.code).toBe('CONNECT_FAILED')
     expect(error.message).toBe(
-      `[@flowcast/polling] [GET] "${API}/flow_runs/${RUN_ID}": TypeError: fetch failed (ECONNREFUSED)`,
+      `[@flowcast/polling] [GET] "${API}/flow_runs/${RUN_ID}": ECONNREFUSED: nothing accepts connections there; check that the Prefect server is running and that the API URL has the right host and port`,
     )
     expect(calls).toHaveLength(2)
+  })
+
+  it('names the real cause of `fetch failed` on a refused port, with what to check', async () => {
+    const server = createServer()
+    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve))
+    const port = (server.address() as AddressInfo).port
+    await new Promise<void>((resolve) => server.close(() => resolve()))
+    const client = createPrefectClient({
+      apiUrl: `http://127.0.0.1:${port}/api`,
+      authString: 'user:pw-PLANTED',
+      retries: 0,
+    })
+    const error = await caught(client.readFlowRun(RUN_ID))
+    expect(error.code).toBe('CONNECT_FAILED')
+    expect(error.message).toContain(`ECONNREFUSED 127.0.0.1:${port}`)
+    expect(error.message).toContain('check that the Prefect server is running')
+    expect(error.message).not.toContain('fetch failed')
+    expect(error.message).not.toContain('pw-PLANTED')
+    expect(error.details?.['networkCode']).toBe('ECONNREFUSED')
+    const blocked = await caught(
+      createPrefectClient({ apiUrl: 'http://127.0.0.1:1/api', retries: 0 }).readFlowRun(RUN_ID),
+    )
+    expect(blocked.message).toMatch(/fetch refuses this port.*check the API URL's port/)
   })
 
   it('times out each attempt and ends with TIMEOUT', async () => {

@@ -1,9 +1,10 @@
 import {
   FlowcastError,
   computeBackoffDelay,
+  createRedactor,
   encodeAuthFrame,
   parseServerFrame,
-  redactSecrets,
+  redactUrlCredentials,
   type Clock,
   type Logger,
   type PrefectCredentials,
@@ -52,6 +53,13 @@ export interface ManagedConnectionOptions {
   maxPayload: number
   /** The auth frame's token; `undefined` skips the auth handshake (Cloud emitter). */
   token: string | null | undefined
+  /**
+   * Upgrade statuses that mean the credentials were rejected (final `AUTH_REJECTED`): 401,
+   * plus 403 where the key travels in the upgrade's `Authorization` header (Cloud emitter,
+   * docs/protocol.md §2); elsewhere a 403 is a proxy refusing WebSockets.
+   * @default [401]
+   */
+  authRejectedStatuses?: readonly number[]
   reconnect: ResolvedReconnect
   reconnectOnCleanClose: boolean
   connectTimeoutMs: number
@@ -83,6 +91,7 @@ export class ManagedConnection {
   #lastCause: unknown
   #failures = 0
   #downSince: number
+  #readyAt = 0
   #connectTimer: TimerHandle | undefined
   #retryTimer: TimerHandle | undefined
   #watchdogTimer: TimerHandle | undefined
@@ -90,6 +99,8 @@ export class ManagedConnection {
   #lastPing = 0
   #everOpened = false
   #closing: Promise<void> | undefined
+  readonly #redact: (text: string) => string
+  readonly #shownUrl: string
 
   /** Sockets opened. */
   connections = 0
@@ -105,6 +116,28 @@ export class ManagedConnection {
   constructor(options: ManagedConnectionOptions) {
     this.#o = options
     this.#downSince = options.clock.now()
+    this.#redact = createRedactor({ ...options.credentials, url: options.url })
+    this.#shownUrl = redactUrlCredentials(options.url)
+  }
+
+  /** Removes the credentials and the URL's user info from text a server or network sent. */
+  redact(text: string): string {
+    return this.#redact(text)
+  }
+
+  /**
+   * Closes the socket without counting a failure and waits, idle, until {@link start}
+   * (a consumer fell behind; docs/protocol.md §1.4: the resume replays what was missed).
+   */
+  pause(): void {
+    if (this.#state === 'closed' || this.#state === 'idle') return
+    if (this.#retryTimer) this.#o.clock.clearTimeout(this.#retryTimer)
+    this.#retryTimer = undefined
+    const socket = this.#socket
+    this.#dropSocket(false)
+    socket?.close(1000, '')
+    this.#o.logger.debug(`[@flowcast/websocket] ${this.#o.label} paused`, { url: this.#shownUrl })
+    this.#setState('idle')
   }
 
   get state(): ConnectionState | 'idle' {
@@ -156,7 +189,7 @@ export class ManagedConnection {
     this.#upgradeStatus = undefined
     this.#lastCause = undefined
     o.logger.debug(`[@flowcast/websocket] ${o.label} connecting`, {
-      url: o.url,
+      url: this.#shownUrl,
       attempt: this.#failures,
     })
     let socket: SocketConnection | undefined
@@ -216,12 +249,14 @@ export class ManagedConnection {
     const o = this.#o
     this.#ready = true
     this.#everOpened = true
-    this.#failures = 0
+    // The failure count resets only once this socket proves healthy (see #afterLoss): a
+    // server that answers auth_success and drops at once must not defeat the backoff.
+    this.#readyAt = o.clock.now()
     if (this.#connectTimer) {
       o.clock.clearTimeout(this.#connectTimer)
       this.#connectTimer = undefined
     }
-    o.logger.info(`[@flowcast/websocket] ${o.label} connected`, { url: o.url })
+    o.logger.info(`[@flowcast/websocket] ${o.label} connected`, { url: this.#shownUrl })
     this.#setState('open')
     this.#lastActivity = o.clock.now()
     this.#lastPing = this.#lastActivity
@@ -231,15 +266,30 @@ export class ManagedConnection {
 
   #onMessage(socket: SocketConnection, data: FrameData, binary: boolean): void {
     if (socket !== this.#socket) return
+    // Nothing a frame from the network carries may throw out of a socket callback: in Node
+    // that is an uncaught exception that ends the process.
+    try {
+      this.#handleMessage(socket, data, binary)
+    } catch (error) {
+      this.#o.logger.error(`[@flowcast/websocket] ${this.#o.label} could not handle a frame`, {
+        error: this.#redact(String(error)),
+      })
+    }
+  }
+
+  #handleMessage(socket: SocketConnection, data: FrameData, binary: boolean): void {
     this.#lastActivity = this.#o.clock.now()
     const frame = parseServerFrame(data, { binary })
-    if (frame.kind === 'auth_failure') {
+    // After the handshake an auth frame is a stray control frame (skipped and counted by
+    // the owner): Prefect answers auth only once, and a real revocation closes with 1008.
+    if (frame.kind === 'auth_failure' && !this.#ready) {
       this.#dropSocket(true)
+      const reason = frame.reason === null ? null : this.#redact(frame.reason)
       this.#fatal(
         new FlowcastError(
           'AUTH_REJECTED',
-          `[@flowcast/websocket] ${this.#o.label} authentication failed: the server sent auth_failure${frame.reason ? ` (${frame.reason})` : ''}`,
-          { details: { reason: frame.reason } },
+          `[@flowcast/websocket] ${this.#o.label} authentication failed: the server sent auth_failure${reason ? ` (${reason})` : ''}`,
+          { details: { reason } },
         ),
       )
       return
@@ -258,18 +308,20 @@ export class ManagedConnection {
     this.#o.hooks.pong(data)
   }
 
-  #onClose(socket: SocketConnection, code: number, reason: string): void {
+  #onClose(socket: SocketConnection, code: number, rawReason: string): void {
     if (socket !== this.#socket) return
+    // A proxy may reflect the token in its close reason.
+    const reason = this.#redact(rawReason)
     const wasReady = this.#ready
     this.#dropSocket(false)
     const label = this.#o.label
     const status = this.#upgradeStatus
     if (status !== undefined) {
-      if (status === 401) {
+      if ((this.#o.authRejectedStatuses ?? [401]).includes(status)) {
         this.#fatal(
           new FlowcastError(
             'AUTH_REJECTED',
-            `[@flowcast/websocket] ${label} authentication failed: the upgrade request got HTTP 401`,
+            `[@flowcast/websocket] ${label} authentication failed: the upgrade request got HTTP ${status}`,
             { status },
           ),
         )
@@ -348,7 +400,7 @@ export class ManagedConnection {
   #connectError(what: string, status?: number): FlowcastError {
     return new FlowcastError(
       'CONNECT_FAILED',
-      `[@flowcast/websocket] ${this.#o.label} could not connect to ${this.#o.url}: ${what}${this.#causeText()}`,
+      `[@flowcast/websocket] ${this.#o.label} could not connect to ${this.#shownUrl}: ${what}${this.#causeText()}`,
       { cause: this.#lastCause, ...(status !== undefined ? { status } : {}) },
     )
   }
@@ -362,7 +414,7 @@ export class ManagedConnection {
         : typeof cause?.error?.message === 'string'
           ? cause.error.message
           : undefined
-    return message ? ` (${redactSecrets(message, this.#o.credentials)})` : ''
+    return message ? ` (${this.#redact(message)})` : ''
   }
 
   /** Stops the socket's callbacks and timers; `terminate` also drops it. */
@@ -387,7 +439,8 @@ export class ManagedConnection {
     this.lastError = error
     o.hooks.down(error)
     const now = o.clock.now()
-    if (wasReady) {
+    if (wasReady && now - this.#readyAt >= o.reconnect.healthyAfterMs) {
+      this.#failures = 0
       this.#downSince = now
     } else {
       this.#failures++
@@ -414,7 +467,7 @@ export class ManagedConnection {
       return
     }
     if (o.hooks.wantsConnection && !o.hooks.wantsConnection()) {
-      o.logger.debug(`[@flowcast/websocket] ${o.label} idle after: ${error.message}`)
+      o.logger.debug(`[@flowcast/websocket] ${o.label} idle after: ${this.#redact(error.message)}`)
       this.#setState('idle')
       return
     }
@@ -423,7 +476,7 @@ export class ManagedConnection {
       Math.max(0, o.reconnect.maxDowntimeMs - downFor),
     )
     o.logger.warn(`[@flowcast/websocket] ${o.label} reconnecting in ${Math.round(delay)} ms`, {
-      reason: error.message,
+      reason: this.#redact(error.message),
       code: error.code,
       failures: this.#failures,
     })
@@ -481,9 +534,12 @@ export class ManagedConnection {
   #fatal(error: FlowcastError): void {
     if (this.#state === 'closed') return
     this.lastError = error
-    this.#o.logger.error(`[@flowcast/websocket] ${this.#o.label} stopped: ${error.message}`, {
-      code: error.code,
-    })
+    this.#o.logger.error(
+      `[@flowcast/websocket] ${this.#o.label} stopped: ${this.#redact(error.message)}`,
+      {
+        code: error.code,
+      },
+    )
     void this.close(error)
   }
 

@@ -1,7 +1,7 @@
 import { createManualClock, isFlowcastError, type EventInput } from '@flowcast/core'
 import { describe, expect, it } from 'vitest'
 import { createFakeWebSocket, type FakeSocket } from '../test/helpers/fake-websocket.js'
-import type { EventsEmitterOptions } from './emitter.js'
+import type { EventsEmitterOptions } from './emitter-options.js'
 import { createEventsEmitter } from './index.js'
 
 const start = Date.UTC(2026, 7, 20, 14, 0, 0)

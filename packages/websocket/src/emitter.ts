@@ -22,7 +22,6 @@ import {
   invalidOption,
   resolveReconnect,
   resolveWebSocket,
-  type ReconnectOptions,
 } from './options.js'
 import { Queue } from './queue.js'
 import {
@@ -31,104 +30,15 @@ import {
   type WebSocketConstructorLike,
 } from './socket.js'
 import { socketUrlFor } from './urls.js'
+import {
+  emitterDefaults,
+  type EventsEmitterOptions,
+  type EventsEmitterStats,
+  type FlushOptions,
+} from './emitter-options.js'
 
 /** Where an emitter is; `idle` = no socket, because nothing is waiting to be sent. */
 export type EmitterState = 'idle' | ConnectionState
-
-/** Options of {@link createEventsEmitter}. */
-export interface EventsEmitterOptions {
-  /**
-   * A `PREFECT_API_URL`-style URL: `http://host:4200/api` (self-hosted) or
-   * `https://api.prefect.cloud/api/accounts/{a}/workspaces/{w}` (Cloud).
-   */
-  apiUrl: string
-  /** Prefect Cloud API key, sent as `Authorization: bearer <key>` on the upgrade. Required for Cloud. */
-  apiKey?: string
-  /**
-   * Self-hosted auth string (`user:pass`): sent in the auth frame, and as
-   * `Authorization: Basic …` on the upgrade where headers can be set (`ws`).
-   */
-  authString?: string
-  /**
-   * A checkpoint (ping/pong) confirms the outbox once this many events are unconfirmed.
-   * @default 700
-   */
-  checkpointEvery?: number
-  /**
-   * A checkpoint also runs this long after the first unconfirmed send.
-   * @default 30_000
-   */
-  checkpointIntervalMs?: number
-  /**
-   * A checkpoint's pong must arrive within this; otherwise the socket is dropped and the
-   * unconfirmed events are resent on a new one.
-   * @default 10_000
-   */
-  checkpointTimeoutMs?: number
-  /**
-   * Sockets without a ping API (browsers): a checkpoint confirms events once the socket's
-   * send buffer is empty and the socket stayed open for this long (see the README).
-   * @default 1_000
-   */
-  settleMs?: number
-  /**
-   * Most unconfirmed events held; `emit` throws `OUTBOX_FULL` beyond it.
-   * @default 10_000
-   */
-  maxOutbox?: number
-  /** Reconnect policy: full-jitter backoff, optional limits. */
-  reconnect?: ReconnectOptions
-  /**
-   * How long the handshake may take before a retry.
-   * @default 10_000
-   */
-  connectTimeoutMs?: number
-  /**
-   * The WebSocket constructor.
-   * @default globalThis.WebSocket (the Node entry defaults to `ws`)
-   */
-  WebSocket?: WebSocketConstructorLike
-  /** Extra headers on the upgrade request (`ws` only). */
-  headers?: Record<string, string>
-  /** Where diagnostics go. @default silentLogger */
-  logger?: Logger
-  /** Time source for timers and for `occurred` / uuid v7 of new events. @default systemClock */
-  clock?: Clock
-  /** Random source for jitter. @default Math.random */
-  random?: () => number
-  /** Aborting it closes the emitter at once, without waiting for confirmation. */
-  signal?: AbortSignal
-}
-
-/** The defaults of {@link EventsEmitterOptions}. */
-export const emitterDefaults = {
-  checkpointEvery: 700,
-  checkpointIntervalMs: 30_000,
-  checkpointTimeoutMs: 10_000,
-  settleMs: 1_000,
-  maxOutbox: 10_000,
-  connectTimeoutMs: 10_000,
-} as const
-
-/** Counters of an emitter. */
-export interface EventsEmitterStats {
-  /** Events accepted by `emit`. */
-  readonly emitted: number
-  /** Frames sent, resends included. */
-  readonly sent: number
-  /** Frames sent again after a reconnect. */
-  readonly resent: number
-  /** Events confirmed by a checkpoint. */
-  readonly confirmed: number
-  /** Events not confirmed yet (the outbox). */
-  readonly unconfirmed: number
-  /** Checkpoints answered. */
-  readonly checkpoints: number
-  /** Sockets opened. */
-  readonly connections: number
-  /** Sockets opened after the first. */
-  readonly reconnects: number
-}
 
 /**
  * Emits events to `/events/in`. Every event stays in a bounded outbox until a ping/pong
@@ -142,10 +52,20 @@ export interface EventsEmitter {
    * `OUTBOX_FULL`, or `CLOSED`.
    */
   emit(event: EventInput): Event
-  /** Resolves once every event emitted so far is confirmed. */
-  flush(options?: { signal?: AbortSignal }): Promise<void>
-  /** Flushes, then closes the socket. Rejects (after closing) when the flush fails. */
-  close(options?: { signal?: AbortSignal }): Promise<void>
+  /**
+   * Resolves once every event emitted so far is confirmed. With `timeoutMs` it rejects with
+   * `TIMEOUT` (carrying the unconfirmed events in `details.events`) when that takes longer;
+   * the events stay in the outbox and keep being sent.
+   */
+  flush(options?: FlushOptions): Promise<void>
+  /**
+   * Flushes within `timeoutMs` (default `closeTimeoutMs`), then closes the socket. Rejects
+   * (after closing) when the flush fails; on a timeout with `TIMEOUT` whose `details.events`
+   * holds the unconfirmed events, so nothing is lost silently.
+   */
+  close(options?: FlushOptions): Promise<void>
+  /** Events emitted and not confirmed yet, oldest first (e.g. to persist after a failed close). */
+  readonly unconfirmedEvents: readonly Event[]
   /** `idle`, `connecting`, `open`, `reconnecting` or `closed`. */
   readonly state: EmitterState
   /** A snapshot of the counters. */
@@ -162,6 +82,7 @@ export interface EventsEmitter {
 
 interface OutboxEntry {
   seq: number
+  event: Event
   text: string
   sends: number
 }
@@ -191,6 +112,7 @@ export class EventsEmitterImpl implements EventsEmitter {
   readonly #checkpointTimeoutMs: number
   readonly #settleMs: number
   readonly #maxOutbox: number
+  readonly #closeTimeoutMs: number
   readonly #outbox = new Queue<OutboxEntry>()
   #sentOnSocket = 0
   #nextSeq = 1
@@ -224,6 +146,7 @@ export class EventsEmitterImpl implements EventsEmitter {
     checkNumber('settleMs', options.settleMs, { min: 0 })
     checkNumber('maxOutbox', options.maxOutbox, { min: 1, integer: true })
     checkNumber('connectTimeoutMs', options.connectTimeoutMs, { min: 1 })
+    checkNumber('closeTimeoutMs', options.closeTimeoutMs, { min: 0, allowInfinity: true })
     const location = parseApiUrl(options.apiUrl)
     const url = socketUrlFor(location, 'in', 'workspace')
     const cloud = location.kind !== 'oss'
@@ -239,6 +162,7 @@ export class EventsEmitterImpl implements EventsEmitter {
     this.#checkpointTimeoutMs = options.checkpointTimeoutMs ?? emitterDefaults.checkpointTimeoutMs
     this.#settleMs = options.settleMs ?? emitterDefaults.settleMs
     this.#maxOutbox = options.maxOutbox ?? emitterDefaults.maxOutbox
+    this.#closeTimeoutMs = options.closeTimeoutMs ?? emitterDefaults.closeTimeoutMs
     const headers = cleanHeaders(options.headers)
     if (cloud) {
       // Prefect's Cloud client writes the scheme in lower case (spec §2).
@@ -260,6 +184,7 @@ export class EventsEmitterImpl implements EventsEmitter {
       headers,
       maxPayload: 16 * 1024 * 1024,
       token: cloud ? undefined : (options.authString ?? null),
+      authRejectedStatuses: cloud ? [401, 403] : [401],
       reconnect: resolveReconnect(options.reconnect),
       reconnectOnCleanClose: true,
       connectTimeoutMs: options.connectTimeoutMs ?? emitterDefaults.connectTimeoutMs,
@@ -310,6 +235,13 @@ export class EventsEmitterImpl implements EventsEmitter {
     return this.#conn.lastError
   }
 
+  get unconfirmedEvents(): readonly Event[] {
+    const events: Event[] = []
+    for (let i = 0; i < this.#outbox.length; i++)
+      events.push((this.#outbox.at(i) as OutboxEntry).event)
+    return events
+  }
+
   get error(): FlowcastError | undefined {
     return this.#conn.error
   }
@@ -349,7 +281,7 @@ export class EventsEmitterImpl implements EventsEmitter {
         { details: { unconfirmed: this.#outbox.length, maxOutbox: this.#maxOutbox } },
       )
     }
-    this.#outbox.push({ seq: this.#nextSeq++, text, sends: 0 })
+    this.#outbox.push({ seq: this.#nextSeq++, event, text, sends: 0 })
     this.#emitted++
     const socket = this.#conn.socket
     if (socket) this.#sendPending(socket)
@@ -357,8 +289,35 @@ export class EventsEmitterImpl implements EventsEmitter {
     return event
   }
 
-  flush(options: { signal?: AbortSignal } = {}): Promise<void> {
-    const signal = options.signal
+  flush(options: FlushOptions = {}): Promise<void> {
+    checkNumber('timeoutMs', options.timeoutMs, { min: 0, allowInfinity: true })
+    const timeoutMs = options.timeoutMs ?? Number.POSITIVE_INFINITY
+    if (Number.isFinite(timeoutMs) && this.#outbox.length > 0) {
+      return this.#flushWithin(timeoutMs, options.signal, 'flush')
+    }
+    return this.#flushUntilConfirmed(options.signal)
+  }
+
+  #flushWithin(timeoutMs: number, signal: AbortSignal | undefined, what: string): Promise<void> {
+    const deadline = new AbortController()
+    const timer = this.#clock.setTimeout(() => deadline.abort(), timeoutMs)
+    const combined = signal ? AbortSignal.any([signal, deadline.signal]) : deadline.signal
+    return this.#flushUntilConfirmed(combined).then(
+      () => this.#clock.clearTimeout(timer),
+      (error: unknown) => {
+        this.#clock.clearTimeout(timer)
+        if (!deadline.signal.aborted || signal?.aborted) throw error
+        const events = this.unconfirmedEvents
+        throw new FlowcastError(
+          'TIMEOUT',
+          `[@flowcast/websocket] ${what} timed out after ${timeoutMs} ms: ${events.length} events were not confirmed by the server (${this.#conn.lastError ? this.#conn.redact(this.#conn.lastError.message) : 'no confirmation yet'}); they are in error.details.events — persist them and emit them again`,
+          { details: { unconfirmed: events.length, events }, cause: this.#conn.lastError },
+        )
+      },
+    )
+  }
+
+  #flushUntilConfirmed(signal: AbortSignal | undefined): Promise<void> {
     if (signal?.aborted) return Promise.reject(abortError(signal, this.#outbox.length))
     if (this.#outbox.length === 0) return Promise.resolve()
     if (this.#state === 'closed') {
@@ -396,12 +355,14 @@ export class EventsEmitterImpl implements EventsEmitter {
     return promise
   }
 
-  close(options: { signal?: AbortSignal } = {}): Promise<void> {
+  close(options: FlushOptions = {}): Promise<void> {
     if (this.#closing) return this.#closing
+    checkNumber('timeoutMs', options.timeoutMs, { min: 0, allowInfinity: true })
     this.#closeRequested = true
+    const timeoutMs = options.timeoutMs ?? this.#closeTimeoutMs
     this.#closing = (async () => {
       try {
-        await this.flush(options)
+        await this.flush({ ...options, timeoutMs })
       } finally {
         await this.#conn.close()
       }

@@ -3,7 +3,8 @@
 // pings (stall watchdog, emitter checkpoints), upgrade headers (Authorization), the HTTP
 // status of a refused upgrade, and a frame-size limit.
 import WebSocket from 'ws'
-import { EventsEmitterImpl, type EventsEmitter, type EventsEmitterOptions } from './emitter.js'
+import { EventsEmitterImpl, type EventsEmitter } from './emitter.js'
+import type { EventsEmitterOptions } from './emitter-options.js'
 import {
   WebSocketRunStateSourceImpl,
   type WebSocketRunStateSource,
@@ -97,6 +98,7 @@ export type {
   EventsEmitter,
   EventsEmitterOptions,
   EventsEmitterStats,
+  FlushOptions,
   WebSocketRunStateSource,
   WebSocketRunStateSourceOptions,
 } from './index.js'

@@ -1,4 +1,5 @@
-import { EventsEmitterImpl, type EventsEmitter, type EventsEmitterOptions } from './emitter.js'
+import { EventsEmitterImpl, type EventsEmitter } from './emitter.js'
+import type { EventsEmitterOptions } from './emitter-options.js'
 import {
   WebSocketRunStateSourceImpl,
   type WebSocketRunStateSource,
@@ -71,7 +72,7 @@ export function createWebSocketRunStateSource(
 export { eventsSocketUrl } from './urls.js'
 export { reconnectDefaults, minimumMaxPayloadBytes } from './options.js'
 export { subscriberDefaults } from './subscriber.js'
-export { emitterDefaults } from './emitter.js'
+export { emitterDefaults } from './emitter-options.js'
 export { runStateSourceDefaults } from './run-state-source.js'
 
 export type { ConnectionState } from './connection.js'
@@ -84,10 +85,6 @@ export type {
   EventsSubscriberStats,
   SkippedFrameKind,
 } from './subscriber.js'
-export type {
-  EmitterState,
-  EventsEmitter,
-  EventsEmitterOptions,
-  EventsEmitterStats,
-} from './emitter.js'
+export type { EmitterState, EventsEmitter } from './emitter.js'
+export type { EventsEmitterOptions, EventsEmitterStats, FlushOptions } from './emitter-options.js'
 export type { WebSocketRunStateSource, WebSocketRunStateSourceOptions } from './run-state-source.js'

@@ -25,16 +25,23 @@ export interface ReconnectOptions {
   jitter?: 'full' | 'none'
   /**
    * Consecutive failed attempts after which the client gives up with `CONNECT_FAILED`.
-   * The count resets after every successful connection. `Infinity` never gives up.
+   * The count resets once a connection proves healthy (`healthyAfterMs`). `Infinity` never gives up.
    * @default Infinity
    */
   maxAttempts?: number
   /**
    * Gives up with `CONNECT_FAILED` when no connection has succeeded for this long
-   * (measured from the start, or from the last successful connection).
+   * (measured from the start, or from the last healthy connection's drop).
    * @default Infinity
    */
   maxDowntimeMs?: number
+  /**
+   * A connection counts as healthy once it stayed open this long after the handshake; only
+   * then do the backoff and the limits above reset. A drop before that is a failed attempt,
+   * so a server that accepts and drops at once cannot cause a reconnect storm.
+   * @default 10_000
+   */
+  healthyAfterMs?: number
 }
 
 /** The defaults of {@link ReconnectOptions}. */
@@ -45,6 +52,7 @@ export const reconnectDefaults = {
   jitter: 'full',
   maxAttempts: Number.POSITIVE_INFINITY,
   maxDowntimeMs: Number.POSITIVE_INFINITY,
+  healthyAfterMs: 10_000,
 } as const satisfies Required<ReconnectOptions>
 
 /** @internal Resolved reconnect policy. */
@@ -52,6 +60,7 @@ export interface ResolvedReconnect {
   policy: BackoffPolicy
   maxAttempts: number
   maxDowntimeMs: number
+  healthyAfterMs: number
 }
 
 /** Smallest frame limit accepted: frames of at least 2 MiB must pass (spec §1.5). */
@@ -98,6 +107,7 @@ export function resolveReconnect(options: ReconnectOptions | undefined): Resolve
     allowInfinity: true,
   })
   checkNumber('reconnect.maxDowntimeMs', o.maxDowntimeMs, { min: 0, allowInfinity: true })
+  checkNumber('reconnect.healthyAfterMs', o.healthyAfterMs, { min: 0 })
   if (o.jitter !== undefined && o.jitter !== 'full' && o.jitter !== 'none') {
     throw invalidOption(`reconnect.jitter must be 'full' or 'none', got ${String(o.jitter)}`)
   }
@@ -117,6 +127,7 @@ export function resolveReconnect(options: ReconnectOptions | undefined): Resolve
     },
     maxAttempts: o.maxAttempts ?? reconnectDefaults.maxAttempts,
     maxDowntimeMs: o.maxDowntimeMs ?? reconnectDefaults.maxDowntimeMs,
+    healthyAfterMs: o.healthyAfterMs ?? reconnectDefaults.healthyAfterMs,
   }
 }
 

@@ -146,3 +146,50 @@ describe('createWebSocketRunStateSource', () => {
     )
   })
 })
+
+describe('createWebSocketRunStateSource: re-probe after a fatal error', () => {
+  it('tries a new subscription on a jittered slow schedule after a 403, and recovers', async () => {
+    const { kit, clock, source, healths } = setup({ random: () => 0.5 })
+    const seen: FlowRunStateObservation[] = []
+    source.watch(runA, (observation) => seen.push(observation))
+    kit.last().rejectUpgrade(403)
+    await tick()
+    expect(source.health).toBe('failed')
+    expect(source.lastError?.status).toBe(403)
+    // Still blocked at the first re-probe (180 s × (0.5 + 0.5)).
+    clock.advance(179_999)
+    expect(kit.sockets).toHaveLength(1)
+    clock.advance(1)
+    expect(kit.sockets).toHaveLength(2)
+    kit.last().rejectUpgrade(403)
+    await tick()
+    expect(source.health).toBe('failed')
+    // The proxy lets WebSockets through again.
+    clock.advance(180_000)
+    expect(kit.sockets).toHaveLength(3)
+    completeHandshake(kit.last())
+    expect(source.health).toBe('healthy')
+    kit.last().receive(eventFrame(flowRunStateEvent(runA, 'COMPLETED', 'Completed')))
+    expect(seen.map((o) => o.type)).toEqual(['COMPLETED'])
+    expect(healths).toEqual(['failed', 'connecting', 'failed', 'connecting', 'healthy'])
+    void source.close()
+  })
+
+  it('never re-probes after rejected credentials, and stops re-probing on close', async () => {
+    const auth = setup()
+    auth.source.watch(runA, () => {})
+    auth.kit.last().serverClose(1008)
+    await tick()
+    expect(auth.source.lastError?.code).toBe('AUTH_REJECTED')
+    auth.clock.advance(3_600_000)
+    expect(auth.kit.sockets).toHaveLength(1)
+
+    const blocked = setup()
+    blocked.source.watch(runA, () => {})
+    blocked.kit.last().rejectUpgrade(403)
+    await tick()
+    expect(blocked.clock.pendingTimers).toBe(1)
+    await blocked.source.close()
+    expect(blocked.clock.pendingTimers).toBe(0)
+  })
+})

@@ -8,6 +8,7 @@ import {
   type PushRunStateSource,
   type ReceivedEvent,
   type RunStateSourceHealth,
+  type TimerHandle,
 } from '@flowcast/core'
 import type { ConnectionState } from './connection.js'
 import { checkNumber, invalidOption } from './options.js'
@@ -40,6 +41,14 @@ export interface WebSocketRunStateSourceOptions extends Omit<
    * @default 50_000
    */
   recentMaxRuns?: number
+  /**
+   * After the subscription ended on an error other than rejected credentials (a proxy that
+   * refused the upgrade with 403, a server that stayed unreachable past the reconnect
+   * limits), a new subscription is tried after about this long (jittered ±50%), again and
+   * again, so waits return to the WebSocket once it recovers. `Infinity` never tries again.
+   * @default 180_000
+   */
+  reprobeIntervalMs?: number
   /** Aborting it closes the source. */
   signal?: AbortSignal
 }
@@ -62,6 +71,7 @@ export const runStateSourceDefaults = {
   lookbackMs: 60_000,
   recentMs: 60_000,
   recentMaxRuns: 50_000,
+  reprobeIntervalMs: 180_000,
 } as const
 
 type Listener = (observation: FlowRunStateObservation) => void
@@ -79,6 +89,8 @@ export class WebSocketRunStateSourceImpl implements WebSocketRunStateSource {
   readonly #clock: Clock
   readonly #recentMs: number
   readonly #recentMaxRuns: number
+  readonly #reprobeIntervalMs: number
+  #reprobeTimer: TimerHandle | undefined
   readonly #watchers = new Map<string, Set<Listener>>()
   readonly #recent = new Map<string, Recent>()
   readonly #healthListeners = new Set<(health: RunStateSourceHealth) => void>()
@@ -98,11 +110,13 @@ export class WebSocketRunStateSourceImpl implements WebSocketRunStateSource {
     checkNumber('lookbackMs', options.lookbackMs, { min: 0, max: 60_000 })
     checkNumber('recentMs', options.recentMs, { min: 0 })
     checkNumber('recentMaxRuns', options.recentMaxRuns, { min: 0, integer: true })
+    checkNumber('reprobeIntervalMs', options.reprobeIntervalMs, { min: 1, allowInfinity: true })
     this.#options = options
     this.#defaultWebSocket = defaultWebSocket
     this.#clock = options.clock ?? systemClock
     this.#recentMs = options.recentMs ?? runStateSourceDefaults.recentMs
     this.#recentMaxRuns = options.recentMaxRuns ?? runStateSourceDefaults.recentMaxRuns
+    this.#reprobeIntervalMs = options.reprobeIntervalMs ?? runStateSourceDefaults.reprobeIntervalMs
     // Validate every subscriber option now, so mistakes fail at construction, not at the
     // first watch. The probe never connects.
     this.#makeSubscriber(true)
@@ -173,6 +187,8 @@ export class WebSocketRunStateSourceImpl implements WebSocketRunStateSource {
     }
     this.#closed = true
     this.#options.signal?.removeEventListener('abort', this.#onAbort)
+    if (this.#reprobeTimer !== undefined) this.#clock.clearTimeout(this.#reprobeTimer)
+    this.#reprobeTimer = undefined
     const subscriber = this.#subscriber
     this.#setHealth('failed', closedError())
     this.#watchers.clear()
@@ -189,6 +205,7 @@ export class WebSocketRunStateSourceImpl implements WebSocketRunStateSource {
       lookbackMs,
       recentMs: _recentMs,
       recentMaxRuns: _recentMaxRuns,
+      reprobeIntervalMs: _reprobeIntervalMs,
       signal: _signal,
       ...rest
     } = this.#options
@@ -213,7 +230,7 @@ export class WebSocketRunStateSourceImpl implements WebSocketRunStateSource {
   }
 
   #onState(state: ConnectionState, subscriber: EventsSubscriberImpl): void {
-    if (this.#closed) return
+    if (this.#closed || subscriber !== this.#subscriber) return
     switch (state) {
       case 'connecting':
         this.#setHealth('connecting', undefined)
@@ -226,8 +243,23 @@ export class WebSocketRunStateSourceImpl implements WebSocketRunStateSource {
         break
       case 'closed':
         this.#setHealth('failed', subscriber.error ?? closedError())
+        if (subscriber.error && subscriber.error.code !== 'AUTH_REJECTED') this.#scheduleReprobe()
         break
     }
+  }
+
+  #scheduleReprobe(): void {
+    if (this.#reprobeTimer !== undefined || !Number.isFinite(this.#reprobeIntervalMs)) return
+    const random = this.#options.random ?? Math.random
+    const delay = this.#reprobeIntervalMs * (0.5 + random())
+    this.#reprobeTimer = this.#clock.setTimeout(() => {
+      this.#reprobeTimer = undefined
+      if (this.#closed) return
+      // Started now when runs are watched, else by the next watch.
+      this.#subscriber = undefined
+      if (this.#watchers.size === 0) return
+      this.#start()
+    }, delay)
   }
 
   #setHealth(health: RunStateSourceHealth, error: FlowcastError | undefined): void {

@@ -453,7 +453,7 @@ describe('createEventsSubscriber: failures', () => {
     expect(subscriber.error).toMatchObject({ code: 'PROTOCOL', status: 1002 })
   })
 
-  it('reconnects with full-jitter backoff that grows, caps, and resets after success', () => {
+  it('reconnects with full-jitter backoff that grows, caps, and resets after a healthy connection', () => {
     const delays: number[] = []
     const { kit, clock, subscriber } = setup({
       reconnect: { initialDelayMs: 100, maxDelayMs: 1000, multiplier: 3 },
@@ -473,8 +473,16 @@ describe('createEventsSubscriber: failures', () => {
     // 0.5 * min(1000, 100 * 3^n): 50, 150, 450, 500 (capped)
     measure()
     expect(delays).toEqual([50, 150, 450, 500, 500])
+    // auth_success then a drop at once is a failed attempt: the backoff keeps growing.
     completeHandshake(kit.last())
     expect(subscriber.state).toBe('open')
+    kit.last().fail()
+    delays.length = 0
+    measure()
+    expect(delays).toEqual([500])
+    // Open for the healthy threshold (10 s), then dropped: the backoff starts over.
+    completeHandshake(kit.last())
+    clock.advance(10_000)
     kit.last().fail()
     delays.length = 0
     measure()

@@ -1,5 +1,5 @@
-import type { FlowcastError } from '@flowcast/core'
 import {
+  FlowcastError,
   PrefectDateTime,
   createDedupeWindow,
   encodeFilterFrame,
@@ -18,6 +18,7 @@ import {
 } from '@flowcast/core'
 import { credentialsOf, notifyStateListeners } from './client-helpers.js'
 import { ManagedConnection, type ConnectionState } from './connection.js'
+import { Fanout } from './fanout.js'
 import {
   checkConnectionOptions,
   checkNumber,
@@ -28,7 +29,6 @@ import {
   resolveWebSocket,
   type ReconnectOptions,
 } from './options.js'
-import { Queue } from './queue.js'
 import type { SocketConnection, WebSocketConstructorLike } from './socket.js'
 import { socketUrlFor, type EventsScope } from './urls.js'
 
@@ -126,6 +126,16 @@ export interface EventsSubscriberOptions {
   WebSocket?: WebSocketConstructorLike
   /** Extra headers on the upgrade request (`ws` only; browsers cannot set headers). */
   headers?: Record<string, string>
+  /**
+   * Most events held for one `for await` consumer that has not taken them yet (and before
+   * anyone listens). When a queue reaches it, the subscriber closes the socket instead of
+   * buffering without limit; once the consumer has taken half of them it reconnects,
+   * resuming from the last event received (the server replays what was missed, duplicates
+   * are dropped by id). If that gap reaches past the server's 15-minute replay window, the
+   * stream ends with `REPLAY_GAP` naming the time range that may be missing.
+   * @default 10_000
+   */
+  maxQueuedEvents?: number
   /** Called with every event, in order, exactly once. Errors it throws are logged. */
   onEvent?: (event: ReceivedEvent) => void
   /** Where diagnostics go. @default silentLogger */
@@ -151,6 +161,7 @@ export const subscriberDefaults = {
   maxPayloadBytes: 16 * 1024 * 1024,
   dedupeWindowMs: 16 * 60_000,
   dedupeMaxEntries: 200_000,
+  maxQueuedEvents: 10_000,
 } as const
 
 /** Counters of a subscriber. */
@@ -173,6 +184,12 @@ export interface EventsSubscriberStats {
   readonly reconnects: number
   /** Reconnects forced by the stall watchdog. */
   readonly stalls: number
+  /** Times a consumer fell `maxQueuedEvents` behind and reading paused until it caught up. */
+  readonly pauses: number
+  /** Events waiting in the longest consumer queue right now. */
+  readonly queued: number
+  /** The longest any consumer queue has been (never above `maxQueuedEvents`). */
+  readonly queuedHighWater: number
 }
 
 /**
@@ -202,12 +219,6 @@ export interface EventsSubscriber extends AsyncIterable<ReceivedEvent> {
   [Symbol.asyncDispose](): Promise<void>
 }
 
-interface Consumer {
-  queue: Queue<ReceivedEvent>
-  wake: (() => void) | undefined
-  done: boolean
-}
-
 const farFutureSeconds = 365 * 24 * 60 * 60
 const maxReplayMs = 15 * 60_000
 
@@ -225,9 +236,9 @@ export class EventsSubscriberImpl implements EventsSubscriber {
   #cursor: PrefectDateTime
   #state: ConnectionState = 'connecting'
   #opened = false
-  #preBuffer: ReceivedEvent[] | undefined = []
-  readonly #consumers = new Set<Consumer>()
-  readonly #eventListeners = new Set<(event: ReceivedEvent) => void>()
+  /** When the socket was last open: a live stream has missed nothing up to then. */
+  #liveAt: number | undefined
+  readonly #fanout: Fanout<ReceivedEvent>
   readonly #stateListeners = new Set<(state: ConnectionState, previous: ConnectionState) => void>()
   readonly #errorListeners = new Set<(error: FlowcastError) => void>()
   #events = 0
@@ -255,6 +266,7 @@ export class EventsSubscriberImpl implements EventsSubscriber {
     })
     checkNumber('dedupe.windowMs', options.dedupe?.windowMs, { min: 1 })
     checkNumber('dedupe.maxEntries', options.dedupe?.maxEntries, { min: 1, integer: true })
+    checkNumber('maxQueuedEvents', options.maxQueuedEvents, { min: 1, integer: true })
     if (
       options.scope !== undefined &&
       options.scope !== 'workspace' &&
@@ -295,7 +307,15 @@ export class EventsSubscriberImpl implements EventsSubscriber {
       maxEntries: options.dedupe?.maxEntries ?? subscriberDefaults.dedupeMaxEntries,
       clock: this.#clock,
     })
-    if (options.onEvent) this.#eventListeners.add(options.onEvent)
+    this.#fanout = new Fanout({
+      maxQueued: options.maxQueuedEvents ?? subscriberDefaults.maxQueuedEvents,
+      logger: this.#logger,
+      listenerError: '[@flowcast/websocket] an event listener threw',
+      onFull: () => this.#onQueueFull(),
+      onDrained: () => this.#onQueueDrained(),
+      onIdle: () => this.close(),
+    })
+    if (options.onEvent) this.#fanout.listen(options.onEvent)
     const stallTimeoutMs = options.stallTimeoutMs ?? subscriberDefaults.stallTimeoutMs
     this.#conn = new ManagedConnection({
       label: 'subscriber',
@@ -305,6 +325,8 @@ export class EventsSubscriberImpl implements EventsSubscriber {
       headers: cleanHeaders(options.headers),
       maxPayload: options.maxPayloadBytes ?? subscriberDefaults.maxPayloadBytes,
       token: cloud ? (options.apiKey ?? null) : (options.authString ?? null),
+      // Credentials travel in the auth frame: a 403 on the upgrade is a proxy, not a verdict.
+      authRejectedStatuses: [401],
       reconnect,
       reconnectOnCleanClose:
         options.reconnectOnCleanClose ?? subscriberDefaults.reconnectOnCleanClose,
@@ -322,8 +344,10 @@ export class EventsSubscriberImpl implements EventsSubscriber {
         skipped: (frame) => this.#countSkipped(frame),
         pong: () => {},
         down: () => {},
-        state: (state) => {
-          if (state !== 'idle') this.#setState(state)
+        state: (state, previous) => {
+          if (previous === 'open') this.#liveAt = this.#clock.now()
+          // Paused for a slow consumer: not connected, and coming back on its own.
+          this.#setState(state === 'idle' ? 'reconnecting' : state)
         },
         finished: (error) => this.#onFinished(error),
       },
@@ -352,6 +376,9 @@ export class EventsSubscriberImpl implements EventsSubscriber {
       connections: this.#conn.connections,
       reconnects: this.#conn.reconnects,
       stalls: this.#conn.stalls,
+      pauses: this.#fanout.overflows,
+      queued: this.#fanout.queued,
+      queuedHighWater: this.#fanout.highWater,
     }
   }
 
@@ -368,11 +395,7 @@ export class EventsSubscriberImpl implements EventsSubscriber {
   }
 
   onEvent(listener: (event: ReceivedEvent) => void): () => void {
-    this.#eventListeners.add(listener)
-    if (this.#preBuffer) queueMicrotask(() => this.#flushPreBuffer())
-    return () => {
-      this.#eventListeners.delete(listener)
-    }
+    return this.#fanout.listen(listener)
   }
 
   onStateChange(listener: (state: ConnectionState, previous: ConnectionState) => void): () => void {
@@ -398,40 +421,7 @@ export class EventsSubscriberImpl implements EventsSubscriber {
   }
 
   [Symbol.asyncIterator](): AsyncIterator<ReceivedEvent> {
-    const consumer: Consumer = { queue: new Queue(), wake: undefined, done: false }
-    this.#consumers.add(consumer)
-    this.#flushPreBuffer()
-    const finish = (): IteratorResult<ReceivedEvent> => {
-      consumer.done = true
-      this.#consumers.delete(consumer)
-      consumer.queue.clear()
-      return { value: undefined, done: true }
-    }
-    return {
-      next: async (): Promise<IteratorResult<ReceivedEvent>> => {
-        for (;;) {
-          if (consumer.done) return { value: undefined, done: true }
-          const event = consumer.queue.shift()
-          if (event !== undefined) return { value: event, done: false }
-          if (this.#state === 'closed') {
-            finish()
-            if (this.#conn.error) throw this.#conn.error
-            return { value: undefined, done: true }
-          }
-          await new Promise<void>((resolve) => {
-            consumer.wake = resolve
-          })
-          consumer.wake = undefined
-        }
-      },
-      return: async (): Promise<IteratorResult<ReceivedEvent>> => {
-        const result = finish()
-        consumer.wake?.()
-        // Breaking out of the last `for await` loop closes the subscriber.
-        if (this.#consumers.size === 0 && this.#eventListeners.size === 0) await this.close()
-        return result
-      },
-    }
+    return this.#fanout.iterator()
   }
 
   #setState(next: ConnectionState): void {
@@ -444,12 +434,12 @@ export class EventsSubscriberImpl implements EventsSubscriber {
   #onReady(socket: SocketConnection): void {
     const firstOpen = !this.#opened
     this.#opened = true
-    const oldestReplayable = PrefectDateTime.fromEpochMillis(this.#clock.now() - maxReplayMs)
-    if (!firstOpen && this.#cursor.isBefore(oldestReplayable)) {
-      // The server clamps replays to 15 minutes (spec §1.4): older events are gone for us.
+    const gap = firstOpen ? undefined : this.#unreplayableGap()
+    if (gap) {
+      // The server clamps replays to 15 minutes (docs/protocol.md §1.4): older events are gone.
       this.#logger.warn(
         '[@flowcast/websocket] the outage outlasted the server replay window; events older than 15 minutes may be missing',
-        { cursor: this.#cursor.toString() },
+        { since: gap.since, until: gap.until },
       )
     }
     const until =
@@ -502,11 +492,13 @@ export class EventsSubscriberImpl implements EventsSubscriber {
   }
 
   #onEventFrame(event: ReceivedEvent): void {
-    if (!this.#dedupe.firstSeen(event.id)) {
+    if (this.#dedupe.has(event.id)) {
       this.#duplicates++
       return
     }
+    // The cursor first: an event is marked seen only once nothing else about it can fail.
     this.#advanceCursor(event.occurred)
+    this.#dedupe.firstSeen(event.id)
     if (!matchesFilter(event, this.#filter, { occurred: this.#clientFilterOccurred })) {
       this.#filtered++
       return
@@ -520,45 +512,62 @@ export class EventsSubscriberImpl implements EventsSubscriber {
     if (!at) return
     // A clock running ahead on the emitting side must not push the cursor past "now".
     const now = PrefectDateTime.fromEpochMillis(this.#clock.now())
-    const candidate = (at.isAfter(now) ? now : at).minusSeconds(this.#marginSeconds)
+    // Clamped: an event from the first minute of year 1 is valid and must not throw here.
+    const candidate = (at.isAfter(now) ? now : at).minusSeconds(this.#marginSeconds, {
+      clamp: true,
+    })
     if (candidate.isAfter(this.#cursor)) this.#cursor = candidate
   }
 
   #deliver(event: ReceivedEvent): void {
-    if (this.#preBuffer) {
-      if (this.#consumers.size === 0 && this.#eventListeners.size === 0) {
-        this.#preBuffer.push(event)
-        return
-      }
-      this.#flushPreBuffer()
-    }
-    for (const listener of this.#eventListeners) {
-      try {
-        listener(event)
-      } catch (error) {
-        this.#logger.error('[@flowcast/websocket] an event listener threw', {
-          error: String(error),
-          eventId: event.id,
-        })
-      }
-    }
-    for (const consumer of this.#consumers) {
-      consumer.queue.push(event)
-      consumer.wake?.()
-    }
+    this.#fanout.deliver(event)
   }
 
-  #flushPreBuffer(): void {
-    const buffered = this.#preBuffer
-    if (!buffered) return
-    if (this.#consumers.size === 0 && this.#eventListeners.size === 0) return
-    this.#preBuffer = undefined
-    for (const event of buffered) this.#deliver(event)
+  /**
+   * The time range a reconnect now could not replay: from where the stream is known complete
+   * (the cursor, or the last moment the socket was open, minus the margin) to the oldest
+   * instant the server still replays. `undefined` when nothing is out of reach.
+   */
+  #unreplayableGap(): { since: string; until: string } | undefined {
+    const now = this.#clock.now()
+    const oldest = PrefectDateTime.fromEpochMillis(now - maxReplayMs)
+    let from = this.#cursor
+    if (this.#liveAt !== undefined) {
+      const live = PrefectDateTime.fromEpochMillis(this.#liveAt).minusSeconds(this.#marginSeconds, {
+        clamp: true,
+      })
+      if (live.isAfter(from)) from = live
+    }
+    return from.isBefore(oldest) ? { since: from.toString(), until: oldest.toString() } : undefined
+  }
+
+  #onQueueFull(): void {
+    this.#logger.warn(
+      '[@flowcast/websocket] a consumer fell behind: pausing the subscription until it catches up',
+      { maxQueuedEvents: this.#fanout.queued },
+    )
+    this.#conn.pause()
+  }
+
+  #onQueueDrained(): void {
+    if (this.#conn.state !== 'idle') return
+    const gap = this.#unreplayableGap()
+    if (gap) {
+      void this.#conn.close(
+        new FlowcastError(
+          'REPLAY_GAP',
+          `[@flowcast/websocket] the subscriber was paused for a slow consumer longer than the server's 15-minute replay window: events that occurred from ${gap.since} to ${gap.until} may be missing`,
+          { details: gap },
+        ),
+      )
+      return
+    }
+    this.#conn.start()
   }
 
   #onFinished(error: FlowcastError | undefined): void {
     this.#signal?.removeEventListener('abort', this.#onAbort)
-    for (const consumer of this.#consumers) consumer.wake?.()
+    this.#fanout.end(error)
     if (error) {
       for (const listener of [...this.#errorListeners]) {
         try {

@@ -87,7 +87,9 @@ export const eventsEmitCommand: Command = {
     }
 
     try {
-      await emitter.close({ signal: io.signal })
+      // The reconnect limit decides "unreachable" (exit 31); the deadline only bounds a server
+      // that accepts the socket but never confirms.
+      await emitter.close({ signal: io.signal, timeoutMs: connectTimeoutMs + 10_000 })
     } catch (error) {
       const message = error instanceof Error ? error.message : String(error)
       if (isFlowcastError(error, 'ABORTED')) {

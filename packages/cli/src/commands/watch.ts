@@ -340,6 +340,11 @@ export async function watchFlowRun(options: WatchFlowRunOptions): Promise<WaitFo
             ? 'reading the run over REST meanwhile'
             : 'no fallback (--transport websocket)'
         say(`WebSocket ${health === 'failed' ? 'failed' : 'down'} (${why}): ${then}`)
+        // stdout carries the JSON contract; a WebSocket that failed for good (credentials it
+        // rejected while REST accepts them, a proxy block) is still worth a line on stderr.
+        if (json && health === 'failed') {
+          io.stderr.write(`flowcast watch: WebSocket failed (${why}): ${then}\n`)
+        }
       }
     })
   }
