@@ -1,5 +1,5 @@
 // Types of the fault and recorder controls (re-exported from types.ts).
-import type { ReceivedEvent } from '@flowcast/core'
+import type { FlowRun, ReceivedEvent } from '@flowcast/core'
 
 /** Which connections an action targets. */
 export interface ConnectionSelector {
@@ -180,6 +180,25 @@ export interface WebhookCallRecord {
   error: string | undefined
 }
 
+/**
+ * A flow run created through the REST API (`POST /deployments/{id}/create_flow_run`): what the
+ * code under test asked for and what it was answered.
+ */
+export interface CreatedFlowRunRecord {
+  /** The response body the client got (the `FlowRunResponse` at creation). */
+  flowRun: FlowRun
+  /** The deployment the run was created from. */
+  deploymentId: string
+  /** 201 for a new run; 200 when an idempotency key matched an existing run. */
+  status: 201 | 200
+  /** False when an idempotency key matched an existing run (no new run, not queued for `nextFlowRun`). */
+  created: boolean
+  /** The request as recorded in `httpRequests` (the same object: its body is what the client sent). */
+  request: HttpRequestRecord
+  /** Epoch ms (server clock). */
+  at: number
+}
+
 /** What the fake has seen. Arrays are live views, in arrival order. */
 export interface FakePrefectRecorder {
   readonly connections: readonly ConnectionRecord[]
@@ -190,6 +209,8 @@ export interface FakePrefectRecorder {
   /** Every event arrival, duplicates included. */
   readonly eventArrivals: readonly EventArrivalRecord[]
   readonly webhookCalls: readonly WebhookCallRecord[]
+  /** Every answered `create_flow_run` request with its response body, idempotent repeats included. */
+  readonly createdFlowRuns: readonly CreatedFlowRunRecord[]
   /** Forgets everything recorded (state and events stay). */
   clear(): void
 }

@@ -285,6 +285,7 @@ export interface RunLifecycleOptions {
 export type {
   ConnectionRecord,
   ConnectionSelector,
+  CreatedFlowRunRecord,
   DropConnectionsOptions,
   EventArrivalRecord,
   FakePrefectFaults,
@@ -295,6 +296,26 @@ export type {
   RejectedUpgradeRecord,
   WebhookCallRecord,
 } from './control-types.js'
+
+/** Which flow runs {@link FakePrefect.flowRuns} and {@link FakePrefect.nextFlowRun} pick: every given part must match. */
+export interface FlowRunMatcher {
+  /** Runs of this deployment. @default any deployment (or none) */
+  deploymentId?: string
+  /** Any other condition on the `FlowRunResponse` (its current state for `flowRuns`, the created one for `nextFlowRun`). */
+  where?: (flowRun: FlowRun) => boolean
+}
+
+/** Options of {@link FakePrefect.nextFlowRun}. */
+export interface NextFlowRunOptions extends FlowRunMatcher {
+  /**
+   * Rejects with `TIMEOUT` (naming the runs that were created) after this many ms of server
+   * time (the server's clock).
+   * @default undefined (wait until `signal` aborts)
+   */
+  timeoutMs?: number
+  /** Rejects with `ABORTED`. */
+  signal?: AbortSignal
+}
 
 /** A partial match on an event: every given part must match. */
 export interface EventMatcher {
@@ -412,6 +433,32 @@ export interface FakePrefect {
   createFlowRun(input?: FlowRunInput): FlowRun
   /** The `FlowRunResponse` of a run, or `undefined`. */
   readFlowRun(flowRunId: string): FlowRun | undefined
+  /**
+   * Every flow run the fake knows (created by the API or by {@link FakePrefect.createFlowRun}),
+   * oldest first, as current `FlowRunResponse`s; `{ deploymentId }` keeps one deployment's.
+   * @example
+   * ```ts
+   * expect(server.flowRuns({ deploymentId: deployment.id })).toHaveLength(1)
+   * ```
+   */
+  flowRuns(matcher?: FlowRunMatcher): FlowRun[]
+  /**
+   * The next flow run the code under test creates through the REST API
+   * (`POST /deployments/{id}/create_flow_run`) that matches, as the response it was sent.
+   *
+   * Runs form one queue in creation order and each is handed out once: the call takes the
+   * oldest matching run that no earlier `nextFlowRun` call took, created before or after the
+   * call, and otherwise waits for one. So the order of "service creates the run" and "test
+   * asks for it" does not matter, and two calls get two runs. Runs made with
+   * {@link FakePrefect.createFlowRun} (you already hold them) and idempotent repeats of a
+   * create (200, same run) are not queued; `reset()` empties the queue.
+   * @example
+   * ```ts
+   * const run = await server.nextFlowRun({ deploymentId: deployment.id, timeoutMs: 5_000 })
+   * await server.runLifecycle(run.id, ['Pending', 'Running', 'Completed'])
+   * ```
+   */
+  nextFlowRun(options?: NextFlowRunOptions): Promise<FlowRun>
   /** Proposes a state like `POST /flow_runs/{id}/set_state`; accepted states emit `prefect.flow-run.<Name>` (docs/protocol.md §4.5). */
   setFlowRunState(
     flowRunId: string,

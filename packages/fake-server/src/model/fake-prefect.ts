@@ -18,11 +18,13 @@ import {
   type EventMatcher,
   type FakePrefectOptions,
   type FrameInput,
+  type FlowRunMatcher,
   type HttpRequestRecord,
   type ReplayFrame,
   type ReplayOptions,
 } from '../types.js'
 import { Automations } from './automations.js'
+import { CreatedRunQueue, matchesFlowRun } from './created-runs.js'
 import type { Connection, ConnectionHost, SocketTransport, StoredEvent } from './connection.js'
 import { EventStore, validateEvent } from './event-store.js'
 import { describeNoMatch, mismatches } from './expect.js'
@@ -86,6 +88,7 @@ export class FakePrefectModel implements ConnectionHost {
   readonly recorder: Recorder
   readonly overrides = new Overrides()
   readonly sockets: SocketHub
+  readonly createdRuns: CreatedRunQueue
 
   /** Set by an adapter that can really stop listening during `faults.restart()`. */
   restartHook: ((downMs: number, signal?: AbortSignal) => Promise<void>) | undefined
@@ -134,6 +137,7 @@ export class FakePrefectModel implements ConnectionHost {
         if (stored) this.#distribute(stored)
       },
     })
+    this.createdRuns = new CreatedRunQueue(this.clock)
     this.automations = new Automations({
       logger: this.logger,
       newId: () => this.newId(),
@@ -357,6 +361,32 @@ export class FakePrefectModel implements ConnectionHost {
     return run ? this.renderRun(run) : undefined
   }
 
+  /** Every run, oldest first, as current `FlowRunResponse`s, filtered by `matcher`. */
+  flowRuns(matcher: FlowRunMatcher = {}): FlowRun[] {
+    return this.runs
+      .runs()
+      .map((run) => this.renderRun(run))
+      .filter((run) => matchesFlowRun(run, matcher))
+  }
+
+  /** `create_flow_run` answered: records it with its response body and queues a new run. */
+  apiFlowRunCreated(
+    note: { deploymentId: string; created: boolean },
+    request: HttpRequestRecord,
+    responseBody: string,
+  ): void {
+    const flowRun = JSON.parse(responseBody) as FlowRun
+    this.recorder.createdFlowRun({
+      flowRun,
+      deploymentId: note.deploymentId,
+      status: note.created ? 201 : 200,
+      created: note.created,
+      request,
+      at: request.at,
+    })
+    if (note.created) this.createdRuns.push(flowRun)
+  }
+
   // ---------------------------------------------------------------- assertions
 
   expectEmitted(matcher: EventMatcher): ReceivedEvent {
@@ -446,6 +476,7 @@ export class FakePrefectModel implements ConnectionHost {
   reset(): void {
     this.closeAllConnections()
     this.runs.clear()
+    this.createdRuns.clear()
     this.store.clear()
     this.automations.clear()
     this.overrides.clear()

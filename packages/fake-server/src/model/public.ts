@@ -13,6 +13,8 @@ export function publicFakePrefect(model: FakePrefectModel): FakePrefect {
     createDeployment: (input) => model.runs.createDeployment(input),
     createFlowRun: (input = {}) => model.renderRun(model.runs.createRun(input).run),
     readFlowRun: (id) => model.readFlowRun(id),
+    flowRuns: (matcher) => model.flowRuns(matcher),
+    nextFlowRun: (options) => model.createdRuns.next(options),
     setFlowRunState: (id, state, options) =>
       model.runs.transition(model.runs.requireRun(id), state, options),
     runLifecycle: (id, steps, options) =>

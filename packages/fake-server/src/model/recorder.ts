@@ -1,6 +1,7 @@
 import type { ReceivedEvent } from '@flowcast/core'
 import type {
   ConnectionRecord,
+  CreatedFlowRunRecord,
   EventArrivalRecord,
   FakePrefectRecorder,
   HttpRequestRecord,
@@ -29,6 +30,7 @@ export class Recorder {
   #receivedEvents: ReceivedEvent[] = []
   #arrivals: EventArrivalRecord[] = []
   #webhookCalls: WebhookCallRecord[] = []
+  #createdFlowRuns: CreatedFlowRunRecord[] = []
 
   /** The read-only view handed to users (`server.recorder`). */
   readonly view: FakePrefectRecorder
@@ -44,6 +46,7 @@ export class Recorder {
       receivedEvents: () => this.#receivedEvents,
       eventArrivals: () => this.#arrivals,
       webhookCalls: () => this.#webhookCalls,
+      createdFlowRuns: () => this.#createdFlowRuns,
     }
     for (const [name, get] of Object.entries(lists)) {
       Object.defineProperty(view, name, { get, enumerable: true })
@@ -99,6 +102,10 @@ export class Recorder {
     pushBounded(this.#webhookCalls, record, this.#limit)
   }
 
+  createdFlowRun(record: CreatedFlowRunRecord): void {
+    pushBounded(this.#createdFlowRuns, record, this.#limit)
+  }
+
   /** `recorder.clear()`: forgets everything except the records of open connections. */
   clear(): void {
     this.#connections = this.#connections.filter((r) => r.closedAt === undefined)
@@ -109,6 +116,7 @@ export class Recorder {
     this.#receivedEvents = []
     this.#arrivals = []
     this.#webhookCalls = []
+    this.#createdFlowRuns = []
   }
 
   /** Forgets everything, open connections included. */

@@ -216,7 +216,7 @@ const createFlowRunBody = z.strictObject({
 })
 
 /** `POST /deployments/{id}/create_flow_run`: 201 with the new run, 200 when the idempotency key matched. */
-export function createFlowRun({ model, params, body }: RouteContext): RestResponse {
+export function createFlowRun({ model, params, body, notes }: RouteContext): RestResponse {
   const id = pathUuid(params.id)
   if (!id.ok) return id.response
   const parsed = parseBody(createFlowRunBody, body ?? {}, body)
@@ -233,6 +233,7 @@ export function createFlowRun({ model, params, body }: RouteContext): RestRespon
   if (value.labels) input.labels = value.labels as Record<string, string>
   if (value.state) input.state = toStateInput(value.state)
   const { run, created } = model.runs.createRun(input)
+  if (notes) notes.createdRun = { deploymentId: deployment.id, flowRunId: run.id, created }
   return json(created ? 201 : 200, model.renderRun(run))
 }
 

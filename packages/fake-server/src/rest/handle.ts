@@ -1,7 +1,7 @@
 import { fakePrefectDefaults } from '../types.js'
 import type { FakePrefectModel } from '../model/fake-prefect.js'
 import { detail, invalid, json, statusText, type RestRequest, type RestResponse } from './http.js'
-import type { RouteTable } from './routes.js'
+import type { RouteNotes, RouteTable } from './routes.js'
 import { restRoutes } from './table.js'
 
 /**
@@ -83,10 +83,11 @@ export async function handleRestRequest(
   const body =
     parsed.kind === 'json' ? parsed.value : parsed.kind === 'empty' ? undefined : request.body
   let response: RestResponse
+  const notes: RouteNotes = {}
   try {
     response = tooLarge
       ? bodyTooLarge(limit)
-      : await route(model, restRoutes, request, url, method, body, parsed)
+      : await route(model, restRoutes, request, url, method, body, parsed, notes)
   } catch (error) {
     model.logger.error('fake-server: request failed', {
       method,
@@ -95,19 +96,21 @@ export async function handleRestRequest(
     })
     response = json(500, { exception_message: 'Internal Server Error' })
   }
-  model.recordHttp(
-    {
-      method,
-      path: url.pathname,
-      query: url.search,
-      headers: request.headers,
-      body: tooLarge ? undefined : body,
-      bodyBytes,
-      status: response.status,
-      at: model.clock.now(),
-    },
-    tooLarge || body === undefined ? 0 : bodyBytes,
-  )
+  const record = {
+    method,
+    path: url.pathname,
+    query: url.search,
+    headers: request.headers,
+    body: tooLarge ? undefined : body,
+    bodyBytes,
+    status: response.status,
+    at: model.clock.now(),
+  }
+  model.recordHttp(record, tooLarge || body === undefined ? 0 : bodyBytes)
+  // After recording, so whoever `nextFlowRun()` wakes finds the request in the recorder.
+  if (notes.createdRun && response.body !== null) {
+    model.apiFlowRunCreated(notes.createdRun, record, response.body)
+  }
   return response
 }
 
@@ -119,6 +122,7 @@ async function route(
   method: string,
   body: unknown,
   parsed: ParsedBody,
+  notes: RouteNotes,
 ): Promise<RestResponse> {
   const resolved = model.resolveRoute(url.pathname)
   if (!resolved || resolved.scope === 'account') return detail(404, 'Not Found')
@@ -211,6 +215,7 @@ async function route(
         params: resolution.params,
         body,
         headers: request.headers,
+        notes,
       })
   }
 }

@@ -17,6 +17,14 @@ export interface RouteContext {
   body: unknown
   /** Lower-case request headers. */
   headers: Record<string, string>
+  /** What the handler tells the pipeline to do once the request is recorded. */
+  notes?: RouteNotes
+}
+
+/** Facts a handler leaves for the pipeline, acted on after the request is recorded. */
+export interface RouteNotes {
+  /** `create_flow_run` answered with this run (`created` false: an idempotency key matched). */
+  createdRun?: { deploymentId: string; flowRunId: string; created: boolean }
 }
 
 /**
