@@ -131,8 +131,12 @@ export type { PrefectApiLocation, PrefectCredentials } from './api-location.js'
 export { silentLogger } from './logger.js'
 export type { Logger } from './logger.js'
 
+// Timing profiles
+export { resolveProfile } from './profile.js'
+export type { FlowcastProfile } from './profile.js'
+
 // Waiting
-export { createRunWatcher, runWatcherDefaults } from './wait/run-watcher.js'
+export { createRunWatcher, runWatcherDefaults, runWatcherTestProfile } from './wait/run-watcher.js'
 export type { RunWatcher, RunWatcherOptions } from './wait/run-watcher.js'
 export { waitForFlowRun } from './wait/wait-for-flow-run.js'
 export type { WaitForFlowRunOptions } from './wait/wait-for-flow-run.js'

@@ -318,6 +318,23 @@ describe('createPrefectClient: errors', () => {
     expect(calls).toHaveLength(3)
   })
 
+  it("profile 'test' retries after 10 ms, then 20 ms", async () => {
+    const clock = createManualClock()
+    let n = 0
+    const { fetch, calls } = fakeFetch(() =>
+      ++n < 3 ? json({ detail: 'busy' }, 503) : json('3.8.4'),
+    )
+    const client = createPrefectClient({ apiUrl: API, fetch, clock, profile: 'test' })
+    const version = client.version()
+    await clock.advanceAsync(9)
+    expect(calls).toHaveLength(1)
+    await clock.advanceAsync(1)
+    expect(calls).toHaveLength(2)
+    await clock.advanceAsync(20)
+    expect(await version).toBe('3.8.4')
+    expect(calls).toHaveLength(3)
+  })
+
   it('gives up after the retries with the last status', async () => {
     const clock = createManualClock()
     const { fetch, calls } = fakeFetch(

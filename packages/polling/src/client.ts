@@ -8,6 +8,7 @@ import {
   parseEventPage,
   parseFlowRun,
   parseOrchestrationResult,
+  resolveProfile,
   serializeEvent,
   silentLogger,
   systemClock,
@@ -18,6 +19,7 @@ import {
   type EventFilter,
   type EventPage,
   type FlowRun,
+  type FlowcastProfile,
   type Logger,
   type OrchestrationResult,
   type PrefectApiLocation,
@@ -87,6 +89,13 @@ export interface PrefectClientOptions {
    * @default Math.random
    */
   random?: () => number
+  /**
+   * `'test'` starts from {@link prefectClientTestProfile} instead of
+   * {@link prefectClientDefaults} (retries after 10 ms, 5 s request timeout, for tests against
+   * a fake server); options given here win.
+   * @default 'default'
+   */
+  profile?: FlowcastProfile
 }
 
 /** Defaults of {@link PrefectClientOptions}. */
@@ -100,6 +109,23 @@ export const prefectClientDefaults = {
     jitter: 'full',
   } satisfies BackoffPolicy as BackoffPolicy,
   maxRetryDelayMs: 60_000,
+} as const
+
+/**
+ * The values {@link PrefectClientOptions.profile} `'test'` uses instead of
+ * {@link prefectClientDefaults}: retries after 10–100 ms without jitter, any `Retry-After`
+ * capped at 1 s, each attempt limited to 5 s.
+ */
+export const prefectClientTestProfile = {
+  timeoutMs: 5_000,
+  retries: 3,
+  retryBackoff: {
+    initialDelayMs: 10,
+    maxDelayMs: 100,
+    multiplier: 2,
+    jitter: 'none',
+  } satisfies BackoffPolicy as BackoffPolicy,
+  maxRetryDelayMs: 1_000,
 } as const
 
 /** Options of {@link PrefectClient.readEvents}. */
@@ -246,6 +272,10 @@ export function createPrefectClient(options: PrefectClientOptions): PrefectClien
     ...(options.apiKey ? { apiKey: options.apiKey } : {}),
     ...(options.authString ? { authString: options.authString } : {}),
   }
+  const d =
+    resolveProfile(options.profile, '@flowcast/polling') === 'test'
+      ? prefectClientTestProfile
+      : prefectClientDefaults
   const settings: HttpSettings = {
     fetch: options.fetch ?? ((input, init) => globalThis.fetch(input, init)),
     clock: options.clock ?? systemClock,
@@ -254,14 +284,10 @@ export function createPrefectClient(options: PrefectClientOptions): PrefectClien
     credentials,
     authorization: httpAuthorizationHeader(credentials),
     headers: { ...options.headers },
-    timeoutMs: nonNegative(options.timeoutMs, prefectClientDefaults.timeoutMs, 'timeoutMs'),
-    retries: nonNegative(options.retries, prefectClientDefaults.retries, 'retries'),
-    retryBackoff: { ...prefectClientDefaults.retryBackoff, ...options.retryBackoff },
-    maxRetryAfterMs: nonNegative(
-      options.maxRetryDelayMs,
-      prefectClientDefaults.maxRetryDelayMs,
-      'maxRetryDelayMs',
-    ),
+    timeoutMs: nonNegative(options.timeoutMs, d.timeoutMs, 'timeoutMs'),
+    retries: nonNegative(options.retries, d.retries, 'retries'),
+    retryBackoff: { ...d.retryBackoff, ...options.retryBackoff },
+    maxRetryAfterMs: nonNegative(options.maxRetryDelayMs, d.maxRetryDelayMs, 'maxRetryDelayMs'),
   }
 
   const context: ApiContext = { settings, apiUrl, credentials }

@@ -1,5 +1,5 @@
 // REST client
-export { createPrefectClient, prefectClientDefaults } from './client.js'
+export { createPrefectClient, prefectClientDefaults, prefectClientTestProfile } from './client.js'
 export type { PrefectClient, PrefectClientOptions, ReadEventsOptions } from './client.js'
 export type {
   PrefectApi,
@@ -27,5 +27,9 @@ export type {
 } from './types.js'
 
 // Polling run-state source
-export { createPollingRunStateSource, pollingRunStateSourceDefaults } from './polling-source.js'
+export {
+  createPollingRunStateSource,
+  pollingRunStateSourceDefaults,
+  pollingRunStateSourceTestProfile,
+} from './polling-source.js'
 export type { PollingRunStateSource, PollingRunStateSourceOptions } from './polling-source.js'

@@ -133,6 +133,27 @@ describe('createPollingRunStateSource: read (pull)', () => {
 })
 
 describe('createPollingRunStateSource: watch (push)', () => {
+  it("profile 'test' polls 10 ms after a watch, grows to 100 ms, and explicit options win", async () => {
+    const clock = createManualClock()
+    const client = fakeClient()
+    client.set(runId(1), 'RUNNING', 'Running', 0)
+    const source = createPollingRunStateSource({ client, clock, profile: 'test' })
+    source.watch(runId(1), () => {})
+    await clock.advanceAsync(9)
+    expect(client.requests).toHaveLength(0)
+    await clock.advanceAsync(1)
+    expect(client.requests).toHaveLength(1)
+    await clock.advanceAsync(1_000)
+    expect(source.intervalMs).toBe(100)
+    source.close()
+    const tuned = createPollingRunStateSource({ client, clock, profile: 'test', intervalMs: 50 })
+    expect(tuned.intervalMs).toBe(50)
+    tuned.close()
+    expect(() => createPollingRunStateSource({ client, profile: 'fast' as 'test' })).toThrow(
+      expect.objectContaining({ code: 'INVALID_OPTIONS' }),
+    )
+  })
+
   it('polls every watched run in one request per tick and pushes each change once', async () => {
     const clock = createManualClock()
     const client = fakeClient()

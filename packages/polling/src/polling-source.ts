@@ -2,10 +2,12 @@ import {
   FlowcastError,
   TERMINAL_STATE_TYPES,
   flowRunStateFromFlowRun,
+  resolveProfile,
   silentLogger,
   systemClock,
   type Clock,
   type FlowRun,
+  type FlowcastProfile,
   type FlowRunStateObservation,
   type Logger,
   type PullRunStateSource,
@@ -54,6 +56,13 @@ export interface PollingRunStateSourceOptions {
   clock?: Clock
   /** @default silentLogger */
   logger?: Logger
+  /**
+   * `'test'` starts from {@link pollingRunStateSourceTestProfile} instead of
+   * {@link pollingRunStateSourceDefaults} (a poll every 10 ms growing to 100 ms, for tests
+   * against a fake server); options given here win.
+   * @default 'default'
+   */
+  profile?: FlowcastProfile
 }
 
 /** Defaults of {@link PollingRunStateSourceOptions}. */
@@ -63,6 +72,18 @@ export const pollingRunStateSourceDefaults = {
   maxIntervalMs: 10_000,
   pageSize: 200,
   maxIdsPerRequest: 1_000,
+} as const
+
+/**
+ * The values {@link PollingRunStateSourceOptions.profile} `'test'` uses instead of
+ * {@link pollingRunStateSourceDefaults}: the first poll 10 ms after a watch or a change,
+ * growing by 1.5 to at most 100 ms.
+ */
+export const pollingRunStateSourceTestProfile = {
+  ...pollingRunStateSourceDefaults,
+  intervalMs: 10,
+  intervalMultiplier: 1.5,
+  maxIntervalMs: 100,
 } as const
 
 /**
@@ -143,7 +164,10 @@ export function createPollingRunStateSource(
   const { client } = options
   const clock = options.clock ?? systemClock
   const logger = options.logger ?? silentLogger
-  const d = pollingRunStateSourceDefaults
+  const d =
+    resolveProfile(options.profile, '@flowcast/polling') === 'test'
+      ? pollingRunStateSourceTestProfile
+      : pollingRunStateSourceDefaults
   const initialInterval = positive(options.intervalMs, d.intervalMs, 'intervalMs')
   const multiplier = positive(
     options.intervalMultiplier,

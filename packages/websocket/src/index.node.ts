@@ -76,10 +76,13 @@ export function createWebSocketRunStateSource(
 export {
   eventsSocketUrl,
   reconnectDefaults,
+  reconnectTestProfile,
   minimumMaxPayloadBytes,
   subscriberDefaults,
+  subscriberTestProfile,
   emitterDefaults,
   runStateSourceDefaults,
+  runStateSourceTestProfile,
 } from './index.js'
 
 export type {

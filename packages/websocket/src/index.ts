@@ -70,10 +70,10 @@ export function createWebSocketRunStateSource(
 }
 
 export { eventsSocketUrl } from './urls.js'
-export { reconnectDefaults, minimumMaxPayloadBytes } from './options.js'
-export { subscriberDefaults } from './subscriber.js'
+export { reconnectDefaults, reconnectTestProfile, minimumMaxPayloadBytes } from './options.js'
+export { subscriberDefaults, subscriberTestProfile } from './subscriber.js'
 export { emitterDefaults } from './emitter-options.js'
-export { runStateSourceDefaults } from './run-state-source.js'
+export { runStateSourceDefaults, runStateSourceTestProfile } from './run-state-source.js'
 
 export type { ConnectionState } from './connection.js'
 export type { ReconnectOptions } from './options.js'

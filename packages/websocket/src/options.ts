@@ -1,4 +1,4 @@
-import { FlowcastError, type BackoffPolicy } from '@flowcast/core'
+import { FlowcastError, type BackoffPolicy, type FlowcastProfile } from '@flowcast/core'
 import type { WebSocketConstructorLike } from './socket.js'
 
 /** How a client reconnects after a dropped or failed connection. */
@@ -55,6 +55,18 @@ export const reconnectDefaults = {
   healthyAfterMs: 10_000,
 } as const satisfies Required<ReconnectOptions>
 
+/**
+ * The reconnect values of the `'test'` profile: retries after exactly 10 ms growing to 200 ms,
+ * and a connection counts as healthy after 500 ms.
+ */
+export const reconnectTestProfile = {
+  ...reconnectDefaults,
+  initialDelayMs: 10,
+  maxDelayMs: 200,
+  jitter: 'none',
+  healthyAfterMs: 500,
+} as const satisfies Required<ReconnectOptions>
+
 /** @internal Resolved reconnect policy. */
 export interface ResolvedReconnect {
   policy: BackoffPolicy
@@ -95,9 +107,20 @@ export function checkNumber(
 }
 
 /** @internal */
-export function resolveReconnect(options: ReconnectOptions | undefined): ResolvedReconnect {
+export function resolveReconnect(
+  options: ReconnectOptions | undefined,
+  profile: FlowcastProfile = 'default',
+): ResolvedReconnect {
   const o = options ?? {}
   if (typeof o !== 'object') throw invalidOption('reconnect must be an object')
+  if (profile === 'test') {
+    const p = reconnectTestProfile
+    return resolveReconnect({
+      ...p,
+      ...o,
+      maxDelayMs: o.maxDelayMs ?? Math.max(p.maxDelayMs, o.initialDelayMs ?? p.initialDelayMs),
+    })
+  }
   checkNumber('reconnect.initialDelayMs', o.initialDelayMs, { min: 0 })
   checkNumber('reconnect.maxDelayMs', o.maxDelayMs, { min: 0 })
   checkNumber('reconnect.multiplier', o.multiplier, { min: 1 })

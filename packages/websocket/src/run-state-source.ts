@@ -1,6 +1,7 @@
 import {
   FlowcastError,
   flowRunStateFromEvent,
+  resolveProfile,
   silentLogger,
   systemClock,
   type Clock,
@@ -74,6 +75,16 @@ export const runStateSourceDefaults = {
   reprobeIntervalMs: 180_000,
 } as const
 
+/**
+ * The values {@link WebSocketRunStateSourceOptions.profile} `'test'` uses instead of
+ * {@link runStateSourceDefaults}: a re-probe about every second after the subscription
+ * failed (the subscriber's own values come from `subscriberTestProfile`).
+ */
+export const runStateSourceTestProfile = {
+  ...runStateSourceDefaults,
+  reprobeIntervalMs: 1_000,
+} as const
+
 type Listener = (observation: FlowRunStateObservation) => void
 
 interface Recent {
@@ -116,7 +127,11 @@ export class WebSocketRunStateSourceImpl implements WebSocketRunStateSource {
     this.#clock = options.clock ?? systemClock
     this.#recentMs = options.recentMs ?? runStateSourceDefaults.recentMs
     this.#recentMaxRuns = options.recentMaxRuns ?? runStateSourceDefaults.recentMaxRuns
-    this.#reprobeIntervalMs = options.reprobeIntervalMs ?? runStateSourceDefaults.reprobeIntervalMs
+    const d =
+      resolveProfile(options.profile, '@flowcast/websocket') === 'test'
+        ? runStateSourceTestProfile
+        : runStateSourceDefaults
+    this.#reprobeIntervalMs = options.reprobeIntervalMs ?? d.reprobeIntervalMs
     // Validate every subscriber option now, so mistakes fail at construction, not at the
     // first watch. The probe never connects.
     this.#makeSubscriber(true)

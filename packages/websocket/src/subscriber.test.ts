@@ -490,6 +490,47 @@ describe('createEventsSubscriber: failures', () => {
     void subscriber.close()
   })
 
+  it("profile 'test' reconnects after 10 ms doubling to 200 ms, healthy after 500 ms", () => {
+    const delays: number[] = []
+    const { kit, clock, subscriber } = setup({ profile: 'test', random: () => 0.5 })
+    const measure = () => {
+      const before = kit.sockets.length
+      const t0 = clock.now()
+      for (let i = 0; i < 10_000 && kit.sockets.length === before; i++) clock.advance(1)
+      delays.push(clock.now() - t0)
+    }
+    for (let i = 0; i < 6; i++) {
+      kit.last().fail()
+      measure()
+    }
+    // No jitter: 10, 20, 40, 80, 160, 200 (capped).
+    expect(delays).toEqual([10, 20, 40, 80, 160, 200])
+    completeHandshake(kit.last())
+    clock.advance(500)
+    kit.last().fail()
+    delays.length = 0
+    measure()
+    expect(delays).toEqual([10])
+    void subscriber.close()
+  })
+
+  it("profile 'test' pings every 500 ms and reconnects after 2 s of silence; options win", () => {
+    const { kit, clock, subscriber } = setup({
+      profile: 'test',
+      reconnect: { initialDelayMs: 300 },
+    })
+    completeHandshake(kit.last())
+    clock.advance(500)
+    expect(kit.last().pings).toHaveLength(1)
+    clock.advance(1_500)
+    expect(subscriber.state).toBe('reconnecting')
+    clock.advance(299)
+    expect(kit.sockets).toHaveLength(1)
+    clock.advance(1)
+    expect(kit.sockets).toHaveLength(2)
+    void subscriber.close()
+  })
+
   it('gives up after maxAttempts consecutive failures with CONNECT_FAILED', () => {
     const { kit, clock, subscriber } = setup({ reconnect: { maxAttempts: 2 } })
     kit.last().fail()

@@ -6,11 +6,13 @@ import {
   matchesFilter,
   parseApiUrl,
   parseEventFilter,
+  resolveProfile,
   silentLogger,
   systemClock,
   type Clock,
   type DedupeWindow,
   type EventFilter,
+  type FlowcastProfile,
   type Logger,
   type ReceivedEvent,
   type ServerFrame,
@@ -146,6 +148,13 @@ export interface EventsSubscriberOptions {
   random?: () => number
   /** Aborting it closes the subscriber (like {@link EventsSubscriber.close}). */
   signal?: AbortSignal
+  /**
+   * `'test'` starts from {@link subscriberTestProfile} instead of {@link subscriberDefaults}
+   * (reconnects after 10 ms, 2 s watchdogs, for tests against a fake server); options given
+   * here win.
+   * @default 'default'
+   */
+  profile?: FlowcastProfile
 }
 
 /** The defaults of {@link EventsSubscriberOptions}. */
@@ -162,6 +171,19 @@ export const subscriberDefaults = {
   dedupeWindowMs: 16 * 60_000,
   dedupeMaxEntries: 200_000,
   maxQueuedEvents: 10_000,
+} as const
+
+/**
+ * The values {@link EventsSubscriberOptions.profile} `'test'` uses instead of
+ * {@link subscriberDefaults}: a 2 s handshake limit, a ping every 500 ms with a 2 s stall
+ * watchdog, and `reconnect` from `reconnectTestProfile` (10 ms growing to 200 ms, no jitter,
+ * healthy after 500 ms).
+ */
+export const subscriberTestProfile = {
+  ...subscriberDefaults,
+  connectTimeoutMs: 2_000,
+  pingIntervalMs: 500,
+  stallTimeoutMs: 2_000,
 } as const
 
 /** Counters of a subscriber. */
@@ -284,7 +306,9 @@ export class EventsSubscriberImpl implements EventsSubscriber {
       throw invalidOption('a Prefect Cloud URL needs an API key: pass apiKey (PREFECT_API_KEY)')
     }
     const WebSocket = resolveWebSocket(options.WebSocket, defaultWebSocket)
-    const reconnect = resolveReconnect(options.reconnect)
+    const profile = resolveProfile(options.profile, '@flowcast/websocket')
+    const d = profile === 'test' ? subscriberTestProfile : subscriberDefaults
+    const reconnect = resolveReconnect(options.reconnect, profile)
     this.#filter = parseEventFilter(options.filter ?? {})
     this.#clock = options.clock ?? systemClock
     this.#logger = options.logger ?? silentLogger
@@ -316,7 +340,7 @@ export class EventsSubscriberImpl implements EventsSubscriber {
       onIdle: () => this.close(),
     })
     if (options.onEvent) this.#fanout.listen(options.onEvent)
-    const stallTimeoutMs = options.stallTimeoutMs ?? subscriberDefaults.stallTimeoutMs
+    const stallTimeoutMs = options.stallTimeoutMs ?? d.stallTimeoutMs
     this.#conn = new ManagedConnection({
       label: 'subscriber',
       url,
@@ -330,8 +354,8 @@ export class EventsSubscriberImpl implements EventsSubscriber {
       reconnect,
       reconnectOnCleanClose:
         options.reconnectOnCleanClose ?? subscriberDefaults.reconnectOnCleanClose,
-      connectTimeoutMs: options.connectTimeoutMs ?? subscriberDefaults.connectTimeoutMs,
-      pingIntervalMs: options.pingIntervalMs ?? subscriberDefaults.pingIntervalMs,
+      connectTimeoutMs: options.connectTimeoutMs ?? d.connectTimeoutMs,
+      pingIntervalMs: options.pingIntervalMs ?? d.pingIntervalMs,
       stallTimeoutMs,
       stallWithoutPing: options.stallTimeoutMs !== undefined,
       clock: this.#clock,

@@ -690,3 +690,51 @@ describe('createRunWatcher: options', () => {
     expect(errors).toEqual(['onState listener threw'])
   })
 })
+
+describe('createRunWatcher: profile', () => {
+  it("'test' reads from 10 ms on a 5 ms grid and times out on that grid", async () => {
+    const clock = createManualClock()
+    const pull = fakePull(
+      () => obs('PENDING', 'Pending', 1),
+      [],
+      () => clock.now(),
+    )
+    const result = waitForFlowRun(RUN, {
+      sources: { pull },
+      clock,
+      profile: 'test',
+      timeoutMs: 102,
+    })
+    await clock.advanceAsync(200)
+    // Delays 10, 15, 22.5, 33.75, 50.6, … each rounded up to the 5 ms grid; 102 → 105.
+    expect(pull.readTimes).toEqual([0, 10, 25, 50, 85])
+    await expect(result).resolves.toMatchObject({ outcome: 'timeout', timings: { elapsedMs: 105 } })
+  })
+
+  it("'test' ends an unreachable wait after 2 s; explicit options win over the profile", async () => {
+    const clock = createManualClock()
+    const pull = fakePull(unreachable)
+    const fast = waitForFlowRun(RUN, { sources: { pull }, clock, profile: 'test' })
+    const tuned = waitForFlowRun(RUN, {
+      sources: { pull },
+      clock,
+      profile: 'test',
+      transportFailureMs: 3_000,
+    })
+    await clock.advanceAsync(3_100)
+    await expect(fast).resolves.toMatchObject({
+      outcome: 'transport_failed',
+      timings: { elapsedMs: 2_000 },
+    })
+    await expect(tuned).resolves.toMatchObject({
+      outcome: 'transport_failed',
+      timings: { elapsedMs: 3_000 },
+    })
+  })
+
+  it('rejects an unknown profile', () => {
+    expect(() =>
+      createRunWatcher({ sources: { pull: fakePull(unreachable) }, profile: 'fast' as 'test' }),
+    ).toThrow(expect.objectContaining({ code: 'INVALID_OPTIONS' }))
+  })
+})

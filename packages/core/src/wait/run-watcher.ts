@@ -3,6 +3,7 @@ import { systemClock, type Clock, type TimerHandle } from '../clock.js'
 import { compareDateTimes } from '../datetime.js'
 import { FlowcastError } from '../errors.js'
 import { silentLogger, type Logger } from '../logger.js'
+import { resolveProfile, type FlowcastProfile } from '../profile.js'
 import { isTerminalStateType, type FlowRunStateObservation } from '../states.js'
 import type {
   PullRunStateSource,
@@ -62,6 +63,18 @@ export interface RunWatcherOptions {
    * @default Math.random
    */
   random?: () => number
+  /**
+   * Reads and deadlines are rounded up to this grid, so the reads and timeouts of many waits
+   * share one timer tick.
+   * @default 100
+   */
+  timerGridMs?: number
+  /**
+   * `'test'` starts from {@link runWatcherTestProfile} instead of {@link runWatcherDefaults}
+   * (fast reads, short watchdogs, for tests against a fake server); options given here win.
+   * @default 'default'
+   */
+  profile?: FlowcastProfile
 }
 
 /** Defaults of {@link RunWatcherOptions}. */
@@ -75,6 +88,25 @@ export const runWatcherDefaults = {
   } satisfies BackoffPolicy as BackoffPolicy,
   transportFailureMs: 15_000,
   notFoundGraceMs: 10_000,
+  timerGridMs: 100,
+} as const
+
+/**
+ * The values {@link RunWatcherOptions.profile} `'test'` uses instead of
+ * {@link runWatcherDefaults}: reads from 10 ms growing to 100 ms, a 5 ms timer grid, a
+ * reconciliation every second and watchdogs of 1–2 s.
+ */
+export const runWatcherTestProfile = {
+  reconcileIntervalMs: 1_000,
+  fallbackPolling: {
+    initialDelayMs: 10,
+    maxDelayMs: 100,
+    multiplier: 1.5,
+    jitter: 'none',
+  } satisfies BackoffPolicy as BackoffPolicy,
+  transportFailureMs: 2_000,
+  notFoundGraceMs: 1_000,
+  timerGridMs: 5,
 } as const
 
 /**
@@ -105,9 +137,6 @@ export interface RunWatcher {
    */
   close(): void
 }
-
-/** Timers fire on this grid so that reads and deadlines of many waits share one tick. */
-const TIMER_GRID_MS = 100
 
 interface Waiter {
   readonly resolve: (result: WaitForFlowRunResult) => void
@@ -192,24 +221,29 @@ export function createRunWatcher(options: RunWatcherOptions): RunWatcher {
   const clock = options.clock ?? systemClock
   const logger = options.logger ?? silentLogger
   const random = options.random ?? Math.random
+  const base =
+    resolveProfile(options.profile, '@flowcast/core') === 'test'
+      ? runWatcherTestProfile
+      : runWatcherDefaults
   const reconcileIntervalMs = positiveOr(
     options.reconcileIntervalMs,
-    runWatcherDefaults.reconcileIntervalMs,
+    base.reconcileIntervalMs,
     'reconcileIntervalMs',
   )
   const transportFailureMs = positiveOr(
     options.transportFailureMs,
-    runWatcherDefaults.transportFailureMs,
+    base.transportFailureMs,
     'transportFailureMs',
   )
   const notFoundGraceMs = positiveOr(
     options.notFoundGraceMs,
-    runWatcherDefaults.notFoundGraceMs,
+    base.notFoundGraceMs,
     'notFoundGraceMs',
   )
+  const timerGridMs = Math.max(1, positiveOr(options.timerGridMs, base.timerGridMs, 'timerGridMs'))
   const fallbackEnabled = options.fallbackPolling !== false
   const fallbackPolling: BackoffPolicy = {
-    ...runWatcherDefaults.fallbackPolling,
+    ...base.fallbackPolling,
     ...(options.fallbackPolling || {}),
   }
 
@@ -252,7 +286,7 @@ export function createRunWatcher(options: RunWatcherOptions): RunWatcher {
   function schedule(at: number): void {
     if (closed || !(at < Infinity)) return
     const now = clock.now()
-    const due = Math.max(now, Math.ceil(at / TIMER_GRID_MS) * TIMER_GRID_MS)
+    const due = Math.max(now, Math.ceil(at / timerGridMs) * timerGridMs)
     if (due >= timerAt) return
     if (timer !== undefined) clock.clearTimeout(timer)
     timerAt = due
