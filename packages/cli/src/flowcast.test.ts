@@ -1,5 +1,6 @@
 import { createFakePrefectServer, type FakePrefectServer } from '@flowcast/fake-server'
-import { afterEach, describe, expect, it } from 'vitest'
+import { createManualClock } from '@flowcast/core'
+import { afterEach, describe, expect, it, vi } from 'vitest'
 import { createFlowcast, type Flowcast } from './flowcast.js'
 
 const cleanups: Array<() => Promise<void>> = []
@@ -121,6 +122,35 @@ describe('createFlowcast: waiting', () => {
     await server.runLifecycle(run.id, ['Pending', 'Running', 'Completed'], { stepMs: 50 })
     await expect(result).resolves.toMatchObject({ outcome: 'terminal', source: 'polling' })
     expect(server.recorder.connections).toHaveLength(0)
+  })
+
+  it("profile 'test' polls 10 ms after the first read instead of 1 s", async () => {
+    const server = await fake()
+    const run = server.createFlowRun({ deploymentId: server.createDeployment().id })
+    const clock = createManualClock(Date.now())
+    const flowcast = track(
+      createFlowcast({
+        apiUrl: server.apiUrl,
+        env: {},
+        transport: 'polling',
+        profile: 'test',
+        clock,
+      }),
+    )
+    const result = flowcast.waitForFlowRun(run.id)
+    await vi.waitFor(() => expect(server.recorder.httpRequests).toHaveLength(1))
+    await server.runLifecycle(run.id, ['Pending', 'Running', 'Completed'])
+    await clock.advanceAsync(9)
+    expect(server.recorder.httpRequests).toHaveLength(1)
+    await clock.advanceAsync(1)
+    await expect(result).resolves.toMatchObject({
+      outcome: 'terminal',
+      source: 'polling',
+      timings: { elapsedMs: 10 },
+    })
+    expect(() => createFlowcast({ apiUrl: server.apiUrl, profile: 'quick' as 'test' })).toThrow(
+      expect.objectContaining({ code: 'INVALID_OPTIONS' }),
+    )
   })
 
   it('close() ends pending waits as aborted and refuses new ones', async () => {

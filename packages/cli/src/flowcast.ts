@@ -2,12 +2,14 @@ import {
   FlowcastError,
   createEvent,
   createRunWatcher,
+  resolveProfile,
   silentLogger,
   systemClock,
   type Clock,
   type Event,
   type EventFilter,
   type EventInput,
+  type FlowcastProfile,
   type FlowRun,
   type Logger,
   type RunStateSources,
@@ -87,6 +89,17 @@ export interface FlowcastOptions {
   clock?: Clock
   /** @default silentLogger */
   logger?: Logger
+  /**
+   * `'test'`: fast polling, short backoff and short watchdogs in every part (the waiter, the
+   * REST client, the polling and WebSocket sources, `subscribe`), so a wait against a fake
+   * server on loopback ends tens of milliseconds after the run; for tests only. The values
+   * are `runWatcherTestProfile` (`@flowcast/core`), `prefectClientTestProfile` and
+   * `pollingRunStateSourceTestProfile` (`@flowcast/polling`), `subscriberTestProfile`,
+   * `reconnectTestProfile` and `runStateSourceTestProfile` (`@flowcast/websocket`); the
+   * options below win over them.
+   * @default 'default'
+   */
+  profile?: FlowcastProfile
   /** Tuning of the waiter (reconcile interval, fallback backoff, failure limits). */
   waiting?: Omit<RunWatcherOptions, 'sources' | 'clock' | 'logger'>
   /** Extra REST client options (timeouts, retries, headers). */
@@ -229,8 +242,11 @@ export function createFlowcast(options: FlowcastOptions = {}): Flowcast {
   const clock = options.clock ?? systemClock
   const logger = options.logger ?? silentLogger
   const WebSocketImpl = options.WebSocket ?? (WebSocket as unknown as WebSocketConstructorLike)
+  // Checked here so a bad value fails at creation, not at the first wait.
+  const profile = resolveProfile(options.profile, 'flowcast')
 
   const client = createPrefectClient({
+    profile,
     ...options.rest,
     apiUrl,
     ...credentials,
@@ -247,7 +263,7 @@ export function createFlowcast(options: FlowcastOptions = {}): Flowcast {
   function getWatcher(): RunWatcher {
     if (closed) throw new FlowcastError('CLOSED', '[flowcast] this flowcast instance is closed')
     if (watcher) return watcher
-    polling = createPollingRunStateSource({ ...options.polling, client, clock, logger })
+    polling = createPollingRunStateSource({ profile, ...options.polling, client, clock, logger })
     let sources: RunStateSources
     let tuning: Partial<RunWatcherOptions> = {}
     if (transport === 'polling') {
@@ -256,6 +272,7 @@ export function createFlowcast(options: FlowcastOptions = {}): Flowcast {
       tuning = { reconcileIntervalMs: Infinity }
     } else {
       websocket = createWebSocketRunStateSource({
+        profile,
         ...options.websocket,
         apiUrl: client.apiUrl,
         ...credentials,
@@ -266,7 +283,7 @@ export function createFlowcast(options: FlowcastOptions = {}): Flowcast {
       sources = { push: websocket, pull: polling }
       if (transport === 'websocket') tuning = { fallbackPolling: false }
     }
-    watcher = createRunWatcher({ ...tuning, ...options.waiting, sources, clock, logger })
+    watcher = createRunWatcher({ profile, ...tuning, ...options.waiting, sources, clock, logger })
     return watcher
   }
 
@@ -301,6 +318,7 @@ export function createFlowcast(options: FlowcastOptions = {}): Flowcast {
     subscribe(filter = {}, subscribeOptions = {}) {
       if (closed) throw new FlowcastError('CLOSED', '[flowcast] this flowcast instance is closed')
       const subscriber = createEventsSubscriber({
+        profile,
         WebSocket: WebSocketImpl,
         clock,
         logger,

@@ -8,3 +8,4 @@ export type {
   RunDeploymentOptions,
   RunDeploymentResult,
 } from './flowcast.js'
+export type { FlowcastProfile } from '@flowcast/core'
