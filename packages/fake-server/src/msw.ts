@@ -3,6 +3,7 @@ import { http, HttpResponse, ws, type RequestHandler, type WebSocketHandler } fr
 import { FakePrefectModel } from './model/fake-prefect.js'
 import { withPublicControls } from './model/public.js'
 import { normalizeHeaders } from './model/util.js'
+import { createPollingCheck } from './rest/polling-check.js'
 import { handleRestRequest } from './rest/handle.js'
 import type { FakePrefect, FakePrefectOptions } from './types.js'
 
@@ -14,10 +15,30 @@ export interface FakePrefectHandlersOptions extends FakePrefectOptions {
    * @default 'http://prefect.test/api'
    */
   baseUrl?: string
+  /**
+   * What to do when a wait ends by polling while no WebSocket ever reached these handlers: a
+   * client read a flow run over REST while it was not terminal, read it again terminal, and no
+   * socket has reached msw's `ws` handler. That is code under test whose WebSocket bypasses msw
+   * (Node's `ws` package, flowcast's default there, which msw cannot intercept), so the test
+   * silently exercises the polling fallback. The fix is one option of the code under test:
+   * `createFlowcast({ WebSocket: globalThis.WebSocket })`, created after `server.listen()`.
+   *
+   * - `'warn'`: log it once through `logger` (at `warn`).
+   * - `'error'`: also answer every such read with a 500 whose `exception_message` says the
+   *   above, so the wait cannot end by polling (it ends `transport_failed`, with that message).
+   * - `'off'`: the code under test polls on purpose (`transport: 'polling'`).
+   *
+   * `reset()` forgets what was seen.
+   * @default 'warn'
+   */
+  onPollingOnly?: 'warn' | 'error' | 'off'
 }
 
 /** Defaults of {@link FakePrefectHandlersOptions}. */
-export const fakePrefectHandlersDefaults = { baseUrl: 'http://prefect.test/api' } as const
+export const fakePrefectHandlersDefaults = {
+  baseUrl: 'http://prefect.test/api',
+  onPollingOnly: 'warn',
+} as const
 
 /** The fake Prefect server as msw handlers; the controls are the same as the Node server's. */
 export interface FakePrefectHandlers extends FakePrefect {
@@ -25,6 +46,16 @@ export interface FakePrefectHandlers extends FakePrefect {
   readonly apiUrl: string
   /** Pass to `setupServer(...)` / `setupWorker(...)`. */
   readonly handlers: Array<RequestHandler | WebSocketHandler>
+  /**
+   * WebSocket connections that reached the `ws` handler since creation or `reset()`, refused
+   * ones included. 0 after a wait means the code under test never used msw's WebSocket.
+   */
+  readonly webSocketsSeen: number
+  /**
+   * Waits that ended by polling while no WebSocket reached the handlers (see
+   * {@link FakePrefectHandlersOptions.onPollingOnly}): the flow-run ids, oldest first.
+   */
+  readonly pollingOnlyRuns: readonly string[]
 }
 
 /**
@@ -47,18 +78,24 @@ export function createFakePrefectHandlers(
   const origin = base.origin
   const wsOrigin = origin.replace(/^http/, 'ws')
 
+  const check = createPollingCheck(model, options.onPollingOnly ?? 'warn')
   const rest = http.all(`${origin}${model.basePath}/*`, async ({ request }) => {
-    const response = await handleRestRequest(model, {
-      method: request.method,
-      url: request.url,
-      headers: normalizeHeaders(request.headers),
-      body: await request.text(),
-    })
+    const response = check.inspect(
+      request.method,
+      new URL(request.url).pathname,
+      await handleRestRequest(model, {
+        method: request.method,
+        url: request.url,
+        headers: normalizeHeaders(request.headers),
+        body: await request.text(),
+      }),
+    )
     return new HttpResponse(response.body, { status: response.status, headers: response.headers })
   })
 
   const link = ws.link(`${wsOrigin}${model.basePath}/*`)
   const socket = link.addEventListener('connection', ({ client, info }) => {
+    check.socketSeen()
     const protocols =
       info.protocols === undefined
         ? []
@@ -95,10 +132,25 @@ export function createFakePrefectHandlers(
     client.addEventListener('close', (event) => connection.closed(event.code, event.reason))
   })
 
-  return withPublicControls(model, {
+  const fake = withPublicControls(model, {
     apiUrl: `${origin}${model.apiPath}`,
     handlers: [rest, socket],
+    get webSocketsSeen() {
+      return check.webSocketsSeen
+    },
+    get pollingOnlyRuns() {
+      return check.pollingOnlyRuns
+    },
   }) satisfies FakePrefectHandlers
+  const reset = fake.reset
+  Object.defineProperty(fake, 'reset', {
+    value: () => {
+      reset()
+      check.reset()
+    },
+    enumerable: true,
+  })
+  return fake
 }
 
 export type { FakePrefect, FakePrefectOptions } from './types.js'
