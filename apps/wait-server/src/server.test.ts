@@ -31,9 +31,8 @@ describe('wait-server', () => {
       method: 'POST',
       body: JSON.stringify({ deployment_id: deployment.id, parameters: { n: 2 }, wait: true }),
     })
+    const { id } = await prefect.nextFlowRun({ deploymentId: deployment.id, timeoutMs: 5_000 })
     await prefect.waitForSubscriber()
-    const scheduled = prefect.events.find((e) => e.event === 'prefect.flow-run.Scheduled')!
-    const id = scheduled.resource['prefect.resource.id'].slice('prefect.flow-run.'.length)
     await prefect.runLifecycle(id, ['Pending', 'Running', 'Completed'])
     const res = await response
     expect(res.status).toBe(200)
