@@ -103,6 +103,7 @@ export function createFakePrefectMockSocket(
   const close = () => {
     if (closed) return
     closed = true
+    model.createdRuns.close()
     model.closeAllConnections(1001)
     for (const server of servers) server.stop()
   }

@@ -93,6 +93,14 @@ describe('flow-run handles', () => {
     )
   })
 
+  it('rejects waiting calls with CLOSED when the server closes', async () => {
+    server = await createFakePrefectServer()
+    const waiting = server.nextFlowRun()
+    await server.close()
+    await expect(waiting).rejects.toSatisfy((e) => isFlowcastError(e, 'CLOSED'))
+    await expect(server.nextFlowRun()).rejects.toSatisfy((e) => isFlowcastError(e, 'CLOSED'))
+  })
+
   it('forgets queued runs on reset and clears the created-runs record', async () => {
     server = await createFakePrefectServer()
     const deployment = server.createDeployment()

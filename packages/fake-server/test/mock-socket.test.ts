@@ -26,6 +26,17 @@ function open(url: string, protocols: string[]) {
 }
 
 describe('./mock-socket adapter', () => {
+  it('lists flow runs, and ends a waiting nextFlowRun with CLOSED on close', async () => {
+    fake = createFakePrefectMockSocket()
+    const deployment = fake.createDeployment()
+    const run = fake.createFlowRun({ deploymentId: deployment.id })
+    fake.createFlowRun()
+    expect(fake.flowRuns({ deploymentId: deployment.id }).map((r) => r.id)).toEqual([run.id])
+    const waiting = fake.nextFlowRun({ deploymentId: deployment.id })
+    fake.close()
+    await expect(waiting).rejects.toMatchObject({ code: 'CLOSED' })
+  })
+
   it('runs the OSS handshake and streams state events from the shared model', async () => {
     fake = createFakePrefectMockSocket()
     const run = fake.createFlowRun()

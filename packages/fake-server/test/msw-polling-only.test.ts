@@ -48,6 +48,22 @@ const filter = (apiUrl: string, ids: string[]) =>
     body: JSON.stringify({ flow_runs: { id: { any_: ids } } }),
   })
 
+describe('msw: flow-run handles', () => {
+  it('hands out a run created through msw, with its recorded create', async () => {
+    const deployment = fake.createDeployment()
+    const next = fake.nextFlowRun({ deploymentId: deployment.id })
+    const response = await fetch(`${fake.apiUrl}/deployments/${deployment.id}/create_flow_run`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({ parameters: { n: 1 } }),
+    })
+    const created = (await response.json()) as { id: string }
+    expect((await next).id).toBe(created.id)
+    expect(fake.recorder.createdFlowRuns.map((r) => r.flowRun.id)).toEqual([created.id])
+    expect(fake.flowRuns({ deploymentId: deployment.id }).map((r) => r.id)).toEqual([created.id])
+  })
+})
+
 describe('msw: a wait that ends by polling with no WebSocket', () => {
   it('is reported once through the logger when a run read active is read ended', async () => {
     const run = fake.createFlowRun()

@@ -11,6 +11,7 @@ export function matchesFlowRun(run: FlowRun, matcher: FlowRunMatcher): boolean {
 interface Waiter {
   matcher: FlowRunMatcher
   take(run: FlowRun): void
+  fail(code: 'CLOSED', why: string): void
 }
 
 /**
@@ -24,6 +25,7 @@ export class CreatedRunQueue {
   /** How many runs were queued since the last reset (for error messages). */
   #queued = 0
   #waiters: Waiter[] = []
+  #closed = false
 
   constructor(clock: Clock) {
     this.#clock = clock
@@ -54,6 +56,9 @@ export class CreatedRunQueue {
     }
     const index = this.#untaken.findIndex((run) => matchesFlowRun(run, matcher))
     if (index !== -1) return Promise.resolve(this.#untaken.splice(index, 1)[0]!)
+    if (this.#closed) {
+      return Promise.reject(fakeError('CLOSED', 'nextFlowRun', 'the server is closed'))
+    }
     return new Promise((resolve, reject) => {
       let timer: TimerHandle | undefined
       const done = () => {
@@ -61,7 +66,7 @@ export class CreatedRunQueue {
         signal?.removeEventListener('abort', onAbort)
         if (timer !== undefined) this.#clock.clearTimeout(timer)
       }
-      const fail = (code: 'ABORTED' | 'TIMEOUT', why: string) => {
+      const fail = (code: 'ABORTED' | 'TIMEOUT' | 'CLOSED', why: string) => {
         done()
         reject(fakeError(code, 'nextFlowRun', `${why}; ${this.#describe(matcher)}`))
       }
@@ -72,6 +77,7 @@ export class CreatedRunQueue {
           done()
           resolve(run)
         },
+        fail,
       }
       if (signal?.aborted) return onAbort()
       signal?.addEventListener('abort', onAbort, { once: true })
@@ -95,6 +101,12 @@ export class CreatedRunQueue {
       `wanted a run of ${wanted}; the API created ${this.#queued} run(s) since the last reset, ` +
       `${untaken.length} not taken${untaken.length ? `: ${untaken.join(', ')}` : ''}`
     )
+  }
+
+  /** The server closed: waiting calls and later ones that find no run reject with `CLOSED`. */
+  close(): void {
+    this.#closed = true
+    for (const waiter of [...this.#waiters]) waiter.fail('CLOSED', 'the server closed')
   }
 
   /** Forgets queued runs; calls still waiting keep waiting for new runs. */

@@ -269,6 +269,7 @@ class NodeFakePrefectServer {
   close(): Promise<void> {
     this.#closing ??= (async () => {
       if (this.#pingTimer !== undefined) this.#model.clock.clearTimeout(this.#pingTimer)
+      this.#model.createdRuns.close()
       await this.#dropEverything(1001)
       await new Promise<void>((resolve) => {
         this.#wss.close(() => resolve())
