@@ -175,6 +175,19 @@ describe('createWebSocketRunStateSource: re-probe after a fatal error', () => {
     void source.close()
   })
 
+  it("profile 'test' re-probes after about a second", async () => {
+    const { kit, clock, source } = setup({ random: () => 0.5, profile: 'test' })
+    source.watch(runA, () => {})
+    kit.last().rejectUpgrade(403)
+    await tick()
+    expect(source.health).toBe('failed')
+    clock.advance(999)
+    expect(kit.sockets).toHaveLength(1)
+    clock.advance(1)
+    expect(kit.sockets).toHaveLength(2)
+    void source.close()
+  })
+
   it('never re-probes after rejected credentials, and stops re-probing on close', async () => {
     const auth = setup()
     auth.source.watch(runA, () => {})
