@@ -26,6 +26,7 @@ export interface FakePrefectHandlersOptions extends FakePrefectOptions {
    * - `'warn'`: log it once through `logger` (at `warn`).
    * - `'error'`: also answer every such read with a 500 whose `exception_message` says the
    *   above, so the wait cannot end by polling (it ends `transport_failed`, with that message).
+   *   The recorder keeps the answer the fake would have given (200).
    * - `'off'`: the code under test polls on purpose (`transport: 'polling'`).
    *
    * `reset()` forgets what was seen.
