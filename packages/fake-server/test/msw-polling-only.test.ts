@@ -100,6 +100,12 @@ describe('msw: a wait that ends by polling with no WebSocket', () => {
     socket.close()
   })
 
+  it('rejects an unknown onPollingOnly value', () => {
+    expect(() => createFakePrefectHandlers({ onPollingOnly: 'loud' as 'warn' })).toThrow(
+      expect.objectContaining({ code: 'INVALID_OPTIONS' }),
+    )
+  })
+
   it("'error' answers the read that would end the wait with a 500 that says why", async () => {
     const run = strict.createFlowRun()
     await read(strict.apiUrl, run.id)

@@ -1,4 +1,5 @@
 import type { FakePrefectModel } from '../model/fake-prefect.js'
+import { fakeError } from '../model/util.js'
 import { json, type RestResponse } from './http.js'
 
 // Restated, not imported from client code: the fake is the oracle clients are tested against.
@@ -54,6 +55,13 @@ export function createPollingCheck(
   model: FakePrefectModel,
   mode: 'warn' | 'error' | 'off',
 ): PollingCheck {
+  if (mode !== 'warn' && mode !== 'error' && mode !== 'off') {
+    throw fakeError(
+      'INVALID_OPTIONS',
+      'invalid options',
+      `onPollingOnly must be 'warn', 'error' or 'off', got ${JSON.stringify(mode)}`,
+    )
+  }
   let sockets = 0
   let warned = false
   const readActive = new Set<string>()
