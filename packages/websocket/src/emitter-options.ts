@@ -1,4 +1,4 @@
-import type { Logger, Clock } from '@flowcast/core'
+import type { Logger, Clock, FlowcastProfile } from '@flowcast/core'
 import type { ReconnectOptions } from './options.js'
 import type { WebSocketConstructorLike } from './socket.js'
 
@@ -73,6 +73,13 @@ export interface EventsEmitterOptions {
   random?: () => number
   /** Aborting it closes the emitter at once, without waiting for confirmation. */
   signal?: AbortSignal
+  /**
+   * `'test'` starts from {@link emitterTestProfile} instead of {@link emitterDefaults}
+   * (checkpoints after 100 ms, 2 s watchdogs, reconnects after 10 ms, for tests against a fake
+   * server); options given here win.
+   * @default 'default'
+   */
+  profile?: FlowcastProfile
 }
 
 /** The defaults of {@link EventsEmitterOptions}. */
@@ -84,6 +91,20 @@ export const emitterDefaults = {
   maxOutbox: 10_000,
   connectTimeoutMs: 10_000,
   closeTimeoutMs: 10_000,
+} as const
+
+/**
+ * The values {@link EventsEmitterOptions.profile} `'test'` uses instead of
+ * {@link emitterDefaults}: a checkpoint 100 ms after the first unconfirmed send, 50 ms settle,
+ * 2 s handshake, checkpoint and close limits, and `reconnect` from `reconnectTestProfile`.
+ */
+export const emitterTestProfile = {
+  ...emitterDefaults,
+  checkpointIntervalMs: 100,
+  checkpointTimeoutMs: 2_000,
+  settleMs: 50,
+  connectTimeoutMs: 2_000,
+  closeTimeoutMs: 2_000,
 } as const
 
 /** Counters of an emitter. */

@@ -131,6 +131,22 @@ describe('createEventsEmitter', () => {
     void emitter.close()
   })
 
+  it("profile 'test' checkpoints after 100 ms and reconnects after 10 ms", () => {
+    const { kit, clock, emitter } = setup({ profile: 'test' })
+    emitter.emit(input(1))
+    openOss(kit.last())
+    clock.advance(99)
+    expect(kit.last().pings).toHaveLength(0)
+    clock.advance(1)
+    expect(kit.last().pings).toHaveLength(1)
+    kit.last().fail('connection reset')
+    clock.advance(9)
+    expect(kit.sockets).toHaveLength(1)
+    clock.advance(1)
+    expect(kit.sockets).toHaveLength(2)
+    void emitter.close({ signal: AbortSignal.abort() }).catch(() => {})
+  })
+
   it('resends unconfirmed events in order after a drop; flush waits for them', async () => {
     const { kit, clock, emitter } = setup()
     emitter.emit(input(1))

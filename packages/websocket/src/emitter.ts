@@ -4,6 +4,7 @@ import {
   eventLimits,
   httpAuthorizationHeader,
   parseApiUrl,
+  resolveProfile,
   serializeEvent,
   silentLogger,
   systemClock,
@@ -32,6 +33,7 @@ import {
 import { socketUrlFor } from './urls.js'
 import {
   emitterDefaults,
+  emitterTestProfile,
   type EventsEmitterOptions,
   type EventsEmitterStats,
   type FlushOptions,
@@ -156,13 +158,14 @@ export class EventsEmitterImpl implements EventsEmitter {
     const WebSocket = resolveWebSocket(options.WebSocket, defaultWebSocket)
     this.#clock = options.clock ?? systemClock
     this.#logger = options.logger ?? silentLogger
-    this.#checkpointEvery = options.checkpointEvery ?? emitterDefaults.checkpointEvery
-    this.#checkpointIntervalMs =
-      options.checkpointIntervalMs ?? emitterDefaults.checkpointIntervalMs
-    this.#checkpointTimeoutMs = options.checkpointTimeoutMs ?? emitterDefaults.checkpointTimeoutMs
-    this.#settleMs = options.settleMs ?? emitterDefaults.settleMs
-    this.#maxOutbox = options.maxOutbox ?? emitterDefaults.maxOutbox
-    this.#closeTimeoutMs = options.closeTimeoutMs ?? emitterDefaults.closeTimeoutMs
+    const profile = resolveProfile(options.profile, '@flowcast/websocket')
+    const d = profile === 'test' ? emitterTestProfile : emitterDefaults
+    this.#checkpointEvery = options.checkpointEvery ?? d.checkpointEvery
+    this.#checkpointIntervalMs = options.checkpointIntervalMs ?? d.checkpointIntervalMs
+    this.#checkpointTimeoutMs = options.checkpointTimeoutMs ?? d.checkpointTimeoutMs
+    this.#settleMs = options.settleMs ?? d.settleMs
+    this.#maxOutbox = options.maxOutbox ?? d.maxOutbox
+    this.#closeTimeoutMs = options.closeTimeoutMs ?? d.closeTimeoutMs
     const headers = cleanHeaders(options.headers)
     if (cloud) {
       // Prefect's Cloud client writes the scheme in lower case (spec §2).
@@ -185,9 +188,9 @@ export class EventsEmitterImpl implements EventsEmitter {
       maxPayload: 16 * 1024 * 1024,
       token: cloud ? undefined : (options.authString ?? null),
       authRejectedStatuses: cloud ? [401, 403] : [401],
-      reconnect: resolveReconnect(options.reconnect),
+      reconnect: resolveReconnect(options.reconnect, profile),
       reconnectOnCleanClose: true,
-      connectTimeoutMs: options.connectTimeoutMs ?? emitterDefaults.connectTimeoutMs,
+      connectTimeoutMs: options.connectTimeoutMs ?? d.connectTimeoutMs,
       pingIntervalMs: 0,
       stallTimeoutMs: undefined,
       stallWithoutPing: false,

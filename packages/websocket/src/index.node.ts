@@ -81,6 +81,7 @@ export {
   subscriberDefaults,
   subscriberTestProfile,
   emitterDefaults,
+  emitterTestProfile,
   runStateSourceDefaults,
   runStateSourceTestProfile,
 } from './index.js'

@@ -72,7 +72,7 @@ export function createWebSocketRunStateSource(
 export { eventsSocketUrl } from './urls.js'
 export { reconnectDefaults, reconnectTestProfile, minimumMaxPayloadBytes } from './options.js'
 export { subscriberDefaults, subscriberTestProfile } from './subscriber.js'
-export { emitterDefaults } from './emitter-options.js'
+export { emitterDefaults, emitterTestProfile } from './emitter-options.js'
 export { runStateSourceDefaults, runStateSourceTestProfile } from './run-state-source.js'
 
 export type { ConnectionState } from './connection.js'
