@@ -163,7 +163,7 @@ export {
   parseLogLevel,
 } from './logs/models.js'
 export type { Log, LogCreate, LogFilter, LogLevelName, LogSort } from './logs/models.js'
-export { compareLogs, matchesLogFilter } from './logs/matching.js'
+export { compareLogs, matchesLogFilter, matchesLogTextQuery } from './logs/matching.js'
 export { encodeLogsFilterFrame, parseLogsServerFrame } from './logs/frames.js'
 export type { LogsServerFrame, UnknownLogsFrameReason } from './logs/frames.js'
 export type {

@@ -1,4 +1,5 @@
 import { compareDateTimes } from '../datetime.js'
+import { parseTextQuery } from '../filters.js'
 import type { Log, LogFilter } from './models.js'
 
 /**
@@ -49,4 +50,17 @@ function includesId(ids: readonly string[], id: string | null | undefined): bool
 /** Orders logs oldest first by timestamp, then by id, so equal timestamps sort stably. */
 export function compareLogs(a: Log, b: Log): number {
   return compareDateTimes(a.timestamp, b.timestamp) || (a.id < b.id ? -1 : a.id > b.id ? 1 : 0)
+}
+
+/**
+ * Whether a log matches a `text` query the way `POST /logs/filter` searches: the terms
+ * (`-term` excluded, `+term` required, `"quoted phrases"`) against the message and the
+ * logger name, case-insensitively. REST only: the socket ignores `text`.
+ */
+export function matchesLogTextQuery(log: Log, query: string): boolean {
+  const parsed = parseTextQuery(query)
+  const text = `${log.message} ${log.name}`.toLowerCase()
+  if (parsed.include.length && !parsed.include.some((term) => text.includes(term))) return false
+  if (parsed.exclude.some((term) => text.includes(term))) return false
+  return parsed.required.every((term) => text.includes(term))
 }

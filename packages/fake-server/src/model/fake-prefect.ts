@@ -63,6 +63,7 @@ import {
   type StoredEvent,
 } from './connection.js'
 import { describeNoMatch, mismatches } from './expect.js'
+import { FakeLogStore } from './logs.js'
 import { clampForWebsocket, resolveEventFilter } from './filters.js'
 import {
   defaultStateName,
@@ -132,6 +133,8 @@ export class FakePrefectModel implements FakePrefect, ConnectionHost {
   readonly recorder: FakePrefectRecorder
 
   /** Set by an adapter that can really stop listening during `faults.restart()`. */
+  /** The logs store behind `/logs/`, `/logs/filter` and `/logs/out`. */
+  readonly logStore: FakeLogStore
   restartHook: ((downMs: number, signal?: AbortSignal) => Promise<void>) | undefined
 
   #random: () => number
@@ -187,6 +190,14 @@ export class FakePrefectModel implements FakePrefect, ConnectionHost {
     this.#random = options.random ?? Math.random
     this.faults = this.#createFaults()
     this.recorder = this.#createRecorder()
+    this.logStore = new FakeLogStore(
+      { clock: this.clock, nowMicros: () => this.nowMicros(), random: this.#random },
+      options,
+    )
+  }
+
+  get logs(): FakeLogStore {
+    return this.logStore
   }
 
   // ---------------------------------------------------------------- time
@@ -862,6 +873,11 @@ export class FakePrefectModel implements FakePrefect, ConnectionHost {
         await pause(step.wait)
         continue
       }
+      if (typeof step === 'object' && 'log' in step) {
+        const input = typeof step.log === 'string' ? { message: step.log } : step.log
+        this.logStore.create([{ flow_run_id: flowRunId, ...input }])
+        continue
+      }
       if (step === 'heartbeat') {
         this.emitHeartbeat(flowRunId)
       } else if (typeof step === 'string') {
@@ -1242,5 +1258,6 @@ export class FakePrefectModel implements FakePrefect, ConnectionHost {
     this.faults.reset()
     this.#connectionRecords = []
     this.recorder.clear()
+    this.logStore.clear()
   }
 }

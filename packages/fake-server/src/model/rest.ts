@@ -2,6 +2,7 @@ import { STATE_TYPES, type StateType } from '@flowcast/core'
 import type { FlowRunInput, StateInput } from '../types.js'
 import type { FakePrefectModel } from './fake-prefect.js'
 import type { FlowRunRecord } from './flow-runs.js'
+import { handleLogsRest, isLogsRestPath } from './logs-rest.js'
 import { base64Decode, base64Encode, isRecord, tryParseJson } from './util.js'
 
 /** A transport-neutral HTTP request. */
@@ -367,11 +368,16 @@ async function route(
   }
 
   if (method === 'GET' && path === '/health') return json(200, true)
-  const known = knownRoutes.test(path) || (resolved.scope === 'oss' && path === '/csrf-token')
+  const known =
+    knownRoutes.test(path) ||
+    isLogsRestPath(path) ||
+    (resolved.scope === 'oss' && path === '/csrf-token')
   if (!known) return json(404, { detail: 'Not Found' })
   const versionError = checkApiVersion(request.headers['x-prefect-api-version'])
   if (versionError) return json(400, { detail: versionError })
 
+  const logsResponse = handleLogsRest(model.logStore, method, path, body)
+  if (logsResponse) return logsResponse
   if (method === 'GET' && path === '/csrf-token') return csrfToken(url)
   if (method === 'GET' && path === '/admin/version') return json(200, model.version)
   if (method === 'POST' && path === '/events') return postEvents(model, body)
