@@ -1,7 +1,6 @@
 import {
   LogCreateSchema,
   PrefectDateTime,
-  compareDateTimes,
   matchesLogFilter,
   matchesLogTextQuery,
   uuidv7,
@@ -90,6 +89,8 @@ export class FakeLogStore implements FakeLogs {
   readonly #random: () => number
   readonly backlog: number
   #logs: Log[] = []
+  /** Timestamps as microseconds, for sorting without re-parsing. */
+  #micros = new WeakMap<Log, bigint>()
   #ids = new Set<string>()
   readonly #subscribers = new Set<LogsSubscriber & { drop(code?: number, reason?: string): void }>()
   #waiters = new Set<() => void>()
@@ -155,6 +156,7 @@ export class FakeLogStore implements FakeLogs {
   #store(input: LogCreate, now: string): Log {
     let id = uuidv7({ clock: this.#clock })
     while (this.#ids.has(id)) id = uuidv7({ clock: this.#clock })
+    const timestamp = PrefectDateTime.parse(input.timestamp)
     const log: Log = {
       id,
       created: now,
@@ -162,11 +164,12 @@ export class FakeLogStore implements FakeLogs {
       name: input.name.replaceAll('\u0000', ''),
       level: input.level,
       message: input.message.replaceAll('\u0000', ''),
-      timestamp: PrefectDateTime.parse(input.timestamp).toString(),
+      timestamp: timestamp.toString(),
       flow_run_id: input.flow_run_id?.toLowerCase() ?? null,
       task_run_id: input.task_run_id?.toLowerCase() ?? null,
     }
     this.#ids.add(id)
+    this.#micros.set(log, timestamp.epochMicros)
     this.#logs.push(log)
     if (this.streaming) {
       const frame = JSON.stringify({ type: 'log', log })
@@ -181,9 +184,13 @@ export class FakeLogStore implements FakeLogs {
   query(filter: LogFilter | null, sort: LogSort, offset: number, limit: number): Log[] {
     const matching = this.#logs.filter((log) => matchesWholeFilter(log, filter))
     // Prefect sorts by timestamp only; ties keep arrival order, or a fresh random order.
-    const keyed = matching.map((log) => ({ log, tie: this.shuffleTies ? this.#random() : 0 }))
+    const keyed = matching.map((log) => ({
+      log,
+      at: this.#micros.get(log) ?? 0n,
+      tie: this.shuffleTies ? this.#random() : 0,
+    }))
     keyed.sort((a, b) => {
-      const byTime = compareDateTimes(a.log.timestamp, b.log.timestamp)
+      const byTime = a.at < b.at ? -1 : a.at > b.at ? 1 : 0
       return (sort === 'TIMESTAMP_DESC' ? -byTime : byTime) || a.tie - b.tie
     })
     return keyed.slice(offset, offset + limit).map((entry) => entry.log)
