@@ -25,13 +25,17 @@ import {
 export type ConnectionState = 'connecting' | 'open' | 'reconnecting' | 'closed'
 
 /** @internal */
-export interface ManagedConnectionHooks {
+/** @internal What a frame parser must tell the connection apart: the handshake frames. */
+export type HandshakeFrame = { kind: string; reason?: string | null }
+
+/** @internal */
+export interface ManagedConnectionHooks<F extends HandshakeFrame = ServerFrame> {
   /** The handshake finished; the socket is ready for application frames. */
   ready(socket: SocketConnection): void
   /** A frame after the handshake (auth frames are handled here). */
-  frame(frame: ServerFrame, socket: SocketConnection): void
+  frame(frame: F, socket: SocketConnection): void
   /** A frame skipped during the handshake. */
-  skipped(frame: ServerFrame): void
+  skipped(frame: F): void
   pong(data: string): void
   /** The socket went away (a retry or the end follows). */
   down(error: FlowcastError | undefined): void
@@ -43,8 +47,8 @@ export interface ManagedConnectionHooks {
 }
 
 /** @internal */
-export interface ManagedConnectionOptions {
-  label: 'subscriber' | 'emitter'
+export interface ManagedConnectionOptions<F extends HandshakeFrame = ServerFrame> {
+  label: 'subscriber' | 'emitter' | 'logs subscriber'
   url: string
   WebSocket: WebSocketConstructorLike
   protocols: string[]
@@ -65,7 +69,9 @@ export interface ManagedConnectionOptions {
   random: () => number
   logger: Logger
   credentials: PrefectCredentials
-  hooks: ManagedConnectionHooks
+  hooks: ManagedConnectionHooks<F>
+  /** Classifies frames (the logs socket has its own). @default parseServerFrame */
+  parseFrame?: (data: FrameData, binary: boolean) => F
 }
 
 const closeTimeoutMs = 1_000
@@ -74,8 +80,8 @@ const closeTimeoutMs = 1_000
  * @internal One logical connection over many sockets: handshake, connect timeout, stall
  * watchdog, classification of closes, and reconnects with full-jitter backoff.
  */
-export class ManagedConnection {
-  readonly #o: ManagedConnectionOptions
+export class ManagedConnection<F extends HandshakeFrame = ServerFrame> {
+  readonly #o: ManagedConnectionOptions<F>
   #state: ConnectionState | 'idle' = 'idle'
   #socket: SocketConnection | undefined
   #ready = false
@@ -102,7 +108,7 @@ export class ManagedConnection {
   /** Why the connection closed for good, if it was not asked to. */
   error: FlowcastError | undefined
 
-  constructor(options: ManagedConnectionOptions) {
+  constructor(options: ManagedConnectionOptions<F>) {
     this.#o = options
     this.#downSince = options.clock.now()
   }
@@ -232,7 +238,9 @@ export class ManagedConnection {
   #onMessage(socket: SocketConnection, data: FrameData, binary: boolean): void {
     if (socket !== this.#socket) return
     this.#lastActivity = this.#o.clock.now()
-    const frame = parseServerFrame(data, { binary })
+    const frame = this.#o.parseFrame
+      ? this.#o.parseFrame(data, binary)
+      : (parseServerFrame(data, { binary }) as unknown as F)
     if (frame.kind === 'auth_failure') {
       this.#dropSocket(true)
       this.#fatal(

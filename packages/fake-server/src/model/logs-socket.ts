@@ -102,6 +102,11 @@ export class LogsConnection {
     this.#flush()
   }
 
+  inject(text: string): void {
+    this.#queue.push(text)
+    this.#flush()
+  }
+
   #flush(): void {
     if (this.#host.logStore.paused) return
     while (this.#queue.length > 0 && this.#phase === 'streaming') {

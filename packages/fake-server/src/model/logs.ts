@@ -58,6 +58,8 @@ export interface LogsSubscriber {
   readonly filter: LogFilter
   /** Queues a matching log (the subscriber applies its backlog). */
   deliver(log: Log, frame: string): void
+  /** Queues a raw frame (fault injection). */
+  inject(text: string): void
 }
 
 /** The fake's logs: store, stream switch and faults. */
@@ -76,6 +78,8 @@ export interface FakeLogs {
   waitForSubscriber(options?: { existing?: boolean; signal?: AbortSignal }): Promise<void>
   /** Drops every `/logs/out` connection: abruptly, or with a close code. */
   dropConnections(code?: number, reason?: string): number
+  /** Sends raw frames (text, or JSON of an object) to every `/logs/out` subscriber, in order with logs. */
+  injectFrames(frames: readonly (string | Record<string, unknown>)[]): number
   /** Holds outgoing log frames (the backlog fills, then drops); `false` releases them. */
   setPaused(paused: boolean): void
   /** Logs dropped because a subscriber's backlog was full. */
@@ -221,6 +225,15 @@ export class FakeLogStore implements FakeLogs {
       options.signal?.addEventListener('abort', onAbort, { once: true })
       this.#waiters.add(done)
     })
+  }
+
+  injectFrames(frames: readonly (string | Record<string, unknown>)[]): number {
+    const all = [...this.#subscribers]
+    for (const frame of frames) {
+      const text = typeof frame === 'string' ? frame : JSON.stringify(frame)
+      for (const subscriber of all) subscriber.inject(text)
+    }
+    return all.length
   }
 
   dropConnections(code?: number, reason = ''): number {
