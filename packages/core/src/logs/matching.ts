@@ -43,6 +43,8 @@ export function matchesLogFilter(log: Log, filter: LogFilter | null | undefined)
 
 function includesId(ids: readonly string[], id: string | null | undefined): boolean {
   if (id == null) return false
+  // Ids almost always arrive lower-case as sent: the exact match saves a lower-casing per log.
+  if (ids.includes(id)) return true
   const wanted = id.toLowerCase()
   return ids.some((candidate) => candidate.toLowerCase() === wanted)
 }
