@@ -413,17 +413,19 @@ export async function watchFlowRun(options: WatchFlowRunOptions): Promise<WaitFo
       )
     },
   })
-  logsFollower.start()
-
   if (!json && !options.quietHeader) {
     say(`Watching flow run ${flowRunId} on ${connection.apiUrl} (transport: ${transport})`)
   }
   try {
-    const result = await watcher.wait(flowRunId, {
+    const waiting = watcher.wait(flowRunId, {
       ...(options.timeoutMs === undefined ? {} : { timeoutMs: options.timeoutMs }),
       signal: io.signal,
       onState: (observation, source) => printState(observation, source),
     })
+    // After the wait's own subscribe-and-read has started: the states come first, and the
+    // logs' REST reads cover whatever the logs socket has not caught yet.
+    logsFollower.start()
+    const result = await waiting
     // "Seen live": the terminal state is no older than the straggler window before the start.
     const stragglerMs = options.stragglerMs ?? 3_000
     const live =
