@@ -417,15 +417,25 @@ export async function watchFlowRun(options: WatchFlowRunOptions): Promise<WaitFo
     say(`Watching flow run ${flowRunId} on ${connection.apiUrl} (transport: ${transport})`)
   }
   try {
-    const waiting = watcher.wait(flowRunId, {
+    // Logs start once the first state is known (or after a second at most), so they never
+    // slow the first read; their REST reads cover whatever the socket has not caught yet.
+    let logsStarted = false
+    const startLogs = () => {
+      if (logsStarted) return
+      logsStarted = true
+      clearTimeout(logsTimer)
+      logsFollower.start()
+    }
+    const logsTimer = setTimeout(startLogs, 1_000)
+    const result = await watcher.wait(flowRunId, {
       ...(options.timeoutMs === undefined ? {} : { timeoutMs: options.timeoutMs }),
       signal: io.signal,
-      onState: (observation, source) => printState(observation, source),
+      onState: (observation, source) => {
+        printState(observation, source)
+        startLogs()
+      },
     })
-    // After the wait's own subscribe-and-read has started: the states come first, and the
-    // logs' REST reads cover whatever the logs socket has not caught yet.
-    logsFollower.start()
-    const result = await waiting
+    clearTimeout(logsTimer)
     // "Seen live": the terminal state is no older than the straggler window before the start.
     const stragglerMs = options.stragglerMs ?? 3_000
     const live =
