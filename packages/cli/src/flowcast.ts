@@ -2,6 +2,7 @@ import {
   FlowcastError,
   createEvent,
   createRunWatcher,
+  followFlowRun as followFlowRunWith,
   silentLogger,
   systemClock,
   type Clock,
@@ -9,7 +10,10 @@ import {
   type EventFilter,
   type EventInput,
   type FlowRun,
+  type FlowRunFollow,
+  type FollowFlowRunOptions,
   type Logger,
+  type LogsSources,
   type RunStateSources,
   type RunWatcher,
   type RunWatcherOptions,
@@ -17,6 +21,8 @@ import {
   type WaitOptions,
 } from '@flowcast/core'
 import {
+  createLogsClient,
+  createPollingLogsSource,
   createPollingRunStateSource,
   createPrefectClient,
   type DeploymentFlowRunCreate,
@@ -27,10 +33,12 @@ import {
 } from '@flowcast/polling'
 import {
   createEventsSubscriber,
+  createWebSocketLogsSource,
   createWebSocketRunStateSource,
   type EventsSubscriber,
   type EventsSubscriberOptions,
   type WebSocketConstructorLike,
+  type WebSocketLogsSource,
   type WebSocketRunStateSource,
   type WebSocketRunStateSourceOptions,
 } from '@flowcast/websocket'
@@ -148,6 +156,31 @@ export interface Flowcast {
    */
   waitForFlowRun(flowRunId: string, options?: WaitOptions): Promise<WaitForFlowRunResult>
   /**
+   * Follows a flow run: its states and its logs in one stream, each log once — live from the
+   * logs socket when the server streams them (not with `transport: 'polling'`), over REST
+   * always — ending after the terminal state plus the straggler window (3 s, only when the
+   * end was seen live). Logs never change `result`. Shares the watcher of `waitForFlowRun`.
+   * @example
+   * ```ts
+   * const follow = flowcast.followFlowRun(id)
+   * for await (const item of follow) {
+   *   if (item.type === 'log') console.log(item.log.message)
+   *   else console.log(item.state.name)
+   * }
+   * console.log((await follow.result).outcome)
+   * ```
+   */
+  followFlowRun(
+    flowRunId: string,
+    options?: Omit<
+      FollowFlowRunOptions,
+      'sources' | 'watcher' | 'watcherOptions' | 'logs' | 'clock' | 'logger'
+    > & {
+      /** Follow states only. @default true */
+      logs?: boolean
+    },
+  ): FlowRunFollow
+  /**
    * Creates a flow run from a deployment and optionally waits for it.
    * @example
    * ```ts
@@ -242,7 +275,32 @@ export function createFlowcast(options: FlowcastOptions = {}): Flowcast {
   let polling: PollingRunStateSource | undefined
   let websocket: WebSocketRunStateSource | undefined
   let watcher: RunWatcher | undefined
+  let logsPush: WebSocketLogsSource | undefined
+  let logsPull: LogsSources['pull'] | undefined
   let closed = false
+
+  function getLogsSources(): LogsSources {
+    logsPull ??= createPollingLogsSource({
+      client: createLogsClient({
+        ...options.rest,
+        apiUrl: client.apiUrl,
+        ...credentials,
+        clock,
+        logger,
+        ...(options.fetch ? { fetch: options.fetch } : {}),
+      }),
+    })
+    if (transport !== 'polling') {
+      logsPush ??= createWebSocketLogsSource({
+        apiUrl: client.apiUrl,
+        ...credentials,
+        WebSocket: WebSocketImpl,
+        clock,
+        logger,
+      })
+    }
+    return { pull: logsPull, ...(logsPush ? { push: logsPush } : {}) }
+  }
 
   function getWatcher(): RunWatcher {
     if (closed) throw new FlowcastError('CLOSED', '[flowcast] this flowcast instance is closed')
@@ -279,6 +337,17 @@ export function createFlowcast(options: FlowcastOptions = {}): Flowcast {
     transport,
     client,
     waitForFlowRun,
+
+    followFlowRun(flowRunId, followOptions = {}) {
+      const { logs = true, ...rest } = followOptions
+      return followFlowRunWith(flowRunId, {
+        ...rest,
+        watcher: getWatcher(),
+        logs: logs ? getLogsSources() : false,
+        clock,
+        logger,
+      })
+    },
 
     async runDeployment(deploymentId, runOptions = {}) {
       const { signal } = runOptions
@@ -328,7 +397,11 @@ export function createFlowcast(options: FlowcastOptions = {}): Flowcast {
       closed = true
       watcher?.close()
       polling?.close()
-      await Promise.all([websocket?.close(), ...[...subscribers].map((s) => s.close())])
+      await Promise.all([
+        websocket?.close(),
+        logsPush?.close(),
+        ...[...subscribers].map((s) => s.close()),
+      ])
       subscribers.clear()
     },
 
