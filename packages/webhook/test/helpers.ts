@@ -7,7 +7,13 @@ import type { ReceivedEvent } from '@flowcast/core'
 
 /** A flow-run state event as Prefect's `{{ event|tojson }}` renders it. */
 export function flowRunEvent(
-  options: { id?: string; flowRunId?: string; type?: string; name?: string; occurred?: string } = {},
+  options: {
+    id?: string
+    flowRunId?: string
+    type?: string
+    name?: string
+    occurred?: string
+  } = {},
 ): ReceivedEvent {
   const type = options.type ?? 'COMPLETED'
   const name = options.name ?? type.charAt(0) + type.slice(1).toLowerCase()
@@ -65,7 +71,11 @@ export async function startRedis(): Promise<RedisServer> {
     const onData = () => output.includes('Ready to accept connections') && resolve()
     child.stdout!.on('data', onData)
     child.once('error', (error) =>
-      reject(new Error(`redis-server could not start (run tooling/scripts/ensure-redis.sh): ${error.message}`)),
+      reject(
+        new Error(
+          `redis-server could not start (run tooling/scripts/ensure-redis.sh): ${error.message}`,
+        ),
+      ),
     )
     child.once('exit', (code) => reject(new Error(`redis-server exited with ${code}: ${output}`)))
   })
@@ -86,7 +96,6 @@ export async function startRedis(): Promise<RedisServer> {
     },
   }
 }
-
 
 /** Keeps sockets bounded when a test fires many requests at once. */
 export const agent = new Agent({ keepAlive: true, maxSockets: 50 })
