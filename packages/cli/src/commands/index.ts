@@ -4,12 +4,14 @@ import { eventsEmitCommand } from './events-emit.js'
 import { eventsStreamCommand } from './events-stream.js'
 import { fakeServerCommand } from './fake-server.js'
 import { watchCommand } from './watch.js'
+import { webhookListenCommand } from './webhook-listen.js'
 
 /** Every sub-command, in the order `flowcast --help` lists them. */
 export const commands: readonly Command[] = [
   watchCommand,
   eventsStreamCommand,
   eventsEmitCommand,
+  webhookListenCommand,
   fakeServerCommand,
   demoCommand,
 ]
