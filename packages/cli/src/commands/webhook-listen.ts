@@ -3,10 +3,13 @@ import { once } from 'node:events'
 import type { AddressInfo } from 'node:net'
 import { parseArgs } from 'node:util'
 import { serializeReceivedEvent, type ReceivedEvent } from '@flowcast/core'
-import { createWebhookReceiver, type WebhookDelivery } from '@flowcast/webhook'
+import {
+  createWebhookReceiver,
+  type IdempotencyStore,
+  type WebhookDelivery,
+} from '@flowcast/webhook'
 import { createNodeWebhookHandler } from '@flowcast/webhook/node'
-import { createRedisFanout, createRedisIdempotencyStore } from '@flowcast/webhook/redis'
-import { Redis } from 'ioredis'
+import type { Redis } from 'ioredis'
 import { ExitCode, UsageError, type Command } from '../io.js'
 
 const help = `Usage: flowcast webhook listen [options]
@@ -149,23 +152,26 @@ export const webhookListenCommand: Command = {
     const json = values.json === true
 
     let redis: Redis | undefined
-    let fanout: ReturnType<typeof createRedisFanout> | undefined
+    let store: IdempotencyStore | undefined
     if (redisUrl) {
+      // Loaded only with --redis, so every other command starts without the Redis client.
+      const [{ Redis }, { createRedisIdempotencyStore }] = await Promise.all([
+        import('ioredis'),
+        import('@flowcast/webhook/redis'),
+      ])
       redis = new Redis(redisUrl, { lazyConnect: true, maxRetriesPerRequest: 2 })
       // Connection errors are reported below; ioredis would otherwise print them itself.
       redis.on('error', () => {})
       try {
         await redis.connect()
         await redis.ping()
-        fanout = createRedisFanout({ redis })
-        await fanout.ready()
+        store = createRedisIdempotencyStore({ redis })
       } catch (error) {
         const cause = error instanceof Error ? error.message : String(error)
         io.stderr.write(
           `flowcast webhook listen: cannot reach Redis at ${redactRedisUrl(redisUrl)}: ${cause.split(redisUrl).join(redactRedisUrl(redisUrl))}\n`,
         )
         redis.disconnect()
-        await fanout?.close()
         return ExitCode.unreachable
       }
     }
@@ -175,7 +181,7 @@ export const webhookListenCommand: Command = {
       ...(secrets.length > 0 ? { secrets } : {}),
       ...(secretHeader ? { secretHeader } : {}),
       ...(maxBodyBytes ? { maxBodyBytes } : {}),
-      ...(redis ? { store: createRedisIdempotencyStore({ redis }) } : {}),
+      ...(store ? { store } : {}),
       logger: {
         debug() {},
         info() {},
@@ -204,7 +210,6 @@ export const webhookListenCommand: Command = {
       const cause = error instanceof Error ? error.message : String(error)
       io.stderr.write(`flowcast webhook listen: cannot listen on ${host}:${port}: ${cause}\n`)
       redis?.disconnect()
-      await fanout?.close()
       return ExitCode.unreachable
     }
     const address = server.address() as AddressInfo
@@ -217,7 +222,6 @@ export const webhookListenCommand: Command = {
     })
     server.closeAllConnections()
     await new Promise<void>((resolve) => server.close(() => resolve()))
-    await fanout?.close()
     redis?.disconnect()
     return ExitCode.ok
   },
