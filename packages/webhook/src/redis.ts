@@ -1,3 +1,4 @@
+import { createHash } from 'node:crypto'
 import { silentLogger, type Logger } from '@flowcast/core'
 import type { Redis } from 'ioredis'
 import type { DeliveryFanout } from './fanout.js'
@@ -34,6 +35,21 @@ export const redisWebhookDefaults = {
 const completeScript = `if redis.call('GET', KEYS[1]) == ARGV[1] then return redis.call('SET', KEYS[1], 'done', 'PX', ARGV[2]) end return nil`
 const releaseScript = `if redis.call('GET', KEYS[1]) == ARGV[1] then return redis.call('DEL', KEYS[1]) end return 0`
 
+/** Runs a script by its SHA-1 (sent once per server), loading it on `NOSCRIPT`. */
+function scriptRunner(script: string) {
+  const sha = createHash('sha1').update(script).digest('hex')
+  return async (redis: Redis, key: string, ...args: string[]): Promise<unknown> => {
+    try {
+      return await redis.evalsha(sha, 1, key, ...args)
+    } catch (error) {
+      if (!String(error).includes('NOSCRIPT')) throw error
+      return redis.eval(script, 1, key, ...args)
+    }
+  }
+}
+const runComplete = scriptRunner(completeScript)
+const runRelease = scriptRunner(releaseScript)
+
 /**
  * An idempotency store shared by every instance on one Redis: a claim is an atomic
  * `SET key <token> NX PX ttl`; completing sets `done` (same TTL); releasing deletes the key
@@ -68,12 +84,12 @@ export function createRedisIdempotencyStore(
     async complete(key) {
       const token = tokens.get(key)
       tokens.delete(key)
-      if (token !== undefined) await redis.eval(completeScript, 1, prefix + key, token, ttl)
+      if (token !== undefined) await runComplete(redis, prefix + key, token, ttl)
     },
     async release(key) {
       const token = tokens.get(key)
       tokens.delete(key)
-      if (token !== undefined) await redis.eval(releaseScript, 1, prefix + key, token)
+      if (token !== undefined) await runRelease(redis, prefix + key, token)
     },
   }
 }
