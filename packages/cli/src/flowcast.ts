@@ -42,6 +42,11 @@ import {
   type WebSocketRunStateSource,
   type WebSocketRunStateSourceOptions,
 } from '@flowcast/websocket'
+import {
+  createWebhookRunStateSource,
+  type WebhookReceiver,
+  type WebhookRunStateSource,
+} from '@flowcast/webhook'
 import WebSocket from 'ws'
 
 /**
@@ -51,8 +56,11 @@ import WebSocket from 'ws'
  *   reconciliation on a slow interval, REST polling while the WebSocket is down or silent.
  * - `websocket`: WebSocket push and one REST read at the start; no polling fallback.
  * - `polling`: REST only, every watched run batched into one request per tick.
+ * - `webhook`: states pushed by Prefect automation webhook deliveries to `webhook.receiver`,
+ *   with one REST read at the start and REST reconciliation on a slow interval as a safety
+ *   net (Prefect does not retry a failed webhook call). No WebSocket.
  */
-export type FlowcastTransport = 'auto' | 'websocket' | 'polling'
+export type FlowcastTransport = 'auto' | 'websocket' | 'polling' | 'webhook'
 
 /** Options of {@link createFlowcast}. Explicit options win over the environment. */
 export interface FlowcastOptions {
@@ -104,6 +112,19 @@ export interface FlowcastOptions {
   >
   /** Extra polling-source options (interval, page size). */
   polling?: Omit<PollingRunStateSourceOptions, 'client' | 'clock' | 'logger'>
+  /**
+   * The webhook transport: the receiver (from `@flowcast/webhook`) whose deliveries resolve
+   * waits. Required with `transport: 'webhook'`; not closed by {@link Flowcast.close}.
+   */
+  webhook?: {
+    /** The receiver the automation posts to (its fan-out, if any, is used too). */
+    receiver: Pick<WebhookReceiver, 'observe'>
+    /**
+     * Latest states of this many recently delivered runs are remembered.
+     * @default 10_000
+     */
+    maxRememberedRuns?: number
+  }
   /** Extra WebSocket run-state source options (reconnect, stall watchdog). */
   websocket?: Omit<
     WebSocketRunStateSourceOptions,
@@ -253,10 +274,16 @@ export function createFlowcast(options: FlowcastOptions = {}): Flowcast {
     ...(authString ? { authString } : {}),
   }
   const transport = options.transport ?? 'auto'
-  if (!['auto', 'websocket', 'polling'].includes(transport)) {
+  if (!['auto', 'websocket', 'polling', 'webhook'].includes(transport)) {
     throw new FlowcastError(
       'INVALID_OPTIONS',
-      `[flowcast] invalid transport ${JSON.stringify(transport)}: expected auto, websocket or polling`,
+      `[flowcast] invalid transport ${JSON.stringify(transport)}: expected auto, websocket, polling or webhook`,
+    )
+  }
+  if (transport === 'webhook' && !options.webhook?.receiver) {
+    throw new FlowcastError(
+      'INVALID_OPTIONS',
+      "[flowcast] transport 'webhook' needs webhook.receiver (from @flowcast/webhook)",
     )
   }
   const clock = options.clock ?? systemClock
@@ -274,6 +301,7 @@ export function createFlowcast(options: FlowcastOptions = {}): Flowcast {
   const subscribers = new Set<EventsSubscriber>()
   let polling: PollingRunStateSource | undefined
   let websocket: WebSocketRunStateSource | undefined
+  let webhook: WebhookRunStateSource | undefined
   let watcher: RunWatcher | undefined
   let logsPush: WebSocketLogsSource | undefined
   let logsPull: LogsSources['pull'] | undefined
@@ -312,6 +340,14 @@ export function createFlowcast(options: FlowcastOptions = {}): Flowcast {
       sources = { push: polling, pull: polling }
       // The polling push source already reads every run each tick.
       tuning = { reconcileIntervalMs: Infinity }
+    } else if (transport === 'webhook') {
+      webhook = createWebhookRunStateSource({
+        receiver: options.webhook!.receiver,
+        ...(options.webhook!.maxRememberedRuns !== undefined
+          ? { maxRememberedRuns: options.webhook!.maxRememberedRuns }
+          : {}),
+      })
+      sources = { push: webhook, pull: polling }
     } else {
       websocket = createWebSocketRunStateSource({
         ...options.websocket,
@@ -397,6 +433,7 @@ export function createFlowcast(options: FlowcastOptions = {}): Flowcast {
       closed = true
       watcher?.close()
       polling?.close()
+      webhook?.close()
       await Promise.all([
         websocket?.close(),
         logsPush?.close(),

@@ -5,6 +5,7 @@ import { eventsStreamCommand } from './events-stream.js'
 import { fakeServerCommand } from './fake-server.js'
 import { logsCommand } from './logs.js'
 import { watchCommand } from './watch.js'
+import { webhookListenCommand } from './webhook-listen.js'
 
 /** Every sub-command, in the order `flowcast --help` lists them. */
 export const commands: readonly Command[] = [
@@ -12,6 +13,7 @@ export const commands: readonly Command[] = [
   logsCommand,
   eventsStreamCommand,
   eventsEmitCommand,
+  webhookListenCommand,
   fakeServerCommand,
   demoCommand,
 ]
