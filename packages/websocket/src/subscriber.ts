@@ -502,11 +502,13 @@ export class EventsSubscriberImpl implements EventsSubscriber {
   }
 
   #onEventFrame(event: ReceivedEvent): void {
-    if (!this.#dedupe.firstSeen(event.id)) {
+    // One clock read per event serves dedupe and the cursor.
+    const now = this.#clock.now()
+    if (!this.#dedupe.firstSeen(event.id, now)) {
       this.#duplicates++
       return
     }
-    this.#advanceCursor(event.occurred)
+    this.#advanceCursor(event.occurred, now)
     if (!matchesFilter(event, this.#filter, { occurred: this.#clientFilterOccurred })) {
       this.#filtered++
       return
@@ -515,11 +517,11 @@ export class EventsSubscriberImpl implements EventsSubscriber {
     this.#deliver(event)
   }
 
-  #advanceCursor(occurred: string): void {
+  #advanceCursor(occurred: string, nowMs: number): void {
     const at = PrefectDateTime.tryParse(occurred)
     if (!at) return
     // A clock running ahead on the emitting side must not push the cursor past "now".
-    const now = PrefectDateTime.fromEpochMillis(this.#clock.now())
+    const now = PrefectDateTime.fromEpochMillis(nowMs)
     const candidate = (at.isAfter(now) ? now : at).minusSeconds(this.#marginSeconds)
     if (candidate.isAfter(this.#cursor)) this.#cursor = candidate
   }
