@@ -445,7 +445,10 @@ export function eventSizeBytes(event: Event): number {
 }
 
 function checkSize(event: Event): void {
-  const size = eventSizeBytes(event)
+  const text = serializeEvent(event)
+  // A UTF-16 code unit is at most 3 UTF-8 bytes: most events need no encoding to be sized.
+  if (text.length * 3 <= eventLimits.maxEventSizeBytes) return
+  const size = new TextEncoder().encode(text).length
   if (size > eventLimits.maxEventSizeBytes) {
     throw new FlowcastError(
       'INVALID_EVENT',
