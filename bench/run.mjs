@@ -5,15 +5,17 @@
 // stale figure never passes for a fresh one.
 //   node bench/run.mjs            build + all benches + report
 //   node bench/run.mjs --report   only collect and print what the last run wrote
+//   --markdown                    print the table as Markdown (for docs/benchmarks.md)
 import { spawnSync } from 'node:child_process'
 import { existsSync, readdirSync, readFileSync, statSync, writeFileSync } from 'node:fs'
 import { cpus, totalmem } from 'node:os'
 import { join } from 'node:path'
 import { fileURLToPath } from 'node:url'
-import { formatTable } from '../tooling/bench/figures.mjs'
+import { formatMarkdownTable, formatTable } from '../tooling/bench/figures.mjs'
 
 const root = fileURLToPath(new URL('..', import.meta.url))
 const reportOnly = process.argv.includes('--report')
+const markdown = process.argv.includes('--markdown')
 const started = Date.now()
 let failed = false
 
@@ -78,7 +80,7 @@ writeFileSync(join(root, 'bench', 'results.json'), `${JSON.stringify(report, nul
 
 console.log(`\nflowcast benchmarks — Node ${report.node}, ${report.machine}, ${report.date}`)
 console.log('each figure is the median of 3 rounds against a baseline measured in the same run\n')
-console.log(formatTable(report.figures))
+console.log(markdown ? formatMarkdownTable(report.figures) : formatTable(report.figures))
 const missed = report.figures.filter((f) => f.met === false)
 console.log(
   `\n${report.figures.length} figures, ${missed.length} target(s) not met, ${report.durationSeconds} s; written to bench/results.json`,

@@ -82,7 +82,7 @@ function round(n) {
 function formatNumber(n, unit) {
   if (n === null || n === undefined) return '—'
   const text = n.toLocaleString('en-US', { maximumFractionDigits: 3 })
-  return unit ? `${text} ${unit}` : text
+  return unit === '×' ? `${text}×` : unit ? `${text} ${unit}` : text
 }
 
 /** Formats figures as the report's table (figure, flowcast, baseline, ratio, target, met). */
@@ -103,6 +103,23 @@ export function formatTable(figures) {
       .join('  ')
       .trimEnd()
   return [line(header), line(widths.map((w) => '-'.repeat(w))), ...rows.map(line)].join('\n')
+}
+
+/** The same table as Markdown, for docs/benchmarks.md. */
+export function formatMarkdownTable(figures) {
+  const rows = figures.map((f) => [
+    `${f.name} \`${f.id}\``,
+    formatNumber(f.value, f.unit),
+    formatNumber(f.baseline, f.unit),
+    f.ratio === null || f.ratio === undefined ? '—' : `${f.ratio.toPrecision(3)}×`,
+    f.target ?? 'measured only',
+    f.met === null || f.met === undefined ? '—' : f.met ? 'yes' : '**no**',
+  ])
+  return [
+    '| figure | flowcast | baseline | ratio | target | met |',
+    '| --- | --: | --: | --: | --- | --- |',
+    ...rows.map((r) => `| ${r.join(' | ')} |`),
+  ].join('\n')
 }
 
 /**
