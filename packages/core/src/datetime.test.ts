@@ -265,3 +265,22 @@ describe('formatting in doubles (|epochMicros| < 2^53) matches an independent re
     }
   })
 })
+
+describe('fromEpochMillis', () => {
+  test('whole and fractional milliseconds give the same instants as bigint arithmetic', () => {
+    fc.assert(
+      fc.property(
+        fc.oneof(
+          fc.integer({ min: -62_135_596_800_000, max: 253_402_300_799_999 }),
+          fc.double({ min: -62_135_596_800_000, max: 253_402_300_799_999, noNaN: true }),
+        ),
+        (ms) => {
+          const whole = Math.floor(ms)
+          const expected = BigInt(whole) * 1000n + BigInt(Math.round((ms - whole) * 1000))
+          expect(PrefectDateTime.fromEpochMillis(ms).epochMicros).toBe(expected)
+        },
+      ),
+      { numRuns: 3000 },
+    )
+  })
+})

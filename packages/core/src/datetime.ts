@@ -259,6 +259,10 @@ export class PrefectDateTime {
   /** From epoch milliseconds; a fractional part is kept to the microsecond. */
   static fromEpochMillis(ms: number): PrefectDateTime {
     if (!Number.isFinite(ms)) throw invalidDatetime(`${ms} is not a finite number of milliseconds`)
+    // Clock readings are whole milliseconds: one bigint instead of four.
+    if (Number.isSafeInteger(ms * 1000) && Number.isInteger(ms)) {
+      return PrefectDateTime.fromEpochMicros(BigInt(ms * 1000))
+    }
     const whole = Math.floor(ms)
     return PrefectDateTime.fromEpochMicros(
       BigInt(whole) * 1000n + BigInt(Math.round((ms - whole) * 1000)),
