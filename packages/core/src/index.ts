@@ -17,6 +17,8 @@ export {
 } from './datetime.js'
 
 // Models
+export { createEvent, createSerializedEvent } from './create-event.js'
+export type { CreateEventOptions, EventInput } from './create-event.js'
 export {
   EventAnyResourceFilterSchema,
   EventFilterSchema,
@@ -38,7 +40,6 @@ export {
   SetStateStatusSchema,
   StateSchema,
   StateTypeSchema,
-  createEvent,
   eventLimits,
   eventSizeBytes,
   formatIssues,
@@ -55,12 +56,10 @@ export {
   withServerFilterDefaults,
 } from './models.js'
 export type {
-  CreateEventOptions,
   Event,
   EventAnyResourceFilter,
   EventFilter,
   EventIDFilter,
-  EventInput,
   EventNameFilter,
   EventOccurredFilter,
   EventOrder,
