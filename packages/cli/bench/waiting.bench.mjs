@@ -149,7 +149,7 @@ async function flowcast() {
   )
   // Wait for the initial (batched) reads to be answered, so only retained state is counted.
   const reads = Math.ceil(WAITS / 200)
-  await until(() => fake.recorder.httpRequests.length >= reads)
+  await until(() => fake.recorder.httpRequests.length >= reads, 600_000)
   await sleep(200)
   const heapPerWait = ((await heapUsed()) - before) / WAITS
 

@@ -14,9 +14,9 @@ import { createFakePrefectServer } from '@flowcast/fake-server'
 import { figure, median, rounds, writeFigures } from '../../../tooling/bench/figures.mjs'
 
 const FANOUT = [1, 10, 100]
-const EVENTS = 5_000
+const EVENTS = 1_000
 const BURST = 100
-const REQUESTS = 3_000
+const REQUESTS = 600
 const IN_FLIGHT = 16
 
 function eventInput(n, round) {
