@@ -159,6 +159,12 @@ async function flowcast() {
   const viaWebSocket = results.filter(
     (r) => r.outcome === 'terminal' && r.source === 'websocket',
   ).length
+  const outcomes = {}
+  for (const r of results) {
+    const key = `${r.outcome}/${r.source ?? r.reason ?? r.error?.code ?? '?'}`
+    outcomes[key] = (outcomes[key] ?? 0) + 1
+  }
+  console.error(`bench: ${WAITS} waits ended as ${JSON.stringify(outcomes)}`)
   const latencies = ids.map((id) => resolvedAt.get(id) - publishedAt.get(id)).sort((a, b) => a - b)
   const sockets = fake.recorder.connections.filter((c) => c.kind === 'out').length
   watcher.close()

@@ -1,4 +1,5 @@
 import { readFlowRunFrames } from '@flowcast/prefect-spec'
+import { isDeepStrictEqual } from 'node:util'
 import fc from 'fast-check'
 import { describe, expect, test } from 'vitest'
 import { datetimeLike } from '../test/arbitraries.js'
@@ -289,7 +290,8 @@ describe('the fast path accepts exactly what the schema accepts, with the same o
           expect(adopted).toBe(parsed)
           // The fast path's copy was just checked against the schema's output.
           const copy = fastParseReceivedEvent(parsed)!
-          expect(adopted).toStrictEqual(copy)
+          // isDeepStrictEqual: the same check as toStrictEqual, cheaper inside 3,000 runs.
+          expect(isDeepStrictEqual(adopted, copy)).toBe(true)
           expect(keyOrder(adopted)).toEqual(keyOrder(copy))
           seen.adopted++
         }
