@@ -47,7 +47,9 @@ const symbols = { atLeast: '≥', atMost: '≤' }
  * (`of` defaults to 'value'); omit it for a measured-only figure.
  */
 export function figure({ id, name, value, unit, baseline = null, target = null }) {
-  const ratio = baseline === null || baseline === 0 ? null : value / baseline
+  // A missing value (the bench could not measure it) is reported as null and never met.
+  if (value === undefined || value === null || Number.isNaN(value)) value = null
+  const ratio = value === null || baseline === null || baseline === 0 ? null : value / baseline
   let targetText = null
   let met = null
   if (target) {
@@ -58,7 +60,7 @@ export function figure({ id, name, value, unit, baseline = null, target = null }
     targetText =
       of === 'ratio'
         ? `${symbols[kind]} ${bound}× baseline`
-        : `${symbols[kind]} ${bound.toLocaleString('en-US')} ${unit}`
+        : `${symbols[kind]} ${bound.toLocaleString('en-US')}${unit === '×' ? '' : ' '}${unit}`
     met = measured === null ? false : kind === 'atLeast' ? measured >= bound : measured <= bound
   }
   return {
