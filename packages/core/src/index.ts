@@ -18,6 +18,8 @@ export {
 export type { DateTimeArithmeticOptions } from './datetime.js'
 
 // Models
+export { createEvent, createSerializedEvent } from './create-event.js'
+export type { CreateEventOptions, EventInput } from './create-event.js'
 export {
   EventAnyResourceFilterSchema,
   EventFilterSchema,
@@ -39,7 +41,6 @@ export {
   SetStateStatusSchema,
   StateSchema,
   StateTypeSchema,
-  createEvent,
   eventLimits,
   eventSizeBytes,
   formatIssues,
@@ -56,12 +57,10 @@ export {
   withServerFilterDefaults,
 } from './models.js'
 export type {
-  CreateEventOptions,
   Event,
   EventAnyResourceFilter,
   EventFilter,
   EventIDFilter,
-  EventInput,
   EventNameFilter,
   EventOccurredFilter,
   EventOrder,
