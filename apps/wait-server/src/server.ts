@@ -1,6 +1,5 @@
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http'
-import { isFlowcastError, type WaitForFlowRunResult } from '@flowcast/core'
-import type { Flowcast } from 'flowcast'
+import { isFlowcastError, type Flowcast, type WaitForFlowRunResult } from 'flowcast'
 
 /** Options of {@link createWaitServer}. */
 export interface WaitServerOptions {
