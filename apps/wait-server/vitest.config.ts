@@ -1,3 +1,5 @@
-import { definePackageTests } from '../../tooling/config/vitest.ts'
+import { defineConfig } from 'vitest/config'
 
-export default definePackageTests()
+export default defineConfig({
+  test: { include: ['src/**/*.test.ts'], testTimeout: 20_000 },
+})
