@@ -163,7 +163,12 @@ for (const app of readdirSync(join(root, 'apps'))) {
 
 // 4. README snippets: every ```ts block of every published README is one module. A block
 // that continues earlier ones or uses names it does not declare gets them from an HTML
-// comment right before it: <!-- snippet-prelude: declare const flowRunId: string -->.
+// comment right before it: <!-- snippet-prelude: declare const flowRunId: string -->; a block
+// that shows a shape rather than code is marked <!-- snippet: not-checked -->.
+const harnessRanges = {
+  ...readJson(join(root, 'packages/fake-server/package.json')).devDependencies,
+  ...readJson(join(root, 'package.json')).devDependencies,
+}
 const snippets = join(work, 'snippets')
 mkdirSync(join(snippets, 'src'), { recursive: true })
 writeJson(join(snippets, 'package.json'), {
@@ -172,10 +177,13 @@ writeJson(join(snippets, 'package.json'), {
   type: 'module',
   dependencies: fileDeps,
   overrides: fileDeps,
-  devDependencies: {
-    typescript: readJson(join(root, 'package.json')).devDependencies.typescript,
-    '@types/node': '^20.19.0',
-  },
+  // What a service's test setup adds: the test runner, and the optional peers of the harness.
+  devDependencies: Object.fromEntries(
+    ['typescript', '@types/node', '@types/ws', 'vitest', 'msw', 'mock-socket'].map((dep) => [
+      dep,
+      harnessRanges[dep],
+    ]),
+  ),
 })
 writeJson(join(snippets, 'tsconfig.json'), {
   compilerOptions: {
@@ -196,16 +204,15 @@ let count = 0
 for (const [name] of tarballOf) {
   const readme = readFileSync(join(unpacked, name.replace('/', '+'), 'README.md'), 'utf8')
   const blocks = readme.matchAll(
-    /(?:<!--\s*snippet-prelude:([\s\S]*?)-->\s*\n)?```ts\n([\s\S]*?)```/g,
+    /(?:<!--\s*snippet(-prelude)?:([\s\S]*?)-->\s*\n)?```ts\n([\s\S]*?)```/g,
   )
   let index = 0
-  for (const [, prelude, body] of blocks) {
+  for (const [, isPrelude, comment, body] of blocks) {
     index += 1
+    if (comment !== undefined && !isPrelude) continue // <!-- snippet: not-checked -->
     const file = `${name.replace('@', '').replace('/', '-')}-${index}.ts`
-    writeFileSync(
-      join(snippets, 'src', file),
-      `${prelude ? `${prelude.trim()}\n` : ''}${body}export {}\n`,
-    )
+    const prelude = isPrelude ? `${comment.trim().replaceAll('; ', '\n')}\n` : ''
+    writeFileSync(join(snippets, 'src', file), `${prelude}${body}export {}\n`)
     count += 1
   }
 }
