@@ -3,7 +3,7 @@
 // each app under apps/ there, build it, type-check it and run its tests, and type-check the
 // TypeScript snippets of every package README (strict, exactOptionalPropertyTypes, NodeNext).
 // Run after `pnpm build`. Exits non-zero on the first failure; KEEP=1 keeps the folder.
-import { execFileSync } from 'node:child_process'
+import { execFileSync, spawn } from 'node:child_process'
 import {
   cpSync,
   existsSync,
@@ -127,41 +127,16 @@ for (const [name, tarball] of tarballOf) {
 const fileDeps = Object.fromEntries(
   [...tarballOf].map(([name, tarball]) => [name, `file:${tarball}`]),
 )
-const npmInstall = (cwd) =>
-  run('npm', ['install', '--no-audit', '--no-fund', '--prefer-offline', '--loglevel=error'], cwd)
+const npmInstallArgs = [
+  'install',
+  '--no-audit',
+  '--no-fund',
+  '--prefer-offline',
+  '--loglevel=error',
+]
+const npmInstall = (cwd) => run('npm', npmInstallArgs, cwd)
 
-// 3. Each app, copied out as its README says: workspace ranges become the packed tarballs.
-for (const app of readdirSync(join(root, 'apps'))) {
-  const from = join(root, 'apps', app)
-  const to = join(work, 'apps', app)
-  cpSync(from, to, {
-    recursive: true,
-    filter: (src) => !/(^|\/)(node_modules|dist|reports|\.turbo)$/.test(src),
-  })
-  const manifest = readJson(join(to, 'package.json'))
-  for (const field of ['dependencies', 'devDependencies']) {
-    for (const [dep, range] of Object.entries(manifest[field] ?? {})) {
-      if (!range.startsWith('workspace:')) continue
-      if (!tarballOf.has(dep)) fail(`apps/${app}: ${field} ${dep} is workspace-only`)
-      manifest[field][dep] = fileDeps[dep]
-    }
-  }
-  // Published, the flowcast packages an app reaches through others come from the registry;
-  // here they must come from the tarballs too.
-  manifest.overrides = fileDeps
-  writeJson(join(to, 'package.json'), manifest)
-  for (const file of readdirSync(to).filter((f) => /\.(json|ts|mjs|js)$/.test(f))) {
-    if (/\.\.\/\.\.\/|@flowcast\/config/.test(readFileSync(join(to, file), 'utf8')))
-      fail(`apps/${app}/${file} reaches into the monorepo`)
-  }
-  npmInstall(to)
-  run('npm', ['run', 'build'], to)
-  run('npm', ['run', 'typecheck'], to)
-  run('npm', ['test'], to)
-  console.log(`ok  apps/${app}: built, type-checked and tested from the tarballs`)
-}
-
-// 4. README snippets: every ```ts block of every published README is one module. A block
+// 3. README snippets: every ```ts block of every published README is one module. A block
 // that continues earlier ones or uses names it does not declare gets them from an HTML
 // comment right before it: <!-- snippet-prelude: declare const flowRunId: string -->; a block
 // that shows a shape rather than code is marked <!-- snippet: not-checked -->.
@@ -216,7 +191,46 @@ for (const [name] of tarballOf) {
     count += 1
   }
 }
-npmInstall(snippets)
+// Installed in the background while the apps build (a separate process, so it runs on).
+const snippetsInstalled = new Promise((resolve, reject) => {
+  spawn('npm', npmInstallArgs, { cwd: snippets, stdio: ['ignore', 'inherit', 'inherit'] }).on(
+    'exit',
+    (code) => (code === 0 ? resolve() : reject(new Error(`npm install in ${snippets} failed`))),
+  )
+})
+
+// 4. Each app, copied out as its README says: workspace ranges become the packed tarballs.
+for (const app of readdirSync(join(root, 'apps'))) {
+  const from = join(root, 'apps', app)
+  const to = join(work, 'apps', app)
+  cpSync(from, to, {
+    recursive: true,
+    filter: (src) => !/(^|\/)(node_modules|dist|reports|\.turbo)$/.test(src),
+  })
+  const manifest = readJson(join(to, 'package.json'))
+  for (const field of ['dependencies', 'devDependencies']) {
+    for (const [dep, range] of Object.entries(manifest[field] ?? {})) {
+      if (!range.startsWith('workspace:')) continue
+      if (!tarballOf.has(dep)) fail(`apps/${app}: ${field} ${dep} is workspace-only`)
+      manifest[field][dep] = fileDeps[dep]
+    }
+  }
+  // Published, the flowcast packages an app reaches through others come from the registry;
+  // here they must come from the tarballs too.
+  manifest.overrides = fileDeps
+  writeJson(join(to, 'package.json'), manifest)
+  for (const file of readdirSync(to).filter((f) => /\.(json|ts|mjs|js)$/.test(f))) {
+    if (/\.\.\/\.\.\/|@flowcast\/config/.test(readFileSync(join(to, file), 'utf8')))
+      fail(`apps/${app}/${file} reaches into the monorepo`)
+  }
+  npmInstall(to)
+  run('npm', ['run', 'build'], to)
+  run('npm', ['run', 'typecheck'], to)
+  run('npm', ['test'], to)
+  console.log(`ok  apps/${app}: built, type-checked and tested from the tarballs`)
+}
+
+await snippetsInstalled
 run(join(snippets, 'node_modules/.bin/tsc'), ['-p', snippets], snippets)
 console.log(
   `ok  ${count} README snippets type-check (strict, exactOptionalPropertyTypes, NodeNext)`,
