@@ -43,9 +43,9 @@ export interface EventsSubscriberOptions {
    */
   apiUrl: string
   /** Prefect Cloud API key, sent as the auth frame's token. Required for Cloud URLs. */
-  apiKey?: string
+  apiKey?: string | undefined
   /** Self-hosted auth string (`user:pass`), sent raw as the auth frame's token. */
-  authString?: string
+  authString?: string | undefined
   /**
    * Cloud only: `account` subscribes to every workspace of the account (spec §1.1).
    * @default 'workspace'
