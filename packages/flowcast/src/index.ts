@@ -68,8 +68,4 @@ export type {
   WebSocketLike,
   WebSocketRunStateSourceOptions,
 } from '@flowcast/websocket'
-export type {
-  WebhookDelivery,
-  WebhookReceiver,
-  WebhookReceiverOptions,
-} from '@flowcast/webhook'
+export type { WebhookDelivery, WebhookReceiver, WebhookReceiverOptions } from '@flowcast/webhook'
