@@ -4,7 +4,7 @@ import { PrefectDateTime, isPrefectDateTime } from './datetime.js'
 import { FlowcastError, type FlowcastErrorCode } from './errors.js'
 import { fastParseEvent, fastParseReceivedEvent } from './fast-validate.js'
 import { eventLimits } from './limits.js'
-import { isUuid, uuidv7 } from './uuid.js'
+import { isUuid } from './uuid.js'
 
 export { eventLimits }
 
@@ -24,7 +24,7 @@ const tooManyLabels = `more than ${eventLimits.maxLabelsPerResource} labels`
 
 /**
  * A resource: a flat object of string labels with a required, non-empty
- * `prefect.resource.id`; at most 500 labels (spec §4.2).
+ * `prefect.resource.id`; at most 500 labels (docs/protocol.md §4.2).
  */
 export const ResourceSchema = z
   .object({ 'prefect.resource.id': z.string().min(1, 'must not be empty') })
@@ -72,7 +72,7 @@ export const EventSchema = z.object(eventShape)
 export const ReceivedEventSchema = z.object({ ...eventShape, received: dateTimeString })
 
 // ---------------------------------------------------------------------------------------
-// EventFilter (spec §5): every model forbids unknown keys, like the server's extra="forbid".
+// EventFilter (docs/protocol.md §5): every model forbids unknown keys, like the server's extra="forbid".
 
 const stringList = z.array(z.string()).nullish()
 
@@ -152,7 +152,7 @@ export const EventFilterSchema = z.strictObject({
 // ---------------------------------------------------------------------------------------
 // Flow runs and states (extra fields tolerated and kept)
 
-/** The nine state types (spec §4.4). */
+/** The nine state types (docs/protocol.md §4.4). */
 export const StateTypeSchema = z.enum([
   'SCHEDULED',
   'PENDING',
@@ -444,8 +444,12 @@ export function eventSizeBytes(event: Event): number {
   return new TextEncoder().encode(serializeEvent(event)).length
 }
 
-function checkSize(event: Event): void {
-  const size = eventSizeBytes(event)
+// Returns the serialized event, so that a caller about to send it need not serialize it again.
+function checkSize(event: Event): string {
+  const text = serializeEvent(event)
+  // A UTF-16 code unit is at most 3 UTF-8 bytes: most events need no encoding to be sized.
+  if (text.length * 3 <= eventLimits.maxEventSizeBytes) return text
+  const size = new TextEncoder().encode(text).length
   if (size > eventLimits.maxEventSizeBytes) {
     throw new FlowcastError(
       'INVALID_EVENT',
@@ -457,10 +461,11 @@ function checkSize(event: Event): void {
       },
     )
   }
+  return text
 }
 
 /**
- * Validates an event as the server does (limits of spec §4.1–4.2, size included), filling
+ * Validates an event as the server does (limits of docs/protocol.md §4.1–4.2, size included), filling
  * defaults and dropping unknown keys.
  * @throws FlowcastError `INVALID_EVENT`; `details.issues` lists every problem
  * @example
@@ -469,10 +474,18 @@ function checkSize(event: Event): void {
  * ```
  */
 export function parseEvent(value: unknown): Event {
+  return parseSerializedEvent(value).event
+}
+
+/**
+ * {@link parseEvent} that also returns the serialized event (sizing it needs the text), for
+ * callers about to send it.
+ * @internal
+ */
+export function parseSerializedEvent(value: unknown): { event: Event; text: string } {
   // The hand-written check accepts exactly what the schema does; the schema names the problems.
   const event = fastParseEvent(value) ?? parseOrThrow(EventSchema, value, 'INVALID_EVENT', 'event')
-  checkSize(event)
-  return event
+  return { event, text: checkSize(event) }
 }
 
 /**
@@ -531,8 +544,8 @@ export interface ServerFilterDefaultsOptions {
 /**
  * The filter the server actually evaluates when it validates `filter` at `clock.now()`:
  * `occurred.since` defaults to the start of today (UTC) minus 180 days, `occurred.until` to
- * now, and `order` to `DESC` (spec §5). Useful for fakes; clients should send their own
- * `occurred.until`, since the default drops every live event (spec §1.4).
+ * now, and `order` to `DESC` (docs/protocol.md §5). Useful for fakes; clients should send their own
+ * `occurred.until`, since the default drops every live event (docs/protocol.md §1.4).
  *
  * @example
  * ```ts
@@ -552,38 +565,4 @@ export function withServerFilterDefaults(
       .toString()
   const until = filter.occurred?.until ?? PrefectDateTime.fromEpochMillis(now).toString()
   return { ...filter, occurred: { since, until }, order: filter.order ?? 'DESC' }
-}
-
-/** What {@link createEvent} needs: `event` and `resource`; everything else has a default. */
-export type EventInput = Omit<Event, 'id' | 'occurred' | 'related' | 'payload' | 'follows'> &
-  Partial<Pick<Event, 'id' | 'occurred' | 'related' | 'payload' | 'follows'>>
-
-/** Options of {@link createEvent}. */
-export interface CreateEventOptions {
-  /**
-   * Source of the default `occurred` and of the UUID v7 timestamp.
-   * @default systemClock
-   */
-  clock?: Clock
-}
-
-/**
- * A complete, validated event: `id` defaults to a new UUID v7, `occurred` to now,
- * `related` to `[]`, `payload` to `{}` and `follows` to `null`.
- * @throws FlowcastError `INVALID_EVENT` when the result breaks a server limit
- * @example
- * ```ts
- * const event = createEvent({
- *   event: 'acme.order.shipped',
- *   resource: { 'prefect.resource.id': 'acme.order.42' },
- * })
- * ```
- */
-export function createEvent(input: EventInput, options: CreateEventOptions = {}): Event {
-  const clock = options.clock ?? systemClock
-  return parseEvent({
-    ...input,
-    occurred: input.occurred ?? PrefectDateTime.fromEpochMillis(clock.now()).toString(),
-    id: input.id ?? uuidv7({ clock }),
-  })
 }

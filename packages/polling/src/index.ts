@@ -33,3 +33,13 @@ export {
   pollingRunStateSourceTestProfile,
 } from './polling-source.js'
 export type { PollingRunStateSource, PollingRunStateSourceOptions } from './polling-source.js'
+
+// Logs
+export { createLogsClient, createPollingLogsSource, maxLogsPageSize } from './logs.js'
+export type {
+  PollingLogsSourceOptions,
+  PrefectLogsClient,
+  ReadAllLogsOptions,
+  ReadLogsBody,
+  ReadLogsSinceOptions,
+} from './logs.js'

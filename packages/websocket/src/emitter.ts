@@ -1,11 +1,10 @@
 import {
   FlowcastError,
-  createEvent,
+  createSerializedEvent,
   eventLimits,
   httpAuthorizationHeader,
   parseApiUrl,
   resolveProfile,
-  serializeEvent,
   silentLogger,
   systemClock,
   type Clock,
@@ -168,7 +167,7 @@ export class EventsEmitterImpl implements EventsEmitter {
     this.#closeTimeoutMs = options.closeTimeoutMs ?? d.closeTimeoutMs
     const headers = cleanHeaders(options.headers)
     if (cloud) {
-      // Prefect's Cloud client writes the scheme in lower case (spec §2).
+      // Prefect's Cloud client writes the scheme in lower case (docs/protocol.md §2).
       headers['Authorization'] = `bearer ${options.apiKey}`
       if (!isNodeStyleConstructor(WebSocket)) {
         this.#logger.warn(
@@ -264,8 +263,7 @@ export class EventsEmitterImpl implements EventsEmitter {
         { cause: this.#conn.error },
       )
     }
-    const event = createEvent(input, { clock: this.#clock })
-    const text = serializeEvent(event)
+    const { event, text } = createSerializedEvent(input, { clock: this.#clock })
     const limit = eventLimits.maxEventSizeBytes
     if (text.length > limit / 3) {
       const size = encoder.encode(text).byteLength

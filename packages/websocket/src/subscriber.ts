@@ -45,18 +45,18 @@ export interface EventsSubscriberOptions {
    */
   apiUrl: string
   /** Prefect Cloud API key, sent as the auth frame's token. Required for Cloud URLs. */
-  apiKey?: string
+  apiKey?: string | undefined
   /** Self-hosted auth string (`user:pass`), sent raw as the auth frame's token. */
-  authString?: string
+  authString?: string | undefined
   /**
-   * Cloud only: `account` subscribes to every workspace of the account (spec §1.1).
+   * Cloud only: `account` subscribes to every workspace of the account (docs/protocol.md §1.1).
    * @default 'workspace'
    */
   scope?: EventsScope
   /**
    * Which events to receive (snake_case, as on the wire). The server applies it; the client
    * applies it again to every event, because the server ignores `related` for live events
-   * (spec §1.4). `occurred.since` / `until` are managed by the subscriber unless you set them.
+   * (docs/protocol.md §1.4). `occurred.since` / `until` are managed by the subscriber unless you set them.
    * @default {} (every event)
    */
   filter?: EventFilter
@@ -516,13 +516,14 @@ export class EventsSubscriberImpl implements EventsSubscriber {
   }
 
   #onEventFrame(event: ReceivedEvent): void {
-    if (this.#dedupe.has(event.id)) {
+    // One clock read per event serves dedupe and the cursor. The cursor arithmetic is clamped,
+    // so nothing after marking the event seen can throw and drop it.
+    const now = this.#clock.now()
+    if (!this.#dedupe.firstSeen(event.id, now)) {
       this.#duplicates++
       return
     }
-    // The cursor first: an event is marked seen only once nothing else about it can fail.
-    this.#advanceCursor(event.occurred)
-    this.#dedupe.firstSeen(event.id)
+    this.#advanceCursor(event.occurred, now)
     if (!matchesFilter(event, this.#filter, { occurred: this.#clientFilterOccurred })) {
       this.#filtered++
       return
@@ -531,11 +532,11 @@ export class EventsSubscriberImpl implements EventsSubscriber {
     this.#deliver(event)
   }
 
-  #advanceCursor(occurred: string): void {
+  #advanceCursor(occurred: string, nowMs: number): void {
     const at = PrefectDateTime.tryParse(occurred)
     if (!at) return
     // A clock running ahead on the emitting side must not push the cursor past "now".
-    const now = PrefectDateTime.fromEpochMillis(this.#clock.now())
+    const now = PrefectDateTime.fromEpochMillis(nowMs)
     // Clamped: an event from the first minute of year 1 is valid and must not throw here.
     const candidate = (at.isAfter(now) ? now : at).minusSeconds(this.#marginSeconds, {
       clamp: true,

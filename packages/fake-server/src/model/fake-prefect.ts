@@ -29,6 +29,7 @@ import type { Connection, ConnectionHost, SocketTransport, StoredEvent } from '.
 import { EventStore, validateEvent } from './event-store.js'
 import { describeNoMatch, mismatches } from './expect.js'
 import { Faults } from './faults.js'
+import { FakeLogStore } from './logs.js'
 import { clampForWebsocket, resolveEventFilter } from './filters.js'
 import { heartbeatEvent, renderFlowRun, type FlowRunRecord } from './flow-runs.js'
 import { Overrides, type OverrideRequest, type OverrideResponse } from './overrides.js'
@@ -90,6 +91,8 @@ export class FakePrefectModel implements ConnectionHost {
   readonly sockets: SocketHub
   readonly createdRuns: CreatedRunQueue
 
+  /** The logs store behind `/logs/`, `/logs/filter` and `/logs/out`. */
+  readonly logStore: FakeLogStore
   /** Set by an adapter that can really stop listening during `faults.restart()`. */
   restartHook: ((downMs: number, signal?: AbortSignal) => Promise<void>) | undefined
 
@@ -145,6 +148,10 @@ export class FakePrefectModel implements ConnectionHost {
       recordWebhookCall: (call) => this.recorder.webhookCall(call),
       fetch: () => this.options.fetch ?? globalThis.fetch,
     })
+    this.logStore = new FakeLogStore(
+      { clock: this.clock, nowMicros: () => this.nowMicros(), random: this.#random },
+      options,
+    )
   }
 
   // ---------------------------------------------------------------- time and ids
@@ -482,5 +489,6 @@ export class FakePrefectModel implements ConnectionHost {
     this.overrides.clear()
     this.faults.view.reset()
     this.recorder.reset()
+    this.logStore.clear()
   }
 }

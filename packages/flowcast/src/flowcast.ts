@@ -2,6 +2,7 @@ import {
   FlowcastError,
   createEvent,
   createRunWatcher,
+  followFlowRun as followFlowRunWith,
   resolveProfile,
   silentLogger,
   systemClock,
@@ -11,7 +12,10 @@ import {
   type EventInput,
   type FlowcastProfile,
   type FlowRun,
+  type FlowRunFollow,
+  type FollowFlowRunOptions,
   type Logger,
+  type LogsSources,
   type RunStateSources,
   type RunWatcher,
   type RunWatcherOptions,
@@ -19,6 +23,8 @@ import {
   type WaitOptions,
 } from '@flowcast/core'
 import {
+  createLogsClient,
+  createPollingLogsSource,
   createPollingRunStateSource,
   createPrefectClient,
   type DeploymentFlowRunCreate,
@@ -29,13 +35,20 @@ import {
 } from '@flowcast/polling'
 import {
   createEventsSubscriber,
+  createWebSocketLogsSource,
   createWebSocketRunStateSource,
   type EventsSubscriber,
   type EventsSubscriberOptions,
   type WebSocketConstructorLike,
+  type WebSocketLogsSource,
   type WebSocketRunStateSource,
   type WebSocketRunStateSourceOptions,
 } from '@flowcast/websocket'
+import {
+  createWebhookRunStateSource,
+  type WebhookReceiver,
+  type WebhookRunStateSource,
+} from '@flowcast/webhook'
 import WebSocket from 'ws'
 
 /**
@@ -45,8 +58,11 @@ import WebSocket from 'ws'
  *   reconciliation on a slow interval, REST polling while the WebSocket is down or silent.
  * - `websocket`: WebSocket push and one REST read at the start; no polling fallback.
  * - `polling`: REST only, every watched run batched into one request per tick.
+ * - `webhook`: states pushed by Prefect automation webhook deliveries to `webhook.receiver`,
+ *   with one REST read at the start and REST reconciliation on a slow interval as a safety
+ *   net (Prefect does not retry a failed webhook call). No WebSocket.
  */
-export type FlowcastTransport = 'auto' | 'websocket' | 'polling'
+export type FlowcastTransport = 'auto' | 'websocket' | 'polling' | 'webhook'
 
 /** Options of {@link createFlowcast}. Explicit options win over the environment. */
 export interface FlowcastOptions {
@@ -54,17 +70,17 @@ export interface FlowcastOptions {
    * `PREFECT_API_URL`: `http://host:4200/api` or the Cloud workspace URL.
    * @default env.PREFECT_API_URL
    */
-  apiUrl?: string
+  apiUrl?: string | undefined
   /**
    * Prefect Cloud API key.
    * @default env.PREFECT_API_KEY
    */
-  apiKey?: string
+  apiKey?: string | undefined
   /**
    * Self-hosted `user:pass` auth string.
    * @default env.PREFECT_API_AUTH_STRING
    */
-  authString?: string
+  authString?: string | undefined
   /**
    * Where `PREFECT_*` variables come from; `{}` ignores the environment.
    * @default process.env (in Node)
@@ -74,21 +90,21 @@ export interface FlowcastOptions {
    * How states are learned.
    * @default 'auto'
    */
-  transport?: FlowcastTransport
+  transport?: FlowcastTransport | undefined
   /**
    * `fetch` for REST calls.
    * @default globalThis.fetch
    */
-  fetch?: typeof globalThis.fetch
+  fetch?: typeof globalThis.fetch | undefined
   /**
    * WebSocket constructor.
    * @default the `ws` package
    */
-  WebSocket?: WebSocketConstructorLike
+  WebSocket?: WebSocketConstructorLike | undefined
   /** @default systemClock */
-  clock?: Clock
+  clock?: Clock | undefined
   /** @default silentLogger */
-  logger?: Logger
+  logger?: Logger | undefined
   /**
    * `'test'`: fast polling, short backoff and short watchdogs in every part (the waiter, the
    * REST client, the polling and WebSocket sources, `subscribe`), so a wait against a fake
@@ -99,36 +115,52 @@ export interface FlowcastOptions {
    * options below win over them.
    * @default 'default'
    */
-  profile?: FlowcastProfile
+  profile?: FlowcastProfile | undefined
   /** Tuning of the waiter (reconcile interval, fallback backoff, failure limits). */
-  waiting?: Omit<RunWatcherOptions, 'sources' | 'clock' | 'logger'>
+  waiting?: Omit<RunWatcherOptions, 'sources' | 'clock' | 'logger'> | undefined
   /** Extra REST client options (timeouts, retries, headers). */
-  rest?: Omit<
-    PrefectClientOptions,
-    'apiUrl' | 'apiKey' | 'authString' | 'fetch' | 'clock' | 'logger'
-  >
+  rest?:
+    | Omit<PrefectClientOptions, 'apiUrl' | 'apiKey' | 'authString' | 'fetch' | 'clock' | 'logger'>
+    | undefined
   /** Extra polling-source options (interval, page size). */
-  polling?: Omit<PollingRunStateSourceOptions, 'client' | 'clock' | 'logger'>
+  polling?: Omit<PollingRunStateSourceOptions, 'client' | 'clock' | 'logger'> | undefined
+  /**
+   * The webhook transport: the receiver (from `@flowcast/webhook`) whose deliveries resolve
+   * waits. Required with `transport: 'webhook'`; not closed by {@link Flowcast.close}.
+   */
+  webhook?:
+    | {
+        /** The receiver the automation posts to (its fan-out, if any, is used too). */
+        receiver: Pick<WebhookReceiver, 'observe'>
+        /**
+         * Latest states of this many recently delivered runs are remembered.
+         * @default 10_000
+         */
+        maxRememberedRuns?: number | undefined
+      }
+    | undefined
   /** Extra WebSocket run-state source options (reconnect, stall watchdog). */
-  websocket?: Omit<
-    WebSocketRunStateSourceOptions,
-    'apiUrl' | 'apiKey' | 'authString' | 'WebSocket' | 'clock' | 'logger'
-  >
+  websocket?:
+    | Omit<
+        WebSocketRunStateSourceOptions,
+        'apiUrl' | 'apiKey' | 'authString' | 'WebSocket' | 'clock' | 'logger'
+      >
+    | undefined
 }
 
 /** Options of {@link Flowcast.runDeployment}. */
 export interface RunDeploymentOptions {
   /** Parameters, merged over the deployment's defaults. */
-  parameters?: Record<string, unknown>
+  parameters?: Record<string, unknown> | undefined
   /** Extra `create_flow_run` fields (name, tags, idempotency_key, job_variables, ...). */
-  body?: Omit<DeploymentFlowRunCreate, 'parameters'>
+  body?: Omit<DeploymentFlowRunCreate, 'parameters'> | undefined
   /**
    * Wait for the run to end: `true`, or the wait's options (`timeoutMs`, `onState`).
    * @default false
    */
-  wait?: boolean | Omit<WaitOptions, 'signal'>
+  wait?: boolean | Omit<WaitOptions, 'signal'> | undefined
   /** Aborts the create call and the wait. */
-  signal?: AbortSignal
+  signal?: AbortSignal | undefined
 }
 
 /** What {@link Flowcast.runDeployment} resolves to. */
@@ -160,6 +192,31 @@ export interface Flowcast {
    * ```
    */
   waitForFlowRun(flowRunId: string, options?: WaitOptions): Promise<WaitForFlowRunResult>
+  /**
+   * Follows a flow run: its states and its logs in one stream, each log once — live from the
+   * logs socket when the server streams them (not with `transport: 'polling'`), over REST
+   * always — ending after the terminal state plus the straggler window (3 s, only when the
+   * end was seen live). Logs never change `result`. Shares the watcher of `waitForFlowRun`.
+   * @example
+   * ```ts
+   * const follow = flowcast.followFlowRun(id)
+   * for await (const item of follow) {
+   *   if (item.type === 'log') console.log(item.log.message)
+   *   else console.log(item.state.name)
+   * }
+   * console.log((await follow.result).outcome)
+   * ```
+   */
+  followFlowRun(
+    flowRunId: string,
+    options?: Omit<
+      FollowFlowRunOptions,
+      'sources' | 'watcher' | 'watcherOptions' | 'logs' | 'clock' | 'logger'
+    > & {
+      /** Follow states only. @default true */
+      logs?: boolean
+    },
+  ): FlowRunFollow
   /**
    * Creates a flow run from a deployment and optionally waits for it.
    * @example
@@ -233,10 +290,16 @@ export function createFlowcast(options: FlowcastOptions = {}): Flowcast {
     ...(authString ? { authString } : {}),
   }
   const transport = options.transport ?? 'auto'
-  if (!['auto', 'websocket', 'polling'].includes(transport)) {
+  if (!['auto', 'websocket', 'polling', 'webhook'].includes(transport)) {
     throw new FlowcastError(
       'INVALID_OPTIONS',
-      `[flowcast] invalid transport ${JSON.stringify(transport)}: expected auto, websocket or polling`,
+      `[flowcast] invalid transport ${JSON.stringify(transport)}: expected auto, websocket, polling or webhook`,
+    )
+  }
+  if (transport === 'webhook' && !options.webhook?.receiver) {
+    throw new FlowcastError(
+      'INVALID_OPTIONS',
+      "[flowcast] transport 'webhook' needs webhook.receiver (from @flowcast/webhook)",
     )
   }
   const clock = options.clock ?? systemClock
@@ -257,8 +320,34 @@ export function createFlowcast(options: FlowcastOptions = {}): Flowcast {
   const subscribers = new Set<EventsSubscriber>()
   let polling: PollingRunStateSource | undefined
   let websocket: WebSocketRunStateSource | undefined
+  let webhook: WebhookRunStateSource | undefined
   let watcher: RunWatcher | undefined
+  let logsPush: WebSocketLogsSource | undefined
+  let logsPull: LogsSources['pull'] | undefined
   let closed = false
+
+  function getLogsSources(): LogsSources {
+    logsPull ??= createPollingLogsSource({
+      client: createLogsClient({
+        ...options.rest,
+        apiUrl: client.apiUrl,
+        ...credentials,
+        clock,
+        logger,
+        ...(options.fetch ? { fetch: options.fetch } : {}),
+      }),
+    })
+    if (transport !== 'polling') {
+      logsPush ??= createWebSocketLogsSource({
+        apiUrl: client.apiUrl,
+        ...credentials,
+        WebSocket: WebSocketImpl,
+        clock,
+        logger,
+      })
+    }
+    return { pull: logsPull, ...(logsPush ? { push: logsPush } : {}) }
+  }
 
   function getWatcher(): RunWatcher {
     if (closed) throw new FlowcastError('CLOSED', '[flowcast] this flowcast instance is closed')
@@ -270,6 +359,14 @@ export function createFlowcast(options: FlowcastOptions = {}): Flowcast {
       sources = { push: polling, pull: polling }
       // The polling push source already reads every run each tick.
       tuning = { reconcileIntervalMs: Infinity }
+    } else if (transport === 'webhook') {
+      webhook = createWebhookRunStateSource({
+        receiver: options.webhook!.receiver,
+        ...(options.webhook!.maxRememberedRuns !== undefined
+          ? { maxRememberedRuns: options.webhook!.maxRememberedRuns }
+          : {}),
+      })
+      sources = { push: webhook, pull: polling }
     } else {
       websocket = createWebSocketRunStateSource({
         profile,
@@ -296,6 +393,17 @@ export function createFlowcast(options: FlowcastOptions = {}): Flowcast {
     transport,
     client,
     waitForFlowRun,
+
+    followFlowRun(flowRunId, followOptions = {}) {
+      const { logs = true, ...rest } = followOptions
+      return followFlowRunWith(flowRunId, {
+        ...rest,
+        watcher: getWatcher(),
+        logs: logs ? getLogsSources() : false,
+        clock,
+        logger,
+      })
+    },
 
     async runDeployment(deploymentId, runOptions = {}) {
       const { signal } = runOptions
@@ -346,7 +454,12 @@ export function createFlowcast(options: FlowcastOptions = {}): Flowcast {
       closed = true
       watcher?.close()
       polling?.close()
-      await Promise.all([websocket?.close(), ...[...subscribers].map((s) => s.close())])
+      webhook?.close()
+      await Promise.all([
+        websocket?.close(),
+        logsPush?.close(),
+        ...[...subscribers].map((s) => s.close()),
+      ])
       subscribers.clear()
     },
 
