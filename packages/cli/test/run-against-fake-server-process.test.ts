@@ -297,6 +297,54 @@ describe('flowcast run when a proxy blocks WebSockets', () => {
   })
 })
 
+describe('flowcast run: credentials and reachability', () => {
+  it('exits 30 when the credentials are rejected, never printing them', async () => {
+    const server = await startFakeServer(['--auth-string', 'ops:s3cret-pass'])
+    const finished = await flowcast(['run', 'etl/open', '--auth-string', 'ops:wrong-pass'], {
+      PREFECT_API_URL: server.apiUrl,
+    }).done
+    expect(finished.code).toBe(30)
+    expect(finished.stdout + finished.stderr).not.toContain('wrong-pass')
+    server.child.kill('SIGTERM')
+    expect((await server.done).code).toBe(0)
+  })
+
+  it('exits 31 when the API cannot be reached', async () => {
+    // A port that was just free: nothing listens there.
+    const server = await startFakeServer()
+    server.child.kill('SIGTERM')
+    await server.done
+    const finished = await flowcast(['run', 'etl/open', '--no-wait'], {
+      PREFECT_API_URL: server.apiUrl,
+    }).done
+    expect(finished.code).toBe(31)
+    expect(finished.stdout).toBe('')
+  })
+})
+
+describe('flowcast watch --verbose', () => {
+  it('prints the counters on stderr after the outcome line', async () => {
+    const server = await startFakeServer()
+    const created = await fetch(`${server.apiUrl}/deployments/${deploymentId}/create_flow_run`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: '{"parameters":{"n":1}}',
+    })
+    const { id } = (await created.json()) as { id: string }
+    await drive(server.apiUrl, id, ['COMPLETED'])
+    const finished = await flowcast(['watch', id, '--json', '--verbose'], {
+      PREFECT_API_URL: server.apiUrl,
+    }).done
+    expect(finished.code).toBe(0)
+    expect(jsonLines(finished.stdout).at(-1)).toMatchObject({ type: 'outcome' })
+    expect(finished.stderr).toMatch(
+      /^flowcast watch: counters: rest_requests=[1-9]\d* rest_failures=0 .*outcome=terminal elapsed_ms=\d+$/m,
+    )
+    server.child.kill('SIGTERM')
+    await server.done
+  })
+})
+
 describe('flowcast run --help', () => {
   it('documents every option', async () => {
     const finished = await flowcast(['run', '--help']).done
