@@ -38,7 +38,7 @@ function fixProperties(properties: SchemaObject, required: readonly unknown[]): 
 }
 
 /** Prefect's `preprocess_schema`, on a copy. */
-export function preprocessParameterSchema(schema: SchemaObject): SchemaObject {
+function preprocessParameterSchema(schema: SchemaObject): SchemaObject {
   const copy = structuredClone(schema)
   if (isObject(copy.properties)) {
     fixProperties(copy.properties, Array.isArray(copy.required) ? copy.required : [])
@@ -70,7 +70,7 @@ function validatorFor(schema: SchemaObject): ValidateFunction | Error {
 }
 
 /** A value as Python's `repr` prints the JSON value it parses to. */
-export function pythonRepr(value: unknown): string {
+function pythonRepr(value: unknown): string {
   if (value === null || value === undefined) return 'None'
   if (value === true) return 'True'
   if (value === false) return 'False'
