@@ -46,4 +46,18 @@ export default tseslint.config(
     files: ['**/*.js', '**/*.mjs'],
     languageOptions: { globals: { process: 'readonly', console: 'readonly', URL: 'readonly' } },
   },
+  {
+    // Benchmarks are Node scripts.
+    files: ['**/bench/**/*.mjs', 'bench/**/*.mjs', 'tooling/bench/**/*.mjs'],
+    languageOptions: {
+      globals: {
+        Buffer: 'readonly',
+        fetch: 'readonly',
+        setTimeout: 'readonly',
+        clearTimeout: 'readonly',
+        TextEncoder: 'readonly',
+        structuredClone: 'readonly',
+      },
+    },
+  },
 )

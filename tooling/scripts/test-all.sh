@@ -23,6 +23,7 @@ step() {
 }
 
 step "browser (Debian chromium)" bash tooling/scripts/ensure-chromium.sh
+step "redis (Debian redis-server)" bash tooling/scripts/ensure-redis.sh
 step "build" pnpm build
 step "typecheck" pnpm typecheck
 step "lint" pnpm lint

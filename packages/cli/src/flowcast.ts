@@ -3,6 +3,7 @@ import {
   createEvent,
   isUuid,
   createRunWatcher,
+  followFlowRun as followFlowRunWith,
   silentLogger,
   systemClock,
   type Clock,
@@ -10,7 +11,10 @@ import {
   type EventFilter,
   type EventInput,
   type FlowRun,
+  type FlowRunFollow,
+  type FollowFlowRunOptions,
   type Logger,
+  type LogsSources,
   type RunStateSources,
   type RunWatcher,
   type RunWatcherOptions,
@@ -18,6 +22,8 @@ import {
   type WaitOptions,
 } from '@flowcast/core'
 import {
+  createLogsClient,
+  createPollingLogsSource,
   createPollingRunStateSource,
   createPrefectClient,
   type DeploymentFlowRunCreate,
@@ -28,13 +34,20 @@ import {
 } from '@flowcast/polling'
 import {
   createEventsSubscriber,
+  createWebSocketLogsSource,
   createWebSocketRunStateSource,
   type EventsSubscriber,
   type EventsSubscriberOptions,
   type WebSocketConstructorLike,
+  type WebSocketLogsSource,
   type WebSocketRunStateSource,
   type WebSocketRunStateSourceOptions,
 } from '@flowcast/websocket'
+import {
+  createWebhookRunStateSource,
+  type WebhookReceiver,
+  type WebhookRunStateSource,
+} from '@flowcast/webhook'
 import WebSocket from 'ws'
 
 /**
@@ -44,8 +57,11 @@ import WebSocket from 'ws'
  *   reconciliation on a slow interval, REST polling while the WebSocket is down or silent.
  * - `websocket`: WebSocket push and one REST read at the start; no polling fallback.
  * - `polling`: REST only, every watched run batched into one request per tick.
+ * - `webhook`: states pushed by Prefect automation webhook deliveries to `webhook.receiver`,
+ *   with one REST read at the start and REST reconciliation on a slow interval as a safety
+ *   net (Prefect does not retry a failed webhook call). No WebSocket.
  */
-export type FlowcastTransport = 'auto' | 'websocket' | 'polling'
+export type FlowcastTransport = 'auto' | 'websocket' | 'polling' | 'webhook'
 
 /** Options of {@link createFlowcast}. Explicit options win over the environment. */
 export interface FlowcastOptions {
@@ -97,6 +113,19 @@ export interface FlowcastOptions {
   >
   /** Extra polling-source options (interval, page size). */
   polling?: Omit<PollingRunStateSourceOptions, 'client' | 'clock' | 'logger'>
+  /**
+   * The webhook transport: the receiver (from `@flowcast/webhook`) whose deliveries resolve
+   * waits. Required with `transport: 'webhook'`; not closed by {@link Flowcast.close}.
+   */
+  webhook?: {
+    /** The receiver the automation posts to (its fan-out, if any, is used too). */
+    receiver: Pick<WebhookReceiver, 'observe'>
+    /**
+     * Latest states of this many recently delivered runs are remembered.
+     * @default 10_000
+     */
+    maxRememberedRuns?: number
+  }
   /** Extra WebSocket run-state source options (reconnect, stall watchdog). */
   websocket?: Omit<
     WebSocketRunStateSourceOptions,
@@ -173,6 +202,31 @@ export interface Flowcast {
    */
   waitForFlowRun(flowRunId: string, options?: WaitOptions): Promise<WaitForFlowRunResult>
   /**
+   * Follows a flow run: its states and its logs in one stream, each log once — live from the
+   * logs socket when the server streams them (not with `transport: 'polling'`), over REST
+   * always — ending after the terminal state plus the straggler window (3 s, only when the
+   * end was seen live). Logs never change `result`. Shares the watcher of `waitForFlowRun`.
+   * @example
+   * ```ts
+   * const follow = flowcast.followFlowRun(id)
+   * for await (const item of follow) {
+   *   if (item.type === 'log') console.log(item.log.message)
+   *   else console.log(item.state.name)
+   * }
+   * console.log((await follow.result).outcome)
+   * ```
+   */
+  followFlowRun(
+    flowRunId: string,
+    options?: Omit<
+      FollowFlowRunOptions,
+      'sources' | 'watcher' | 'watcherOptions' | 'logs' | 'clock' | 'logger'
+    > & {
+      /** Follow states only. @default true */
+      logs?: boolean
+    },
+  ): FlowRunFollow
+  /**
    * Creates a flow run from a deployment, given by id or as `'FLOW_NAME/DEPLOYMENT_NAME'`
    * (looked up with `GET /deployments/name/{flow}/{deployment}`), and optionally waits for it.
    * @throws FlowcastError `NOT_FOUND` for an unknown deployment; `HTTP` (status 409) when the
@@ -248,10 +302,16 @@ export function createFlowcast(options: FlowcastOptions = {}): Flowcast {
     ...(authString ? { authString } : {}),
   }
   const transport = options.transport ?? 'auto'
-  if (!['auto', 'websocket', 'polling'].includes(transport)) {
+  if (!['auto', 'websocket', 'polling', 'webhook'].includes(transport)) {
     throw new FlowcastError(
       'INVALID_OPTIONS',
-      `[flowcast] invalid transport ${JSON.stringify(transport)}: expected auto, websocket or polling`,
+      `[flowcast] invalid transport ${JSON.stringify(transport)}: expected auto, websocket, polling or webhook`,
+    )
+  }
+  if (transport === 'webhook' && !options.webhook?.receiver) {
+    throw new FlowcastError(
+      'INVALID_OPTIONS',
+      "[flowcast] transport 'webhook' needs webhook.receiver (from @flowcast/webhook)",
     )
   }
   const clock = options.clock ?? systemClock
@@ -269,8 +329,34 @@ export function createFlowcast(options: FlowcastOptions = {}): Flowcast {
   const subscribers = new Set<EventsSubscriber>()
   let polling: PollingRunStateSource | undefined
   let websocket: WebSocketRunStateSource | undefined
+  let webhook: WebhookRunStateSource | undefined
   let watcher: RunWatcher | undefined
+  let logsPush: WebSocketLogsSource | undefined
+  let logsPull: LogsSources['pull'] | undefined
   let closed = false
+
+  function getLogsSources(): LogsSources {
+    logsPull ??= createPollingLogsSource({
+      client: createLogsClient({
+        ...options.rest,
+        apiUrl: client.apiUrl,
+        ...credentials,
+        clock,
+        logger,
+        ...(options.fetch ? { fetch: options.fetch } : {}),
+      }),
+    })
+    if (transport !== 'polling') {
+      logsPush ??= createWebSocketLogsSource({
+        apiUrl: client.apiUrl,
+        ...credentials,
+        WebSocket: WebSocketImpl,
+        clock,
+        logger,
+      })
+    }
+    return { pull: logsPull, ...(logsPush ? { push: logsPush } : {}) }
+  }
 
   function getWatcher(): RunWatcher {
     if (closed) throw new FlowcastError('CLOSED', '[flowcast] this flowcast instance is closed')
@@ -282,6 +368,14 @@ export function createFlowcast(options: FlowcastOptions = {}): Flowcast {
       sources = { push: polling, pull: polling }
       // The polling push source already reads every run each tick.
       tuning = { reconcileIntervalMs: Infinity }
+    } else if (transport === 'webhook') {
+      webhook = createWebhookRunStateSource({
+        receiver: options.webhook!.receiver,
+        ...(options.webhook!.maxRememberedRuns !== undefined
+          ? { maxRememberedRuns: options.webhook!.maxRememberedRuns }
+          : {}),
+      })
+      sources = { push: webhook, pull: polling }
     } else {
       websocket = createWebSocketRunStateSource({
         ...options.websocket,
@@ -343,6 +437,17 @@ export function createFlowcast(options: FlowcastOptions = {}): Flowcast {
     client,
     waitForFlowRun,
 
+    followFlowRun(flowRunId, followOptions = {}) {
+      const { logs = true, ...rest } = followOptions
+      return followFlowRunWith(flowRunId, {
+        ...rest,
+        watcher: getWatcher(),
+        logs: logs ? getLogsSources() : false,
+        clock,
+        logger,
+      })
+    },
+
     async runDeployment(deploymentRef, runOptions = {}) {
       const { signal } = runOptions
       const body: DeploymentFlowRunCreate = {
@@ -392,7 +497,12 @@ export function createFlowcast(options: FlowcastOptions = {}): Flowcast {
       closed = true
       watcher?.close()
       polling?.close()
-      await Promise.all([websocket?.close(), ...[...subscribers].map((s) => s.close())])
+      webhook?.close()
+      await Promise.all([
+        websocket?.close(),
+        logsPush?.close(),
+        ...[...subscribers].map((s) => s.close()),
+      ])
       subscribers.clear()
     },
 

@@ -4,13 +4,13 @@ import { readFlowRunFrames, validateAgainstSchema } from '@flowcast/prefect-spec
 import fc from 'fast-check'
 import { describe, expect, test } from 'vitest'
 import { createManualClock } from './clock.js'
+import { createEvent } from './create-event.js'
 import { formatPrefectDateTime } from './datetime.js'
 import { encodeFilterFrame } from './frames.js'
 import {
   EventFilterSchema,
   FlowRunSchema,
   ReceivedEventSchema,
-  createEvent,
   parseFlowRun,
   parseReceivedEvent,
   serializeEvent,

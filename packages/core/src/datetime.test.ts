@@ -246,3 +246,53 @@ describe('PrefectDateTime arithmetic with clamp', () => {
     expect(early.minusSeconds(10, { clamp: true }).toString()).toBe('0001-01-01T00:00:20Z')
   })
 })
+
+describe('formatting in doubles (|epochMicros| < 2^53) matches an independent reference', () => {
+  const safe = BigInt(Number.MAX_SAFE_INTEGER)
+  const reference = (micros: bigint) => {
+    const fraction = ((micros % 1_000_000n) + 1_000_000n) % 1_000_000n
+    const seconds = (micros - fraction) / 1_000_000n
+    const iso = new Date(Number(seconds) * 1000).toISOString().slice(0, 19)
+    return `${iso}${fraction === 0n ? '' : `.${String(fraction).padStart(6, '0')}`}Z`
+  }
+
+  test('on arbitrary instants, and they parse back to the same instant', () => {
+    fc.assert(
+      fc.property(fc.bigInt({ min: -safe, max: safe }), (micros) => {
+        const text = PrefectDateTime.fromEpochMicros(micros).toString()
+        expect(text).toBe(reference(micros))
+        expect(PrefectDateTime.parse(text).epochMicros).toBe(micros)
+      }),
+      { numRuns: 5000 },
+    )
+  })
+
+  test('on both sides of day boundaries and at the ends of the range', () => {
+    const day = 86_400_000_000n
+    const edges = [-safe, safe, 0n, -1n, 1n]
+    for (const k of [-1n, 1n, 20_000n, -104_000n, 104_000n]) edges.push(k * day - 1n, k * day)
+    for (const micros of edges) {
+      if (micros < -safe || micros > safe) continue
+      expect(PrefectDateTime.fromEpochMicros(micros).toString()).toBe(reference(micros))
+    }
+  })
+})
+
+describe('fromEpochMillis', () => {
+  test('whole and fractional milliseconds give the same instants as bigint arithmetic', () => {
+    fc.assert(
+      fc.property(
+        fc.oneof(
+          fc.integer({ min: -62_135_596_800_000, max: 253_402_300_799_999 }),
+          fc.double({ min: -62_135_596_800_000, max: 253_402_300_799_999, noNaN: true }),
+        ),
+        (ms) => {
+          const whole = Math.floor(ms)
+          const expected = BigInt(whole) * 1000n + BigInt(Math.round((ms - whole) * 1000))
+          expect(PrefectDateTime.fromEpochMillis(ms).epochMicros).toBe(expected)
+        },
+      ),
+      { numRuns: 3000 },
+    )
+  })
+})

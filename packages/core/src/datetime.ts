@@ -41,6 +41,43 @@ function civilFromDays(days: bigint): [year: number, month: number, day: number]
   return [Number(year), Number(month), Number(day)]
 }
 
+// `civilFromDays` in doubles, for day counts whose micros fit a double exactly.
+function civilFromSafeDays(days: number): [year: number, month: number, day: number] {
+  const z = days + 719_468
+  const era = Math.trunc((z >= 0 ? z : z - 146_096) / 146_097)
+  const doe = z - era * 146_097
+  const yoe = Math.trunc(
+    (doe - Math.trunc(doe / 1460) + Math.trunc(doe / 36_524) - Math.trunc(doe / 146_096)) / 365,
+  )
+  const doy = doe - (365 * yoe + Math.trunc(yoe / 4) - Math.trunc(yoe / 100))
+  const mp = Math.trunc((5 * doy + 2) / 153)
+  const day = doy - Math.trunc((153 * mp + 2) / 5) + 1
+  const month = mp < 10 ? mp + 3 : mp - 9
+  return [yoe + era * 400 + (month <= 2 ? 1 : 0), month, day]
+}
+
+const MICROS_PER_DAY_NUMBER = 86_400_000_000
+const MAX_SAFE_MICROS = BigInt(Number.MAX_SAFE_INTEGER)
+
+// `PrefectDateTime#format` for |micros| ≤ 2^53 - 1: the same text, without bigint steps.
+function formatSafeMicros(micros: number, zone: string): string {
+  let days = Math.floor(micros / MICROS_PER_DAY_NUMBER)
+  let inDay = micros - days * MICROS_PER_DAY_NUMBER
+  // The division is rounded; the integer remainder is exact and corrects it.
+  if (inDay < 0) {
+    days--
+    inDay += MICROS_PER_DAY_NUMBER
+  } else if (inDay >= MICROS_PER_DAY_NUMBER) {
+    days++
+    inDay -= MICROS_PER_DAY_NUMBER
+  }
+  const [year, month, day] = civilFromSafeDays(days)
+  const fraction = inDay % 1_000_000
+  const secs = (inDay - fraction) / 1_000_000
+  const time = `${pad(Math.trunc(secs / 3600), 2)}:${pad(Math.trunc(secs / 60) % 60, 2)}:${pad(secs % 60, 2)}`
+  return `${pad(year, 4)}-${pad(month, 2)}-${pad(day, 2)}T${time}${fraction === 0 ? '' : `.${pad(fraction, 6)}`}${zone}`
+}
+
 function daysInMonth(year: number, month: number): number {
   if (month === 2) return year % 4 === 0 && (year % 100 !== 0 || year % 400 === 0) ? 29 : 28
   return month === 4 || month === 6 || month === 9 || month === 11 ? 30 : 31
@@ -232,6 +269,10 @@ export class PrefectDateTime {
   /** From epoch milliseconds; a fractional part is kept to the microsecond. */
   static fromEpochMillis(ms: number): PrefectDateTime {
     if (!Number.isFinite(ms)) throw invalidDatetime(`${ms} is not a finite number of milliseconds`)
+    // Clock readings are whole milliseconds: one bigint instead of four.
+    if (Number.isSafeInteger(ms * 1000) && Number.isInteger(ms)) {
+      return PrefectDateTime.fromEpochMicros(BigInt(ms * 1000))
+    }
     const whole = Math.floor(ms)
     return PrefectDateTime.fromEpochMicros(
       BigInt(whole) * 1000n + BigInt(Math.round((ms - whole) * 1000)),
@@ -319,6 +360,10 @@ export class PrefectDateTime {
   }
 
   private format(zone: string): string {
+    // Years 1685–2255 fit a double exactly; bigint arithmetic is kept for the rest.
+    if (this.epochMicros >= -MAX_SAFE_MICROS && this.epochMicros <= MAX_SAFE_MICROS) {
+      return formatSafeMicros(Number(this.epochMicros), zone)
+    }
     const days = floorDiv(this.epochMicros, MICROS_PER_DAY)
     const inDay = this.epochMicros - days * MICROS_PER_DAY
     const [year, month, day] = civilFromDays(days)

@@ -85,6 +85,17 @@ describe('createDedupeWindow', () => {
     expect(seen.size).toBe(50_000)
   })
 
+  test('firstSeen(id, now) dates the entry with the given time, not the clock', () => {
+    const clock = createManualClock()
+    const seen = createDedupeWindow({ clock, windowMs: 1_000 })
+    // Recorded as seen 500 ms in the future: still remembered 1,400 ms from now.
+    expect(seen.firstSeen('a', clock.now() + 500)).toBe(true)
+    clock.advance(1_400)
+    expect(seen.has('a')).toBe(true)
+    clock.advance(100)
+    expect(seen.has('a')).toBe(false)
+  })
+
   test('clear forgets everything', () => {
     const seen = createDedupeWindow({ clock: createManualClock() })
     seen.firstSeen('a')

@@ -26,8 +26,13 @@ export const dedupeWindowDefaults = Object.freeze({ windowMs: 16 * 60_000, maxEn
 
 /** Remembers recently seen event ids, bounded by age and count. Every operation is O(1) amortised. */
 export interface DedupeWindow {
-  /** Records `id`; true the first time it is seen within the window, false for a repeat. */
-  firstSeen(id: string): boolean
+  /**
+   * Records `id`; true the first time it is seen within the window, false for a repeat.
+   * Pass `now` (the clock's current time) when the caller has just read the clock, to
+   * spare a second read on a hot path.
+   * @param now - the current time in epoch ms; `clock.now()` when omitted
+   */
+  firstSeen(id: string, now?: number): boolean
   /** Whether `id` is remembered (does not record it). */
   has(id: string): boolean
   /** Number of ids currently remembered. */
@@ -58,16 +63,16 @@ export function createDedupeWindow(options: DedupeWindowOptions = {}): DedupeWin
       '[@flowcast/core] invalid dedupe window: windowMs and maxEntries must be positive',
     )
   }
-  // Membership in a Map; age order in a FIFO queue (array + head index, compacted when
-  // half consumed). Iterating a Map after many deletions at its front is not O(1) in V8,
-  // so the queue, not the Map, finds the oldest entry.
-  const seenAt = new Map<string, number>()
+  // Membership in a Set; age order in a FIFO queue (array + head index, compacted when
+  // half consumed). Iterating a Set after many deletions at its front is not O(1) in V8,
+  // so the queue, not the Set, finds the oldest entry.
+  const seen = new Set<string>()
   let queueIds: string[] = []
   let queueTimes: number[] = []
   let head = 0
 
   const dropOldest = () => {
-    seenAt.delete(queueIds[head]!)
+    seen.delete(queueIds[head]!)
     head++
     if (head >= 1024 && head * 2 >= queueIds.length) {
       queueIds = queueIds.slice(head)
@@ -81,26 +86,26 @@ export function createDedupeWindow(options: DedupeWindowOptions = {}): DedupeWin
   }
 
   return {
-    firstSeen(id) {
-      const now = clock.now()
+    firstSeen(id, now = clock.now()) {
       evictExpired(now)
-      if (seenAt.has(id)) return false
-      seenAt.set(id, now)
+      const size = seen.size
+      seen.add(id)
+      if (seen.size === size) return false
       queueIds.push(id)
       queueTimes.push(now)
-      if (seenAt.size > maxEntries) dropOldest()
+      if (size >= maxEntries) dropOldest()
       return true
     },
     has(id) {
       evictExpired(clock.now())
-      return seenAt.has(id)
+      return seen.has(id)
     },
     get size() {
       evictExpired(clock.now())
-      return seenAt.size
+      return seen.size
     },
     clear() {
-      seenAt.clear()
+      seen.clear()
       queueIds = []
       queueTimes = []
       head = 0

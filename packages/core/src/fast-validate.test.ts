@@ -1,9 +1,10 @@
 import { readFlowRunFrames } from '@flowcast/prefect-spec'
+import { isDeepStrictEqual } from 'node:util'
 import fc from 'fast-check'
 import { describe, expect, test } from 'vitest'
 import { datetimeLike } from '../test/arbitraries.js'
 import { isFlowcastError } from './errors.js'
-import { fastParseEvent, fastParseReceivedEvent } from './fast-validate.js'
+import { fastAdoptReceivedEvent, fastParseEvent, fastParseReceivedEvent } from './fast-validate.js'
 import { parseServerFrame, type ServerFrame } from './frames.js'
 import {
   EventSchema,
@@ -276,12 +277,24 @@ describe('the fast path accepts exactly what the schema accepts, with the same o
   })
 
   test('mutated events, as JSON (what parseServerFrame sees)', () => {
-    const seen = { accepted: 0, rejected: 0 }
+    const seen = { accepted: 0, rejected: 0, adopted: 0 }
     fc.assert(
       fc.property(mutatedEvent, (event) => {
         const raw = JSON.stringify({ type: 'event', event })
         const parsed = (JSON.parse(raw) as { event: unknown }).event
+        const adopted = fastAdoptReceivedEvent(parsed)
         const accepted = expectSameAsSchema(parsed, true)
+        if (adopted !== undefined) {
+          // Adopting is only right when the schema accepts the event and outputs it unchanged.
+          expect(accepted).toBe(true)
+          expect(adopted).toBe(parsed)
+          // The fast path's copy was just checked against the schema's output.
+          const copy = fastParseReceivedEvent(parsed)!
+          // isDeepStrictEqual: the same check as toStrictEqual, cheaper inside 3,000 runs.
+          expect(isDeepStrictEqual(adopted, copy)).toBe(true)
+          expect(keyOrder(adopted)).toEqual(keyOrder(copy))
+          seen.adopted++
+        }
         expectSameAsSchema(parsed, false)
         seen[accepted ? 'accepted' : 'rejected']++
         // The whole frame: same kind, same event or the same reason and detail.
@@ -297,6 +310,38 @@ describe('the fast path accepts exactly what the schema accepts, with the same o
     // Both outcomes were exercised, so a disagreement either way would have shown.
     expect(seen.accepted).toBeGreaterThan(300)
     expect(seen.rejected).toBeGreaterThan(300)
+    expect(seen.adopted).toBeGreaterThan(100)
+  })
+
+  test("a recorded frame's event is adopted as parsed, not copied", () => {
+    for (const raw of frames) {
+      const parsed = (JSON.parse(raw) as { event: unknown }).event
+      expect(fastAdoptReceivedEvent(parsed)).toBe(parsed)
+    }
+  })
+
+  test('events that need a copy or a default are not adopted', () => {
+    const base = JSON.parse(frames[0]!) as { event: Record<string, unknown> }
+    const variants: ((event: Record<string, unknown>) => unknown)[] = [
+      (event) => ({ ...event, extra: 1 }), // an unknown key is dropped by the schema
+      ({ follows: _follows, ...event }) => event, // follows defaults to null
+      ({ related: _related, ...event }) => event, // related defaults to []
+      (event) => ({ received: event['received'], ...event }), // key order differs
+      (event) => ({
+        ...event,
+        resource: { x: 'y', ...(event['resource'] as object) }, // label order differs
+      }),
+      (event) => ({ ...event, payload: JSON.parse('{"__proto__":1}') as unknown }),
+      (event) => Object.assign(Object.create({ inherited: 1 }) as object, event),
+    ]
+    for (const variant of variants) {
+      const event = variant(structuredClone(base.event))
+      expect(fastAdoptReceivedEvent(event)).toBeUndefined()
+      const reference = validate(ReceivedEventSchema, event)
+      expect(fastParseReceivedEvent(event)).toStrictEqual(
+        reference.success ? reference.data : undefined,
+      )
+    }
   })
 
   test('mutated events as JavaScript values (what parseEvent and parseReceivedEvent see)', () => {

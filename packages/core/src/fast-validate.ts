@@ -150,3 +150,77 @@ export function fastParseEvent(value: unknown): Event | undefined {
 export function fastParseReceivedEvent(value: unknown): ReceivedEvent | undefined {
   return readEvent(value, true) as ReceivedEvent | undefined
 }
+
+// ---------------------------------------------------------------------------------------
+// Adopting a parsed frame's event as is
+
+// The output keys of `ReceivedEventSchema`, in order.
+const receivedEventKeys = [
+  'occurred',
+  'event',
+  'resource',
+  'related',
+  'payload',
+  'id',
+  'follows',
+  'received',
+] as const
+
+// The number of keys of `value` when it is a plain-prototype object whose keys are all own
+// (nothing inherited is enumerable), none is `__proto__`, and the first ones are `first`, in
+// order; otherwise -1.
+function countOwnKeysFirst(value: Record<PropertyKey, unknown>, first: readonly string[]): number {
+  if (Object.getPrototypeOf(value) !== Object.prototype) return -1
+  let index = 0
+  for (const key in value) {
+    if (index < first.length ? key !== first[index] : key === '__proto__') return -1
+    if (!hasOwnProperty.call(value, key)) return -1
+    index++
+  }
+  return index >= first.length ? index : -1
+}
+
+const resourceKeys = [resourceId]
+const relatedKeys = [resourceId, resourceRole]
+
+// A resource that `readResource` would copy to an equal object with the same key order.
+function isCanonicalResource(value: unknown, related: boolean): boolean {
+  if (!isObject(value) || countOwnKeysFirst(value, related ? relatedKeys : resourceKeys) < 0) {
+    return false
+  }
+  if (value[resourceId] === '' || (related && value[resourceRole] === '')) return false
+  let labels = 0
+  for (const key in value) {
+    if (typeof value[key] !== 'string') return false
+    if (++labels > eventLimits.maxLabelsPerResource) return false
+  }
+  return true
+}
+
+/**
+ * `value` itself, typed, when it is already exactly what `ReceivedEventSchema` would output
+ * (every key in schema order, nothing to drop, default or copy); otherwise `undefined` (use
+ * {@link fastParseReceivedEvent}). Only for values fresh from `JSON.parse` that no one else
+ * holds: the result shares them instead of copying, which saves the per-event copies on the
+ * subscriber's hot path.
+ */
+export function fastAdoptReceivedEvent(value: unknown): ReceivedEvent | undefined {
+  if (!isObject(value)) return undefined
+  if (countOwnKeysFirst(value, receivedEventKeys) !== receivedEventKeys.length) return undefined
+  const { occurred, event: name, related, payload, id, follows, received } = value
+  if (typeof occurred !== 'string' || !isPrefectDateTime(occurred)) return undefined
+  if (typeof name !== 'string' || !fitsCodePoints(name, eventLimits.maxEventNameLength)) {
+    return undefined
+  }
+  if (!isCanonicalResource(value['resource'], false)) return undefined
+  if (!Array.isArray(related) || related.length > eventLimits.maxRelatedResources) {
+    return undefined
+  }
+  for (let i = 0; i < related.length; i++) {
+    if (!(i in related) || !isCanonicalResource(related[i], true)) return undefined
+  }
+  if (!isPlainRecord(payload) || countOwnKeysFirst(payload, []) < 0) return undefined
+  if (!isUuid(id) || (follows !== null && !isUuid(follows))) return undefined
+  if (typeof received !== 'string' || !isPrefectDateTime(received)) return undefined
+  return value as unknown as ReceivedEvent
+}

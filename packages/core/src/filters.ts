@@ -154,13 +154,15 @@ const hasLabels = (
 // `"quoted phrases"` with `\"` escapes; case-insensitive substring search over the event
 // name, every label value of every resource and Python's `str(payload)`.
 
-interface TextQuery {
+/** @internal */
+export interface TextQuery {
   include: string[]
   exclude: string[]
   required: string[]
 }
 
-function parseTextQuery(query: string): TextQuery {
+/** @internal Splits a text query into include, exclude and required terms (lower-cased). */
+export function parseTextQuery(query: string): TextQuery {
   const parsed: TextQuery = { include: [], exclude: [], required: [] }
   let i = 0
   const n = query.length

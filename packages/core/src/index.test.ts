@@ -39,6 +39,7 @@ const contractValues = [
   'parseEventFilter',
   'parseFlowRun',
   'createEvent',
+  'createSerializedEvent',
   'uuidv7',
   'serializeEvent',
   'serializeReceivedEvent',

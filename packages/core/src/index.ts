@@ -18,6 +18,8 @@ export {
 export type { DateTimeArithmeticOptions } from './datetime.js'
 
 // Models
+export { createEvent, createSerializedEvent } from './create-event.js'
+export type { CreateEventOptions, EventInput } from './create-event.js'
 export {
   EventAnyResourceFilterSchema,
   EventFilterSchema,
@@ -39,7 +41,6 @@ export {
   SetStateStatusSchema,
   StateSchema,
   StateTypeSchema,
-  createEvent,
   eventLimits,
   eventSizeBytes,
   formatIssues,
@@ -56,12 +57,10 @@ export {
   withServerFilterDefaults,
 } from './models.js'
 export type {
-  CreateEventOptions,
   Event,
   EventAnyResourceFilter,
   EventFilter,
   EventIDFilter,
-  EventInput,
   EventNameFilter,
   EventOccurredFilter,
   EventOrder,
@@ -151,3 +150,39 @@ export type {
   WaitTimings,
   WaitTransportFailedResult,
 } from './wait/types.js'
+
+// Logs
+export {
+  LOG_LEVELS,
+  LogCreateSchema,
+  LogFilterSchema,
+  LogSchema,
+  LogSortSchema,
+  logLevelName,
+  parseLog,
+  parseLogCreate,
+  parseLogFilter,
+  parseLogLevel,
+} from './logs/models.js'
+export type { Log, LogCreate, LogFilter, LogLevelName, LogSort } from './logs/models.js'
+export { compareLogs, matchesLogFilter, matchesLogTextQuery } from './logs/matching.js'
+export { encodeLogsFilterFrame, parseLogsServerFrame } from './logs/frames.js'
+export type { LogsServerFrame, UnknownLogsFrameReason } from './logs/frames.js'
+export type {
+  LogsSources,
+  PullLogsReadOptions,
+  PullLogsSource,
+  PushLogsSource,
+} from './logs/sources.js'
+export { createRunLogsFollower, runLogsFollowerDefaults } from './logs/run-logs-follower.js'
+export type {
+  RunLogsFollower,
+  RunLogsFollowerOptions,
+  RunLogsFollowerStats,
+} from './logs/run-logs-follower.js'
+export { followFlowRun, followFlowRunDefaults } from './wait/follow-flow-run.js'
+export type {
+  FlowRunFollow,
+  FlowRunFollowItem,
+  FollowFlowRunOptions,
+} from './wait/follow-flow-run.js'

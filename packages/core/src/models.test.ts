@@ -1,11 +1,11 @@
 import { readFlowRunFrames } from '@flowcast/prefect-spec'
 import { describe, expect, test } from 'vitest'
 import { createManualClock } from './clock.js'
+import { createEvent, createSerializedEvent } from './create-event.js'
 import type { FlowcastError } from './errors.js'
 import { isFlowcastError } from './errors.js'
 import {
   EventFilterSchema,
-  createEvent,
   eventLimits,
   eventSizeBytes,
   parseEvent,
@@ -245,6 +245,27 @@ describe('createEvent', () => {
   test('validates', () => {
     expect(() => createEvent({ event: 'x', resource: {} as never })).toThrow(
       /resource\.prefect\.resource\.id: required/,
+    )
+  })
+})
+
+describe('createSerializedEvent', () => {
+  const clock = createManualClock(Date.UTC(2026, 7, 20, 14, 3, 9, 517))
+  test('gives the event createEvent gives and exactly its serializeEvent text', () => {
+    const input = { ...base, related: [], payload: { amount: 1, note: 'été ✓' } }
+    const { event, text } = createSerializedEvent(input, { clock })
+    expect(event).toEqual(createEvent(input, { clock }))
+    expect(text).toBe(serializeEvent(event))
+  })
+  test('validates, and sizes the event in UTF-8 bytes', () => {
+    expect(() => createSerializedEvent({ event: 'x', resource: {} as never })).toThrow(
+      /resource\.prefect\.resource\.id: required/,
+    )
+    // Under the limit in UTF-16 code units, over it in UTF-8 bytes.
+    const wide = '€'.repeat(Math.ceil(eventLimits.maxEventSizeBytes / 3) + 10)
+    expect(wide.length).toBeLessThan(eventLimits.maxEventSizeBytes)
+    expect(() => createSerializedEvent({ ...base, payload: { wide } })).toThrow(
+      /bytes serialised, more than/,
     )
   })
 })

@@ -4,7 +4,7 @@ import { PrefectDateTime, isPrefectDateTime } from './datetime.js'
 import { FlowcastError, type FlowcastErrorCode } from './errors.js'
 import { fastParseEvent, fastParseReceivedEvent } from './fast-validate.js'
 import { eventLimits } from './limits.js'
-import { isUuid, uuidv7 } from './uuid.js'
+import { isUuid } from './uuid.js'
 
 export { eventLimits }
 
@@ -444,8 +444,12 @@ export function eventSizeBytes(event: Event): number {
   return new TextEncoder().encode(serializeEvent(event)).length
 }
 
-function checkSize(event: Event): void {
-  const size = eventSizeBytes(event)
+// Returns the serialized event, so that a caller about to send it need not serialize it again.
+function checkSize(event: Event): string {
+  const text = serializeEvent(event)
+  // A UTF-16 code unit is at most 3 UTF-8 bytes: most events need no encoding to be sized.
+  if (text.length * 3 <= eventLimits.maxEventSizeBytes) return text
+  const size = new TextEncoder().encode(text).length
   if (size > eventLimits.maxEventSizeBytes) {
     throw new FlowcastError(
       'INVALID_EVENT',
@@ -457,6 +461,7 @@ function checkSize(event: Event): void {
       },
     )
   }
+  return text
 }
 
 /**
@@ -469,10 +474,18 @@ function checkSize(event: Event): void {
  * ```
  */
 export function parseEvent(value: unknown): Event {
+  return parseSerializedEvent(value).event
+}
+
+/**
+ * {@link parseEvent} that also returns the serialized event (sizing it needs the text), for
+ * callers about to send it.
+ * @internal
+ */
+export function parseSerializedEvent(value: unknown): { event: Event; text: string } {
   // The hand-written check accepts exactly what the schema does; the schema names the problems.
   const event = fastParseEvent(value) ?? parseOrThrow(EventSchema, value, 'INVALID_EVENT', 'event')
-  checkSize(event)
-  return event
+  return { event, text: checkSize(event) }
 }
 
 /**
@@ -552,38 +565,4 @@ export function withServerFilterDefaults(
       .toString()
   const until = filter.occurred?.until ?? PrefectDateTime.fromEpochMillis(now).toString()
   return { ...filter, occurred: { since, until }, order: filter.order ?? 'DESC' }
-}
-
-/** What {@link createEvent} needs: `event` and `resource`; everything else has a default. */
-export type EventInput = Omit<Event, 'id' | 'occurred' | 'related' | 'payload' | 'follows'> &
-  Partial<Pick<Event, 'id' | 'occurred' | 'related' | 'payload' | 'follows'>>
-
-/** Options of {@link createEvent}. */
-export interface CreateEventOptions {
-  /**
-   * Source of the default `occurred` and of the UUID v7 timestamp.
-   * @default systemClock
-   */
-  clock?: Clock
-}
-
-/**
- * A complete, validated event: `id` defaults to a new UUID v7, `occurred` to now,
- * `related` to `[]`, `payload` to `{}` and `follows` to `null`.
- * @throws FlowcastError `INVALID_EVENT` when the result breaks a server limit
- * @example
- * ```ts
- * const event = createEvent({
- *   event: 'acme.order.shipped',
- *   resource: { 'prefect.resource.id': 'acme.order.42' },
- * })
- * ```
- */
-export function createEvent(input: EventInput, options: CreateEventOptions = {}): Event {
-  const clock = options.clock ?? systemClock
-  return parseEvent({
-    ...input,
-    occurred: input.occurred ?? PrefectDateTime.fromEpochMillis(clock.now()).toString(),
-    id: input.id ?? uuidv7({ clock }),
-  })
 }

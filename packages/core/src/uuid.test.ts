@@ -1,4 +1,4 @@
-import { describe, expect, test } from 'vitest'
+import { describe, expect, test, vi } from 'vitest'
 import { createManualClock } from './clock.js'
 import { isUuid, uuidv7 } from './uuid.js'
 
@@ -19,6 +19,24 @@ describe('uuidv7', () => {
     const first = ids.slice(0, 500)
     expect([...first].sort()).toEqual(first)
     expect(ids.every((id) => V7.test(id))).toBe(true)
+  })
+
+  test('draws randomness in blocks, each byte once: one getRandomValues call per 256 ids', () => {
+    const spy = vi.spyOn(globalThis.crypto, 'getRandomValues')
+    try {
+      const clock = createManualClock(5_000)
+      const ids = Array.from({ length: 1024 }, () => {
+        clock.advance(1) // a new millisecond each time: the counter is drawn at random too
+        return uuidv7({ clock })
+      })
+      expect(spy.mock.calls.length).toBeLessThanOrEqual(5)
+      expect(new Set(ids).size).toBe(ids.length)
+      // The random tails (62 bits after the variant) never repeat: no byte was used twice.
+      expect(new Set(ids.map((id) => id.slice(19))).size).toBe(ids.length)
+      expect(ids.every((id) => V7.test(id))).toBe(true)
+    } finally {
+      spy.mockRestore()
+    }
   })
 
   test('uses the system clock by default', () => {

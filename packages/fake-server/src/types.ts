@@ -16,6 +16,7 @@ import type {
   FakePrefectRecorder,
   FrameInput,
 } from './control-types.js'
+import type { FakeLogInput, FakeLogs, FakeLogsOptions } from './model/logs.js'
 
 /** Prefect Cloud mode: routes live under `/api/accounts/{accountId}/workspaces/{workspaceId}`. */
 export interface FakeCloudOptions {
@@ -28,7 +29,7 @@ export interface FakeCloudOptions {
 }
 
 /** Options shared by every adapter of the fake (Node server, msw handlers, mock-socket). */
-export interface FakePrefectOptions {
+export interface FakePrefectOptions extends FakeLogsOptions {
   /**
    * OSS auth string (`user:pass`). When set, HTTP requests need `Authorization: Basic base64(authString)`
    * (except `GET /api/health`), websocket auth frames need this exact token, and upgrades without the
@@ -287,6 +288,8 @@ export type LifecycleStep =
   | 'heartbeat'
   | (StateInput & { force?: boolean })
   | { wait: number }
+  /** Stores a log of the run (its `flow_run_id` is filled in), as the flow's logger would. */
+  | { log: string | FakeLogInput }
   | ((context: { flowRunId: string; signal?: AbortSignal }) => unknown)
 
 /** Options of {@link FakePrefect.runLifecycle}. */
@@ -445,6 +448,8 @@ export interface FakePrefect {
   publishEvent(event: EventInput | Event): ReceivedEvent
   /** Every stored event, in arrival order. */
   readonly events: readonly ReceivedEvent[]
+  /** Logs: store (`POST /logs/`), the `/logs/out` stream switch and its faults. */
+  readonly logs: FakeLogs
   /** Sends frames to every `/events/out` subscriber (msw's `broadcast`); same as `faults.injectFrames`. */
   broadcast(frame: FrameInput, options?: ConnectionSelector): number
   /** Resolves with the next (or an existing, when `existing` is true) `/events/out` connection that has sent its filter. */

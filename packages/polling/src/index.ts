@@ -29,3 +29,13 @@ export type {
 // Polling run-state source
 export { createPollingRunStateSource, pollingRunStateSourceDefaults } from './polling-source.js'
 export type { PollingRunStateSource, PollingRunStateSourceOptions } from './polling-source.js'
+
+// Logs
+export { createLogsClient, createPollingLogsSource, maxLogsPageSize } from './logs.js'
+export type {
+  PollingLogsSourceOptions,
+  PrefectLogsClient,
+  ReadAllLogsOptions,
+  ReadLogsBody,
+  ReadLogsSinceOptions,
+} from './logs.js'

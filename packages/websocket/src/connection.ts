@@ -26,13 +26,17 @@ import {
 export type ConnectionState = 'connecting' | 'open' | 'reconnecting' | 'closed'
 
 /** @internal */
-export interface ManagedConnectionHooks {
+/** @internal What a frame parser must tell the connection apart: the handshake frames. */
+export type HandshakeFrame = { kind: string; reason?: string | null }
+
+/** @internal */
+export interface ManagedConnectionHooks<F extends HandshakeFrame = ServerFrame> {
   /** The handshake finished; the socket is ready for application frames. */
   ready(socket: SocketConnection): void
   /** A frame after the handshake (auth frames are handled here). */
-  frame(frame: ServerFrame, socket: SocketConnection): void
+  frame(frame: F, socket: SocketConnection): void
   /** A frame skipped during the handshake. */
-  skipped(frame: ServerFrame): void
+  skipped(frame: F): void
   pong(data: string): void
   /** The socket went away (a retry or the end follows). */
   down(error: FlowcastError | undefined): void
@@ -44,8 +48,8 @@ export interface ManagedConnectionHooks {
 }
 
 /** @internal */
-export interface ManagedConnectionOptions {
-  label: 'subscriber' | 'emitter'
+export interface ManagedConnectionOptions<F extends HandshakeFrame = ServerFrame> {
+  label: 'subscriber' | 'emitter' | 'logs subscriber'
   url: string
   WebSocket: WebSocketConstructorLike
   protocols: string[]
@@ -73,7 +77,9 @@ export interface ManagedConnectionOptions {
   random: () => number
   logger: Logger
   credentials: PrefectCredentials
-  hooks: ManagedConnectionHooks
+  hooks: ManagedConnectionHooks<F>
+  /** Classifies frames (the logs socket has its own). @default parseServerFrame */
+  parseFrame?: (data: FrameData, binary: boolean) => F
 }
 
 const closeTimeoutMs = 1_000
@@ -82,8 +88,8 @@ const closeTimeoutMs = 1_000
  * @internal One logical connection over many sockets: handshake, connect timeout, stall
  * watchdog, classification of closes, and reconnects with full-jitter backoff.
  */
-export class ManagedConnection {
-  readonly #o: ManagedConnectionOptions
+export class ManagedConnection<F extends HandshakeFrame = ServerFrame> {
+  readonly #o: ManagedConnectionOptions<F>
   #state: ConnectionState | 'idle' = 'idle'
   #socket: SocketConnection | undefined
   #ready = false
@@ -113,7 +119,7 @@ export class ManagedConnection {
   /** Why the connection closed for good, if it was not asked to. */
   error: FlowcastError | undefined
 
-  constructor(options: ManagedConnectionOptions) {
+  constructor(options: ManagedConnectionOptions<F>) {
     this.#o = options
     this.#downSince = options.clock.now()
     this.#redact = createRedactor({ ...options.credentials, url: options.url })
@@ -279,12 +285,14 @@ export class ManagedConnection {
 
   #handleMessage(socket: SocketConnection, data: FrameData, binary: boolean): void {
     this.#lastActivity = this.#o.clock.now()
-    const frame = parseServerFrame(data, { binary })
+    const frame = this.#o.parseFrame
+      ? this.#o.parseFrame(data, binary)
+      : (parseServerFrame(data, { binary }) as unknown as F)
     // After the handshake an auth frame is a stray control frame (skipped and counted by
     // the owner): Prefect answers auth only once, and a real revocation closes with 1008.
     if (frame.kind === 'auth_failure' && !this.#ready) {
       this.#dropSocket(true)
-      const reason = frame.reason === null ? null : this.#redact(frame.reason)
+      const reason = frame.reason == null ? null : this.#redact(frame.reason)
       this.#fatal(
         new FlowcastError(
           'AUTH_REJECTED',

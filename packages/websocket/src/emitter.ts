@@ -1,10 +1,9 @@
 import {
   FlowcastError,
-  createEvent,
+  createSerializedEvent,
   eventLimits,
   httpAuthorizationHeader,
   parseApiUrl,
-  serializeEvent,
   silentLogger,
   systemClock,
   type Clock,
@@ -261,8 +260,7 @@ export class EventsEmitterImpl implements EventsEmitter {
         { cause: this.#conn.error },
       )
     }
-    const event = createEvent(input, { clock: this.#clock })
-    const text = serializeEvent(event)
+    const { event, text } = createSerializedEvent(input, { clock: this.#clock })
     const limit = eventLimits.maxEventSizeBytes
     if (text.length > limit / 3) {
       const size = encoder.encode(text).byteLength

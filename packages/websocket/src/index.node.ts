@@ -10,6 +10,14 @@ import {
   type WebSocketRunStateSource,
   type WebSocketRunStateSourceOptions,
 } from './run-state-source.js'
+import {
+  LogsSubscriberImpl,
+  createWebSocketLogsSourceWith,
+  type LogsSubscriber,
+  type LogsSubscriberOptions,
+  type WebSocketLogsSource,
+  type WebSocketLogsSourceOptions,
+} from './logs-subscriber.js'
 import type { WebSocketConstructorLike } from './socket.js'
 import {
   EventsSubscriberImpl,
@@ -73,7 +81,37 @@ export function createWebSocketRunStateSource(
   return new WebSocketRunStateSourceImpl(options, nodeWebSocket)
 }
 
+/**
+ * Subscribes to Prefect's live logs (`/logs/out`), each once, across drops. Uses `ws` unless
+ * `options.WebSocket` is given. Live only: read `POST /logs/filter` too.
+ *
+ * @example
+ * ```ts
+ * const subscriber = createLogsSubscriber({ apiUrl, filter: { flow_run_id: { any_: [id] } } })
+ * for await (const log of subscriber) console.log(log.level, log.message)
+ * ```
+ */
+export function createLogsSubscriber(options: LogsSubscriberOptions): LogsSubscriber {
+  return new LogsSubscriberImpl(options, nodeWebSocket)
+}
+
+/**
+ * The WebSocket logs source for `followFlowRun` (one `/logs/out` subscription per watched
+ * run). Uses `ws` unless `options.WebSocket` is given.
+ *
+ * @example
+ * ```ts
+ * const push = createWebSocketLogsSource({ apiUrl })
+ * ```
+ */
+export function createWebSocketLogsSource(
+  options: WebSocketLogsSourceOptions,
+): WebSocketLogsSource {
+  return createWebSocketLogsSourceWith(options, nodeWebSocket)
+}
+
 export {
+  logsSubscriberDefaults,
   eventsSocketUrl,
   reconnectDefaults,
   minimumMaxPayloadBytes,
@@ -101,4 +139,10 @@ export type {
   FlushOptions,
   WebSocketRunStateSource,
   WebSocketRunStateSourceOptions,
+  LogsSubscriber,
+  LogsSubscriberOptions,
+  LogsSubscriberStats,
+  SkippedLogsFrameKind,
+  WebSocketLogsSource,
+  WebSocketLogsSourceOptions,
 } from './index.js'

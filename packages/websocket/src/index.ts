@@ -5,6 +5,14 @@ import {
   type WebSocketRunStateSource,
   type WebSocketRunStateSourceOptions,
 } from './run-state-source.js'
+import {
+  LogsSubscriberImpl,
+  createWebSocketLogsSourceWith,
+  type LogsSubscriber,
+  type LogsSubscriberOptions,
+  type WebSocketLogsSource,
+  type WebSocketLogsSourceOptions,
+} from './logs-subscriber.js'
 import type { WebSocketConstructorLike } from './socket.js'
 import {
   EventsSubscriberImpl,
@@ -69,7 +77,39 @@ export function createWebSocketRunStateSource(
   return new WebSocketRunStateSourceImpl(options, globalWebSocket())
 }
 
+/**
+ * Subscribes to Prefect's live logs (`/logs/out`): an async iterable of every matching log,
+ * each once, that survives drops (reconnect + dedupe by id) and skips non-log frames. Live
+ * only — a default OSS server streams nothing — so read `POST /logs/filter` as well (the
+ * `followFlowRun` of `@flowcast/core` does both).
+ *
+ * @example
+ * ```ts
+ * const subscriber = createLogsSubscriber({ apiUrl, filter: { flow_run_id: { any_: [id] } } })
+ * for await (const log of subscriber) console.log(log.level, log.message)
+ * ```
+ */
+export function createLogsSubscriber(options: LogsSubscriberOptions): LogsSubscriber {
+  return new LogsSubscriberImpl(options, globalWebSocket())
+}
+
+/**
+ * The WebSocket logs source for `followFlowRun`: one `/logs/out` subscription per watched run.
+ *
+ * @example
+ * ```ts
+ * const push = createWebSocketLogsSource({ apiUrl })
+ * followFlowRun(flowRunId, { sources, logs: { push, pull } })
+ * ```
+ */
+export function createWebSocketLogsSource(
+  options: WebSocketLogsSourceOptions,
+): WebSocketLogsSource {
+  return createWebSocketLogsSourceWith(options, globalWebSocket())
+}
+
 export { eventsSocketUrl } from './urls.js'
+export { logsSubscriberDefaults } from './logs-subscriber.js'
 export { reconnectDefaults, minimumMaxPayloadBytes } from './options.js'
 export { subscriberDefaults } from './subscriber.js'
 export { emitterDefaults } from './emitter-options.js'
@@ -88,3 +128,11 @@ export type {
 export type { EmitterState, EventsEmitter } from './emitter.js'
 export type { EventsEmitterOptions, EventsEmitterStats, FlushOptions } from './emitter-options.js'
 export type { WebSocketRunStateSource, WebSocketRunStateSourceOptions } from './run-state-source.js'
+export type {
+  LogsSubscriber,
+  LogsSubscriberOptions,
+  LogsSubscriberStats,
+  SkippedLogsFrameKind,
+  WebSocketLogsSource,
+  WebSocketLogsSourceOptions,
+} from './logs-subscriber.js'

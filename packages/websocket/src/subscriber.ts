@@ -492,13 +492,14 @@ export class EventsSubscriberImpl implements EventsSubscriber {
   }
 
   #onEventFrame(event: ReceivedEvent): void {
-    if (this.#dedupe.has(event.id)) {
+    // One clock read per event serves dedupe and the cursor. The cursor arithmetic is clamped,
+    // so nothing after marking the event seen can throw and drop it.
+    const now = this.#clock.now()
+    if (!this.#dedupe.firstSeen(event.id, now)) {
       this.#duplicates++
       return
     }
-    // The cursor first: an event is marked seen only once nothing else about it can fail.
-    this.#advanceCursor(event.occurred)
-    this.#dedupe.firstSeen(event.id)
+    this.#advanceCursor(event.occurred, now)
     if (!matchesFilter(event, this.#filter, { occurred: this.#clientFilterOccurred })) {
       this.#filtered++
       return
@@ -507,11 +508,11 @@ export class EventsSubscriberImpl implements EventsSubscriber {
     this.#deliver(event)
   }
 
-  #advanceCursor(occurred: string): void {
+  #advanceCursor(occurred: string, nowMs: number): void {
     const at = PrefectDateTime.tryParse(occurred)
     if (!at) return
     // A clock running ahead on the emitting side must not push the cursor past "now".
-    const now = PrefectDateTime.fromEpochMillis(this.#clock.now())
+    const now = PrefectDateTime.fromEpochMillis(nowMs)
     // Clamped: an event from the first minute of year 1 is valid and must not throw here.
     const candidate = (at.isAfter(now) ? now : at).minusSeconds(this.#marginSeconds, {
       clamp: true,

@@ -96,6 +96,8 @@ async function liveRun(
     await sleep(STEP_MS, io.signal)
     server.setFlowRunState(run.id, { type: 'PENDING' })
     await sleep(STEP_MS, io.signal)
+    const log = (message: string, level = 20) =>
+      server.logs.create([{ message, level, flow_run_id: run.id, name: 'prefect.flow_runs' }])
     const frames = [
       sampleFrames.checkpoint,
       sampleFrames.control,
@@ -107,13 +109,19 @@ async function liveRun(
       `server sent ${frames.length} non-event frames (checkpoint, control, keep-alive, not JSON): skipped`,
     )
     server.setFlowRunState(run.id, { type: 'RUNNING' })
+    log('Extracting 1,204 rows from the warehouse')
     await sleep(STEP_MS, io.signal)
+    log('3 rows have no customer id; skipped', 30)
     narrate('server dropped the WebSocket connection (no close frame)')
     const reconnected = server.waitForSubscriber({ signal: io.signal })
     server.faults.dropConnections({ connection: first.id })
     await reconnected
+    log('Loaded 1,201 rows')
     await sleep(STEP_MS, io.signal)
     server.setFlowRunState(run.id, { type: 'COMPLETED' })
+    // A log that reaches the server after the terminal state: shown before the outcome.
+    await sleep(STEP_MS, io.signal)
+    log('Finished in 2.8s')
   })()
   const result = await watchDemoRun(server, run.id, io, {
     reconnect: { initialDelayMs: 100, maxDelayMs: 500 },
@@ -140,7 +148,11 @@ async function blockedRun(
   narrate(`created flow run '${run.name}' (${run.id})`)
   const script = (async () => {
     await sleep(STEP_MS, io.signal)
-    await server.runLifecycle(run.id, ['Pending', 'Running', 'Completed'], { stepMs: STEP_MS })
+    await server.runLifecycle(
+      run.id,
+      ['Pending', 'Running', { log: 'Syncing 42 accounts' }, { log: 'Sync done' }, 'Completed'],
+      { stepMs: STEP_MS },
+    )
   })()
   const result = await watchDemoRun(server, run.id, io, {
     reconnect: { initialDelayMs: 500, maxDelayMs: 2_000 },

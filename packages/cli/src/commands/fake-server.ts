@@ -5,8 +5,8 @@ import { ExitCode, UsageError, type Command } from '../io.js'
 
 const help = `Usage: flowcast fake-server [options]
 
-Runs a fake Prefect server (REST API and the events websockets /events/out and /events/in)
-until SIGINT or SIGTERM. The first line on stdout is exactly:
+Runs a fake Prefect server (REST API, the events websockets /events/out and /events/in,
+and the logs socket /logs/out) until SIGINT or SIGTERM. The first line on stdout is exactly:
   listening on <api-url>
 e.g. 'listening on http://127.0.0.1:4200/api'; point PREFECT_API_URL at that URL.
 Then one line per seeded deployment:
@@ -30,6 +30,10 @@ Options:
   --deployment FLOW/NAME[=ID]
                            seed a deployment (repeatable); ID fixes its UUID
                            (default: one deployment, demo-flow/demo)
+  --no-log-stream          behave like a default Prefect OSS server: /logs/out accepts,
+                           authenticates and takes the filter, then sends nothing (logs are
+                           still stored and served by POST /api/logs/filter); by default it
+                           streams logs like a server with log streaming turned on
   --deployment-schema FLOW/NAME=SCHEMA
                            give a seeded deployment this parameter_openapi_schema, enforced:
                            SCHEMA is a JSON object, or @FILE to read it from a file
@@ -51,6 +55,7 @@ const options = {
   'cloud-workspace': { type: 'string' },
   'api-key': { type: 'string' },
   deployment: { type: 'string', multiple: true },
+  'no-log-stream': { type: 'boolean', default: false },
   'deployment-schema': { type: 'string', multiple: true },
   'deployment-parameters': { type: 'string', multiple: true },
   'reject-upgrades': { type: 'string' },
@@ -190,6 +195,7 @@ export const fakeServerCommand: Command = {
   async run(args, io) {
     const { values } = parseArgs({ args, options, allowPositionals: false, strict: true })
     const config = serverOptions(values, io.env)
+    if (values['no-log-stream']) config.logStream = false
     const deployments = parseDeployments(values.deployment)
     applyToSeeds(deployments, values['deployment-schema'], '--deployment-schema', (seed, v) => {
       seed.parameterOpenApiSchema = jsonObject(readSchemaArgument(v), '--deployment-schema')

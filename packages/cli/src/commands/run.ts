@@ -332,8 +332,7 @@ export const runCommand: Command = {
     }
     const remainingMs =
       timeoutMs === undefined ? undefined : Math.max(1, timeoutMs - (Date.now() - createdAt))
-    // `logs` is the watch engine's logs switch (docs/cli.md, "Logs beside states").
-    const watchOptions: WatchFlowRunOptions & { logs?: boolean } = {
+    const watchOptions: WatchFlowRunOptions = {
       connection,
       flowRunId: flowRun.id,
       transport,

@@ -1,6 +1,8 @@
 import { parseArgs } from 'node:util'
 import {
+  PrefectDateTime,
   compareDateTimes,
+  createRunLogsFollower,
   createRunWatcher,
   flowRunResourceId,
   flowRunStateFromEvent,
@@ -8,6 +10,8 @@ import {
   serializeReceivedEvent,
   type FlowcastError,
   type FlowRunStateObservation,
+  type Log,
+  type LogsSources,
   type PushRunStateSource,
   type ReceivedEvent,
   type RunStateSourceHealth,
@@ -15,10 +19,17 @@ import {
   type RunWatcherOptions,
   type WaitForFlowRunResult,
 } from '@flowcast/core'
-import { createPollingRunStateSource, createPrefectClient } from '@flowcast/polling'
+import {
+  createLogsClient,
+  createPollingLogsSource,
+  createPollingRunStateSource,
+  createPrefectClient,
+} from '@flowcast/polling'
 import {
   createEventsSubscriber,
+  createWebSocketLogsSource,
   type EventsSubscriber,
+  type WebSocketLogsSource,
   type WebSocketConstructorLike,
 } from '@flowcast/websocket'
 import WebSocket from 'ws'
@@ -29,6 +40,7 @@ import {
   type Connection,
 } from '../connection.js'
 import { UsageError, type CliIO, type Command } from '../io.js'
+import { formatLogLine, logJsonLine, useColour } from './log-lines.js'
 import {
   createWaitCounters,
   exitCodeFor,
@@ -42,7 +54,7 @@ import {
 /** The `--json` outcome line's `outcome` (the waiter's outcome, with auth failures apart). */
 type WatchOutcome = 'terminal' | 'timeout' | 'aborted' | 'transport_failed' | 'auth_failed'
 
-const help = `Usage: flowcast watch <flow-run-id> [--transport auto|websocket|polling] [--timeout SECONDS] [--json] [--verbose]
+const help = `Usage: flowcast watch <flow-run-id> [--transport auto|websocket|polling] [--timeout SECONDS] [--json] [--no-logs] [--verbose]
 
 Waits for a flow run to finish and exits with a code that says how it ended.
 It subscribes to the run's events first (looking back 60 s), then reads the run over
@@ -54,7 +66,11 @@ Options:
                        polling: REST polling only
   --timeout SECONDS    give up after this long (exit 20); default: wait forever
   --json               JSON lines: {"type":"event","event":…} per flow-run event seen on
-                       the WebSocket, then one {"type":"outcome",…} line
+                       the WebSocket, {"type":"log","log":…} per log, then one
+                       {"type":"outcome",…} line
+  --no-logs            do not show the run's logs (shown by default: live from /logs/out
+                       when the server streams them, always reconciled over REST, each once;
+                       after the end, stragglers for up to 3 s). Logs never change the exit code.
 ${verboseHelp}
 ${connectionHelp}
 
@@ -219,6 +235,16 @@ export interface WatchFlowRunOptions {
   /** Called with the events subscriber once created (the demo reads its stats). */
   onSubscriber?: (subscriber: EventsSubscriber) => void
   /**
+   * Show the run's logs beside its states.
+   * @default true
+   */
+  logs?: boolean
+  /**
+   * How long logs keep coming after a terminal state seen live.
+   * @default 3_000
+   */
+  stragglerMs?: number
+  /**
    * `fetch` for the REST reads (`--verbose` counts requests through it).
    * @default globalThis.fetch
    */
@@ -249,7 +275,8 @@ export async function watchFlowRun(options: WatchFlowRunOptions): Promise<WaitFo
   // REST reads. While the subscription starts, states are held briefly and printed in time
   // order, so the look-back does not appear after the (later) state the first read returned.
   const printed = new Set<string>()
-  let held: Array<{ observation: FlowRunStateObservation; via: string }> | undefined =
+  // Held lines (states and logs) are printed in timestamp order when released.
+  let held: Array<{ timestamp: string; show: () => void }> | undefined =
     transport === 'polling' ? undefined : []
   let holdTimer: ReturnType<typeof setTimeout> | undefined
   const showState = (observation: FlowRunStateObservation, via: string) => {
@@ -263,9 +290,7 @@ export async function watchFlowRun(options: WatchFlowRunOptions): Promise<WaitFo
     holdTimer = undefined
     const list = held
     held = undefined
-    list
-      ?.sort((a, b) => compareDateTimes(a.observation.timestamp, b.observation.timestamp))
-      .forEach(({ observation, via }) => showState(observation, via))
+    list?.sort((a, b) => compareDateTimes(a.timestamp, b.timestamp)).forEach(({ show }) => show())
   }
   const holdFor = (ms: number) => {
     if (!held || !timeline) return
@@ -278,8 +303,18 @@ export async function watchFlowRun(options: WatchFlowRunOptions): Promise<WaitFo
     const key = observation.eventId ?? `${observation.timestamp}|${observation.name}`
     if (printed.has(key)) return
     printed.add(key)
-    if (held) held.push({ observation, via })
+    if (held)
+      held.push({ timestamp: observation.timestamp, show: () => showState(observation, via) })
     else showState(observation, via)
+  }
+  const colour = !json && useColour(io)
+  const printLogs = (logs: readonly Log[]) => {
+    for (const log of logs) {
+      if (json) io.stdout.write(logJsonLine(log))
+      else if (held)
+        held.push({ timestamp: log.timestamp, show: () => say(formatLogLine(log, { colour })) })
+      else say(formatLogLine(log, { colour }))
+    }
   }
   let finished = false
 
@@ -339,15 +374,76 @@ export async function watchFlowRun(options: WatchFlowRunOptions): Promise<WaitFo
   }
   const watcher = createRunWatcher({ ...tuning, ...options.tuning, sources })
 
+  // Logs: from the socket when the server streams them (not with --transport polling), and
+  // over REST always; a failing logs endpoint is said once and changes nothing else.
+  let logsPush: WebSocketLogsSource | undefined
+  const logsSources: LogsSources = {}
+  if (options.logs !== false) {
+    const logsClient = createLogsClient({
+      apiUrl: connection.apiUrl,
+      ...credentials,
+      retries: 0,
+      timeoutMs: 5_000,
+      ...(options.fetch ? { fetch: options.fetch } : {}),
+    })
+    logsSources.pull = createPollingLogsSource({ client: logsClient })
+    if (transport !== 'polling') {
+      logsPush = createWebSocketLogsSource({
+        apiUrl: connection.apiUrl,
+        ...credentials,
+        WebSocket: WebSocket as unknown as WebSocketConstructorLike,
+        connectTimeoutMs: 5_000,
+        ...(options.reconnect ? { reconnect: options.reconnect } : {}),
+      })
+      logsSources.push = logsPush
+    }
+  }
+  const logsFollower = createRunLogsFollower({
+    flowRunId,
+    sources: logsSources,
+    onLogs: printLogs,
+    onError: (error, source) => {
+      io.stderr.write(
+        `flowcast watch: logs from ${source === 'polling' ? 'REST' : 'the logs socket'} unavailable (${error.message}); going on without them\n`,
+      )
+    },
+  })
   if (!json && !options.quietHeader) {
     say(`Watching flow run ${flowRunId} on ${connection.apiUrl} (transport: ${transport})`)
   }
   try {
+    // Logs start once the first state is known (or after a second at most), so they never
+    // slow the first read; their REST reads cover whatever the socket has not caught yet.
+    let logsStarted = false
+    const startLogs = () => {
+      if (logsStarted) return
+      logsStarted = true
+      clearTimeout(logsTimer)
+      logsFollower.start()
+    }
+    const logsTimer = setTimeout(startLogs, 1_000)
     const result = await watcher.wait(flowRunId, {
       ...(options.timeoutMs === undefined ? {} : { timeoutMs: options.timeoutMs }),
       signal: io.signal,
-      onState: (observation, source) => printState(observation, source),
+      onState: (observation, source) => {
+        printState(observation, source)
+        startLogs()
+      },
     })
+    clearTimeout(logsTimer)
+    // "Seen live": the terminal state is no older than the straggler window before the start.
+    const stragglerMs = options.stragglerMs ?? 3_000
+    const live =
+      result.outcome === 'terminal' &&
+      compareDateTimes(
+        result.observation.timestamp,
+        PrefectDateTime.fromEpochMillis(startedAt - stragglerMs).toString(),
+      ) >= 0
+    if (result.outcome === 'terminal' || result.outcome === 'timeout') {
+      if (live) timeline?.status('reading the last logs')
+      await logsFollower.finish({ stragglerMs: live ? stragglerMs : 0, signal: io.signal })
+    }
+    logsFollower.stop()
     finished = true
     releaseHeld()
     timeline?.stop()
@@ -363,7 +459,8 @@ export async function watchFlowRun(options: WatchFlowRunOptions): Promise<WaitFo
     timeline?.stop()
     watcher.close()
     polling.close()
-    await subscriber?.close()
+    logsFollower.stop()
+    await Promise.all([subscriber?.close(), logsPush?.close()])
   }
 }
 
@@ -380,6 +477,7 @@ export const watchCommand: Command = {
       options: {
         ...connectionOptions,
         ...waitOptions,
+        'no-logs': { type: 'boolean', default: false },
       },
     })
     if (positionals.length !== 1) {
@@ -401,6 +499,7 @@ export const watchCommand: Command = {
       flowRunId,
       transport,
       json: values.json === true,
+      logs: values['no-logs'] !== true,
       io,
       ...(timeoutMs === undefined ? {} : { timeoutMs }),
       ...(counters ? { fetch: counters.fetch, onSubscriber: counters.onSubscriber } : {}),

@@ -27,6 +27,7 @@ import type { Connection, ConnectionHost, SocketTransport, StoredEvent } from '.
 import { EventStore, validateEvent } from './event-store.js'
 import { describeNoMatch, mismatches } from './expect.js'
 import { Faults } from './faults.js'
+import { FakeLogStore } from './logs.js'
 import { clampForWebsocket, resolveEventFilter } from './filters.js'
 import { heartbeatEvent, renderFlowRun, type FlowRunRecord } from './flow-runs.js'
 import { Overrides, type OverrideRequest, type OverrideResponse } from './overrides.js'
@@ -87,6 +88,8 @@ export class FakePrefectModel implements ConnectionHost {
   readonly overrides = new Overrides()
   readonly sockets: SocketHub
 
+  /** The logs store behind `/logs/`, `/logs/filter` and `/logs/out`. */
+  readonly logStore: FakeLogStore
   /** Set by an adapter that can really stop listening during `faults.restart()`. */
   restartHook: ((downMs: number, signal?: AbortSignal) => Promise<void>) | undefined
 
@@ -141,6 +144,10 @@ export class FakePrefectModel implements ConnectionHost {
       recordWebhookCall: (call) => this.recorder.webhookCall(call),
       fetch: () => this.options.fetch ?? globalThis.fetch,
     })
+    this.logStore = new FakeLogStore(
+      { clock: this.clock, nowMicros: () => this.nowMicros(), random: this.#random },
+      options,
+    )
   }
 
   // ---------------------------------------------------------------- time and ids
@@ -451,5 +458,6 @@ export class FakePrefectModel implements ConnectionHost {
     this.overrides.clear()
     this.faults.view.reset()
     this.recorder.reset()
+    this.logStore.clear()
   }
 }

@@ -1,6 +1,7 @@
 import { sleep, type Clock } from '@flowcast/core'
 import { lifecycleStateNames, type LifecycleStep, type RunLifecycleOptions } from '../types.js'
 import type { FlowRunRecord } from './flow-runs.js'
+import type { FakeLogInput } from './logs.js'
 import type { RunStore } from './run-store.js'
 import { fakeError } from './util.js'
 
@@ -10,6 +11,7 @@ export async function runLifecycle(
     clock: Clock
     runs: RunStore
     emitHeartbeat(flowRunId: string): unknown
+    createLog(log: FakeLogInput): unknown
   },
   run: FlowRunRecord,
   steps: readonly LifecycleStep[],
@@ -29,6 +31,11 @@ export async function runLifecycle(
     }
     if (typeof step === 'object' && 'wait' in step) {
       await pause(step.wait)
+      continue
+    }
+    if (typeof step === 'object' && 'log' in step) {
+      const input = typeof step.log === 'string' ? { message: step.log } : step.log
+      context.createLog({ flow_run_id: run.id, ...input })
       continue
     }
     if (step === 'heartbeat') {

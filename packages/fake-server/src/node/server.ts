@@ -4,6 +4,7 @@ import { sleep, type TimerHandle } from '@flowcast/core'
 import { WebSocketServer, type WebSocket } from 'ws'
 import type { Connection } from '../model/connection.js'
 import { FakePrefectModel, type UpgradeDecision } from '../model/fake-prefect.js'
+import { isLogsSocketPath, LogsConnection } from '../model/logs-socket.js'
 import { withPublicControls } from '../model/public.js'
 import { fakeError, normalizeHeaders, parseProtocols } from '../model/util.js'
 import { detail, statusText, type RestResponse } from '../rest/http.js'
@@ -68,7 +69,7 @@ class NodeFakePrefectServer {
   #wss: WebSocketServer
   #sockets = new Set<Socket>()
   #decisions = new WeakMap<IncomingMessage, Extract<UpgradeDecision, { ok: true }>>()
-  #live = new Map<WebSocket, Connection>()
+  #live = new Map<WebSocket, Connection | LogsConnection>()
   #pingTimer: TimerHandle | undefined
   #pingIntervalMs: number
   #closing: Promise<void> | undefined
@@ -192,7 +193,9 @@ class NodeFakePrefectServer {
     const headers = normalizeHeaders(req.headers)
     const protocols = parseProtocols(headers['sec-websocket-protocol'])
     const input = { path, headers, protocols }
-    const decision = this.#model.decideUpgrade(input)
+    const route = this.#model.resolveRoute(path)
+    const logs = route !== undefined && route.scope !== 'account' && isLogsSocketPath(route.subpath)
+    const decision = logs ? this.#decideLogsUpgrade(protocols) : this.#model.decideUpgrade(input)
     if (!decision.ok) {
       const text = statusText[decision.status] ?? 'Error'
       socket.end(
@@ -202,12 +205,15 @@ class NodeFakePrefectServer {
     }
     this.#decisions.set(req, decision)
     this.#wss.handleUpgrade(req, socket, head, (ws) => {
-      const connection = this.#model.openConnection(decision, input, {
-        sendText: (text) => ws.send(text),
-        sendBinary: (bytes) => ws.send(bytes, { binary: true }),
-        close: (code, reason) => ws.close(code, reason),
+      const transport = {
+        sendText: (text: string) => ws.send(text),
+        sendBinary: (bytes: Uint8Array) => ws.send(bytes, { binary: true }),
+        close: (code: number, reason: string) => ws.close(code, reason),
         terminate: () => ws.terminate(),
-      })
+      }
+      const connection = logs
+        ? new LogsConnection(this.#model, transport, { prefect: decision.protocol === 'prefect' })
+        : this.#model.openConnection(decision, input, transport)
       this.#live.set(ws, connection)
       this.#schedulePing()
       ws.on('message', (data: Buffer | ArrayBuffer | Buffer[], isBinary: boolean) => {
@@ -231,11 +237,21 @@ class NodeFakePrefectServer {
       })
       ws.on('error', (error: Error) => {
         this.#model.logger.debug('fake-server: websocket error', {
-          id: connection.record.id,
+          id: connection instanceof LogsConnection ? 'logs' : connection.record.id,
           error: error.message,
         })
       })
     })
+  }
+
+  /** `/logs/out` upgrades: like `/events/out` (docs/protocol.md §11.3). */
+  #decideLogsUpgrade(protocols: string[]): UpgradeDecision {
+    if (protocols.includes('prefect')) {
+      return { ok: true, kind: 'out', mode: 'prefect', protocol: 'prefect' }
+    }
+    if (this.#model.options.cloud || this.#model.options.authString !== undefined)
+      return { ok: false, status: 403 }
+    return { ok: true, kind: 'out', mode: 'legacy', protocol: undefined }
   }
 
   /** Closes websockets with `code`, waits briefly for their close handshakes, then destroys every socket. */
@@ -248,6 +264,7 @@ class NodeFakePrefectServer {
         }),
     )
     this.#model.closeAllConnections(code)
+    this.#model.logStore.dropConnections(code)
     await Promise.race([Promise.all(closing), new Promise((r) => setTimeout(r, 250))])
     for (const ws of this.#live.keys()) ws.terminate()
     for (const socket of this.#sockets) socket.destroy()

@@ -18,6 +18,7 @@ import {
   readFlowRunStates,
   setFlowRunState,
 } from './flow-runs.js'
+import { handleLogsRest } from '../model/logs-rest.js'
 import { RouteTable, type Route } from './routes.js'
 
 /** `GET /csrf-token?client=…` with CSRF protection off, Prefect's default (docs/protocol.md §6.1). */
@@ -33,6 +34,10 @@ const csrfToken: Route['handle'] = ({ url }) => {
   }
   return json(422, { detail: 'CSRF protection is disabled.' })
 }
+
+/** `POST /logs/` and `POST /logs/filter` over the model's log store (docs/protocol.md §11.2). */
+const logs: Route['handle'] = ({ model, method, path, body }) =>
+  handleLogsRest(model.logStore, method, path, body) ?? json(404, { detail: 'Not Found' })
 
 /**
  * Every REST route the fake implements, paths as Prefect's OpenAPI schema writes them. Adding
@@ -64,6 +69,8 @@ export const routes: readonly Route[] = [
   },
   { method: 'GET', path: '/deployments/:id', handle: readDeployment },
   { method: 'POST', path: '/deployments/:id/create_flow_run', handle: createFlowRun },
+  { method: 'POST', path: '/logs/', handle: logs },
+  { method: 'POST', path: '/logs/filter', handle: logs },
 ]
 
 /** The fake's route table (its routes, then 501 for the rest of Prefect's API). */

@@ -1,0 +1,50 @@
+import { systemClock, type Clock } from './clock.js'
+import { PrefectDateTime } from './datetime.js'
+import { parseSerializedEvent, type Event } from './models.js'
+import { uuidv7 } from './uuid.js'
+
+/** What {@link createEvent} needs: `event` and `resource`; everything else has a default. */
+export type EventInput = Omit<Event, 'id' | 'occurred' | 'related' | 'payload' | 'follows'> &
+  Partial<Pick<Event, 'id' | 'occurred' | 'related' | 'payload' | 'follows'>>
+
+/** Options of {@link createEvent}. */
+export interface CreateEventOptions {
+  /**
+   * Source of the default `occurred` and of the UUID v7 timestamp.
+   * @default systemClock
+   */
+  clock?: Clock
+}
+
+/**
+ * A complete, validated event: `id` defaults to a new UUID v7, `occurred` to now,
+ * `related` to `[]`, `payload` to `{}` and `follows` to `null`.
+ * @throws FlowcastError `INVALID_EVENT` when the result breaks a server limit
+ * @example
+ * ```ts
+ * const event = createEvent({
+ *   event: 'acme.order.shipped',
+ *   resource: { 'prefect.resource.id': 'acme.order.42' },
+ * })
+ * ```
+ */
+export function createEvent(input: EventInput, options: CreateEventOptions = {}): Event {
+  return createSerializedEvent(input, options).event
+}
+
+/**
+ * {@link createEvent} and `serializeEvent` in one step, serializing once (sizing the
+ * event already needs the text): `const { event, text } = createSerializedEvent(input)`.
+ * @throws FlowcastError `INVALID_EVENT` when the result breaks a server limit
+ */
+export function createSerializedEvent(
+  input: EventInput,
+  options: CreateEventOptions = {},
+): { event: Event; text: string } {
+  const clock = options.clock ?? systemClock
+  return parseSerializedEvent({
+    ...input,
+    occurred: input.occurred ?? PrefectDateTime.fromEpochMillis(clock.now()).toString(),
+    id: input.id ?? uuidv7({ clock }),
+  })
+}

@@ -1,0 +1,171 @@
+import { z } from 'zod'
+import { isPrefectDateTime } from '../datetime.js'
+import { FlowcastError } from '../errors.js'
+import { formatIssues, maxTextQueryLength, validate } from '../models.js'
+import { isUuid } from '../uuid.js'
+
+const dateTimeString = z
+  .string()
+  .refine(isPrefectDateTime, 'not an ISO 8601 datetime with a timezone')
+const uuidString = z.string().refine(isUuid, 'not a UUID')
+const nullableUuidList = z.array(uuidString).nullish()
+
+/** A stored log as `POST /logs/filter` and `/logs/out` return it (docs/protocol.md §11.1). */
+export const LogSchema = z.looseObject({
+  id: uuidString,
+  created: dateTimeString.nullable(),
+  updated: dateTimeString.nullable(),
+  name: z.string(),
+  level: z.number().int(),
+  message: z.string(),
+  timestamp: dateTimeString,
+  flow_run_id: uuidString.nullish(),
+  task_run_id: uuidString.nullish(),
+})
+
+/** A log to create with `POST /logs/` (extra keys forbidden, as on the server). */
+export const LogCreateSchema = z.strictObject({
+  name: z.string(),
+  level: z.number().int(),
+  message: z.string(),
+  timestamp: dateTimeString,
+  flow_run_id: uuidString.nullish(),
+  task_run_id: uuidString.nullish(),
+})
+
+/** `LogFilter.level`: inclusive bounds on the numeric level. */
+export const LogFilterLevelSchema = z.strictObject({
+  ge_: z.number().int().nullish(),
+  le_: z.number().int().nullish(),
+})
+
+/** `LogFilter.timestamp`: inclusive bounds. */
+export const LogFilterTimestampSchema = z.strictObject({
+  before_: dateTimeString.nullish(),
+  after_: dateTimeString.nullish(),
+})
+
+/** `LogFilter.flow_run_id`. */
+export const LogFilterFlowRunIdSchema = z.strictObject({ any_: nullableUuidList })
+
+/** `LogFilter.task_run_id`. */
+export const LogFilterTaskRunIdSchema = z.strictObject({
+  any_: nullableUuidList,
+  is_null_: z.boolean().nullish(),
+})
+
+/** `LogFilter.text` (REST only: the `/logs/out` socket ignores it). */
+export const LogFilterTextSchema = z.strictObject({
+  query: z.string().max(maxTextQueryLength),
+})
+
+/** Prefect's `LogFilter` (docs/protocol.md §11.2); extra keys are rejected as by the server. */
+export const LogFilterSchema = z.strictObject({
+  operator: z.enum(['and_', 'or_']).optional(),
+  level: LogFilterLevelSchema.nullish(),
+  timestamp: LogFilterTimestampSchema.nullish(),
+  flow_run_id: LogFilterFlowRunIdSchema.nullish(),
+  task_run_id: LogFilterTaskRunIdSchema.nullish(),
+  text: LogFilterTextSchema.nullish(),
+})
+
+/** `POST /logs/filter`'s sort. */
+export const LogSortSchema = z.enum(['TIMESTAMP_ASC', 'TIMESTAMP_DESC'])
+
+/** A stored log. */
+export type Log = z.infer<typeof LogSchema>
+/** A log to create. */
+export type LogCreate = z.input<typeof LogCreateSchema>
+/** A log filter, snake_case as on the wire. */
+export type LogFilter = z.input<typeof LogFilterSchema>
+/** The sort of `POST /logs/filter`. */
+export type LogSort = z.infer<typeof LogSortSchema>
+
+/** Prefect's most-used log levels by name (Python's numbers). */
+export const LOG_LEVELS = Object.freeze({
+  DEBUG: 10,
+  INFO: 20,
+  WARNING: 30,
+  ERROR: 40,
+  CRITICAL: 50,
+} as const)
+
+/** A level name of {@link LOG_LEVELS}. */
+export type LogLevelName = keyof typeof LOG_LEVELS
+
+/**
+ * The name of a numeric level: the exact name for 10/20/30/40/50, else `Level <n>` like
+ * Python's `logging.getLevelName`.
+ */
+export function logLevelName(level: number): string {
+  for (const [name, value] of Object.entries(LOG_LEVELS)) if (value === level) return name
+  return `Level ${level}`
+}
+
+/**
+ * A level from a name (`INFO`, case-insensitive; `WARN` and `FATAL` as in Python) or a
+ * number (`20`, or `"20"`).
+ *
+ * @throws FlowcastError `INVALID_OPTIONS` for anything else
+ * @example
+ * ```ts
+ * parseLogLevel('warning') // 30
+ * parseLogLevel('15') // 15
+ * ```
+ */
+export function parseLogLevel(value: string | number): number {
+  if (typeof value === 'number' && Number.isInteger(value) && value >= 0) return value
+  if (typeof value === 'string') {
+    const text = value.trim().toUpperCase()
+    if (/^\d+$/.test(text)) return Number(text)
+    const aliases: Record<string, number> = { WARN: 30, FATAL: 50 }
+    const level = (LOG_LEVELS as Record<string, number>)[text] ?? aliases[text]
+    if (level !== undefined) return level
+  }
+  throw new FlowcastError(
+    'INVALID_OPTIONS',
+    `[@flowcast/core] invalid log level ${JSON.stringify(value)}: use DEBUG, INFO, WARNING, ERROR, CRITICAL or a number`,
+  )
+}
+
+/**
+ * Validates a stored log.
+ * @throws FlowcastError `PROTOCOL` naming each bad field
+ */
+export function parseLog(value: unknown): Log {
+  const result = validate(LogSchema, value)
+  if (result.success) return result.data
+  throw new FlowcastError(
+    'PROTOCOL',
+    `[@flowcast/core] invalid log: ${formatIssues(result.issues)}`,
+    { details: { issues: result.issues } },
+  )
+}
+
+/**
+ * Validates a log to create.
+ * @throws FlowcastError `INVALID_OPTIONS` naming each bad field
+ */
+export function parseLogCreate(value: unknown): LogCreate {
+  const result = validate(LogCreateSchema, value)
+  if (result.success) return result.data
+  throw new FlowcastError(
+    'INVALID_OPTIONS',
+    `[@flowcast/core] invalid log: ${formatIssues(result.issues)}`,
+    { details: { issues: result.issues } },
+  )
+}
+
+/**
+ * Validates a log filter.
+ * @throws FlowcastError `INVALID_FILTER` naming each bad field
+ */
+export function parseLogFilter(value: unknown): LogFilter {
+  const result = validate(LogFilterSchema, value)
+  if (result.success) return result.data
+  throw new FlowcastError(
+    'INVALID_FILTER',
+    `[@flowcast/core] invalid log filter: ${formatIssues(result.issues)}`,
+    { details: { issues: result.issues } },
+  )
+}

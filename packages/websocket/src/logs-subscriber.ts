@@ -1,0 +1,481 @@
+import {
+  FlowcastError,
+  PrefectDateTime,
+  createDedupeWindow,
+  encodeLogsFilterFrame,
+  matchesLogFilter,
+  parseApiUrl,
+  parseLogFilter,
+  parseLogsServerFrame,
+  silentLogger,
+  systemClock,
+  type Clock,
+  type DedupeWindow,
+  type Log,
+  type LogFilter,
+  type Logger,
+  type LogsServerFrame,
+  type PushLogsSource,
+  type UnknownLogsFrameReason,
+} from '@flowcast/core'
+import { credentialsOf, notifyStateListeners } from './client-helpers.js'
+import { ManagedConnection, type ConnectionState } from './connection.js'
+import {
+  checkConnectionOptions,
+  checkNumber,
+  cleanHeaders,
+  invalidOption,
+  minimumMaxPayloadBytes,
+  resolveReconnect,
+  resolveWebSocket,
+  type ReconnectOptions,
+} from './options.js'
+import { Queue } from './queue.js'
+import type { SocketConnection, WebSocketConstructorLike } from './socket.js'
+import { socketUrlFor } from './urls.js'
+
+/** Why a `/logs/out` frame was skipped: core's reasons, plus `control` for a stray `auth_success`. */
+export type SkippedLogsFrameKind = UnknownLogsFrameReason | 'control'
+
+/** Options of {@link createLogsSubscriber}. */
+export interface LogsSubscriberOptions {
+  /** A `PREFECT_API_URL`-style URL (self-hosted or a Cloud workspace). */
+  apiUrl: string
+  /** Prefect Cloud API key, sent as the auth frame's token. Required for Cloud URLs. */
+  apiKey?: string
+  /** Self-hosted auth string (`user:pass`), sent raw as the auth frame's token. */
+  authString?: string
+  /**
+   * Which logs (snake_case, as on the wire). The server applies `level`, `timestamp`,
+   * `flow_run_id` and `task_run_id`; so does the client, again, on every log. `text` and
+   * `operator` are REST-only and rejected here. Unless you set `timestamp`, every (re)connect
+   * sends `after_` = now − `lookbackMs` and `before_` = now + 365 days, as Prefect's client does.
+   * @default {} (every log)
+   */
+  filter?: LogFilter
+  /**
+   * How far back the `timestamp.after_` of each (re)connect reaches (the server sends only
+   * logs created after the subscription; this bounds their timestamps).
+   * @default 60_000
+   */
+  lookbackMs?: number
+  /** Reconnect policy: full-jitter backoff, optional limits. */
+  reconnect?: ReconnectOptions
+  /**
+   * Whether a clean close by the server (1000/1001) reconnects.
+   * @default true
+   */
+  reconnectOnCleanClose?: boolean
+  /** @default 10_000 */
+  connectTimeoutMs?: number
+  /** Protocol ping interval (`ws` only); 0 disables. @default 5_000 */
+  pingIntervalMs?: number
+  /** Reconnect when no frame and no pong arrived for this long. @default 15_000 */
+  stallTimeoutMs?: number
+  /** Largest frame accepted (`ws` only), at least 2 MiB. @default 16_777_216 */
+  maxPayloadBytes?: number
+  /** Dedupe by log id across reconnects, with bounded memory. */
+  dedupe?: {
+    /** @default 960_000 */
+    windowMs?: number
+    /** @default 200_000 */
+    maxEntries?: number
+  }
+  /** @default globalThis.WebSocket (the Node entry defaults to `ws`) */
+  WebSocket?: WebSocketConstructorLike
+  /** Extra headers on the upgrade request (`ws` only). */
+  headers?: Record<string, string>
+  /** Called with every log, in order, once. Errors it throws are logged. */
+  onLog?: (log: Log) => void
+  /** @default silentLogger */
+  logger?: Logger
+  /** @default systemClock */
+  clock?: Clock
+  /** Random source for jitter. @default Math.random */
+  random?: () => number
+  /** Aborting it closes the subscriber. */
+  signal?: AbortSignal
+}
+
+/** Defaults of {@link LogsSubscriberOptions}. */
+export const logsSubscriberDefaults = Object.freeze({
+  lookbackMs: 60_000,
+  reconnectOnCleanClose: true,
+  connectTimeoutMs: 10_000,
+  pingIntervalMs: 5_000,
+  stallTimeoutMs: 15_000,
+  maxPayloadBytes: 16 * 1024 * 1024,
+  dedupeWindowMs: 16 * 60_000,
+  dedupeMaxEntries: 200_000,
+})
+
+/** Counters of a logs subscriber. */
+export interface LogsSubscriberStats {
+  /** Logs delivered. */
+  readonly logs: number
+  /** Logs dropped because their id was already delivered. */
+  readonly duplicates: number
+  /** Logs the server sent that did not match the filter on the client. */
+  readonly filtered: number
+  /** Frames skipped because they were not logs. */
+  readonly skippedFrames: number
+  /** Skipped frames by kind. */
+  readonly skippedByKind: Readonly<Partial<Record<SkippedLogsFrameKind, number>>>
+  /** Sockets opened. */
+  readonly connections: number
+  /** Sockets opened after the first. */
+  readonly reconnects: number
+  /** Reconnects forced by the stall watchdog. */
+  readonly stalls: number
+}
+
+/**
+ * A live subscription to `/logs/out`: an async iterable of logs (each once, in arrival order)
+ * that reconnects and dedupes on its own. Live only: Prefect sends no backfill, and a default
+ * OSS server streams nothing at all (docs/protocol.md §11.3) — read `POST /logs/filter` too.
+ */
+export interface LogsSubscriber extends AsyncIterable<Log> {
+  /** `connecting`, `open`, `reconnecting` or `closed`. */
+  readonly state: ConnectionState
+  /** A snapshot of the counters. */
+  readonly stats: LogsSubscriberStats
+  /** The most recent connection problem. */
+  readonly lastError: FlowcastError | undefined
+  /** Why it closed, when it closed on its own. */
+  readonly error: FlowcastError | undefined
+  /** Calls `listener` with every log; returns a remover. */
+  onLog(listener: (log: Log) => void): () => void
+  /** Calls `listener` on every state change; returns a remover. */
+  onStateChange(listener: (state: ConnectionState, previous: ConnectionState) => void): () => void
+  /** Calls `listener` once if the subscriber closes on an error; returns a remover. */
+  onError(listener: (error: FlowcastError) => void): () => void
+  /** Closes the socket; iteration ends. */
+  close(): Promise<void>
+  [Symbol.asyncDispose](): Promise<void>
+}
+
+const farFutureSeconds = 365 * 24 * 60 * 60
+
+interface Consumer {
+  queue: Queue<Log>
+  wake: (() => void) | undefined
+  done: boolean
+}
+
+/** @internal */
+export class LogsSubscriberImpl implements LogsSubscriber {
+  readonly #clock: Clock
+  readonly #logger: Logger
+  readonly #conn: ManagedConnection<LogsServerFrame>
+  readonly #filter: LogFilter
+  readonly #lookbackSeconds: number
+  readonly #dedupe: DedupeWindow
+  #state: ConnectionState = 'connecting'
+  readonly #consumers = new Set<Consumer>()
+  readonly #logListeners = new Set<(log: Log) => void>()
+  readonly #stateListeners = new Set<(state: ConnectionState, previous: ConnectionState) => void>()
+  readonly #errorListeners = new Set<(error: FlowcastError) => void>()
+  #logs = 0
+  #duplicates = 0
+  #filtered = 0
+  #skipped = 0
+  readonly #skippedByKind: Partial<Record<SkippedLogsFrameKind, number>> = {}
+  readonly #signal: AbortSignal | undefined
+  readonly #onAbort = () => void this.close()
+
+  constructor(
+    options: LogsSubscriberOptions,
+    defaultWebSocket: WebSocketConstructorLike | undefined,
+  ) {
+    checkConnectionOptions(options)
+    checkNumber('lookbackMs', options.lookbackMs, { min: 0 })
+    checkNumber('connectTimeoutMs', options.connectTimeoutMs, { min: 1 })
+    checkNumber('pingIntervalMs', options.pingIntervalMs, { min: 0 })
+    checkNumber('stallTimeoutMs', options.stallTimeoutMs, { min: 1 })
+    checkNumber('maxPayloadBytes', options.maxPayloadBytes, {
+      min: minimumMaxPayloadBytes,
+      integer: true,
+    })
+    checkNumber('dedupe.windowMs', options.dedupe?.windowMs, { min: 1 })
+    checkNumber('dedupe.maxEntries', options.dedupe?.maxEntries, { min: 1, integer: true })
+    if (options.onLog !== undefined && typeof options.onLog !== 'function') {
+      throw invalidOption('onLog must be a function')
+    }
+    const filter = parseLogFilter(options.filter ?? {})
+    if (filter.text != null || filter.operator !== undefined) {
+      // The socket ignores both (docs/protocol.md §11.3): a silently wider stream would mislead.
+      throw new FlowcastError(
+        'INVALID_FILTER',
+        '[@flowcast/websocket] invalid log filter: text and operator apply only to POST /logs/filter, not to /logs/out',
+      )
+    }
+    this.#filter = filter
+    const location = parseApiUrl(options.apiUrl)
+    const url = socketUrlFor(location, 'out', 'workspace').replace(/\/events\/out$/, '/logs/out')
+    const cloud = location.kind !== 'oss'
+    if (cloud && !options.apiKey) {
+      throw invalidOption('a Prefect Cloud URL needs an API key: pass apiKey (PREFECT_API_KEY)')
+    }
+    const WebSocket = resolveWebSocket(options.WebSocket, defaultWebSocket)
+    this.#clock = options.clock ?? systemClock
+    this.#logger = options.logger ?? silentLogger
+    this.#lookbackSeconds = (options.lookbackMs ?? logsSubscriberDefaults.lookbackMs) / 1000
+    this.#dedupe = createDedupeWindow({
+      windowMs: options.dedupe?.windowMs ?? logsSubscriberDefaults.dedupeWindowMs,
+      maxEntries: options.dedupe?.maxEntries ?? logsSubscriberDefaults.dedupeMaxEntries,
+      clock: this.#clock,
+    })
+    if (options.onLog) this.#logListeners.add(options.onLog)
+    this.#conn = new ManagedConnection<LogsServerFrame>({
+      label: 'logs subscriber',
+      url,
+      WebSocket,
+      protocols: ['prefect'],
+      headers: cleanHeaders(options.headers),
+      maxPayload: options.maxPayloadBytes ?? logsSubscriberDefaults.maxPayloadBytes,
+      token: cloud ? (options.apiKey ?? null) : (options.authString ?? null),
+      reconnect: resolveReconnect(options.reconnect),
+      reconnectOnCleanClose:
+        options.reconnectOnCleanClose ?? logsSubscriberDefaults.reconnectOnCleanClose,
+      connectTimeoutMs: options.connectTimeoutMs ?? logsSubscriberDefaults.connectTimeoutMs,
+      pingIntervalMs: options.pingIntervalMs ?? logsSubscriberDefaults.pingIntervalMs,
+      stallTimeoutMs: options.stallTimeoutMs ?? logsSubscriberDefaults.stallTimeoutMs,
+      stallWithoutPing: options.stallTimeoutMs !== undefined,
+      clock: this.#clock,
+      random: options.random ?? Math.random,
+      logger: this.#logger,
+      credentials: credentialsOf(options),
+      parseFrame: (data, binary) => parseLogsServerFrame(data, { binary }),
+      hooks: {
+        ready: (socket) => this.#onReady(socket),
+        frame: (frame) => this.#onFrame(frame),
+        skipped: (frame) => this.#countSkipped(frame),
+        pong: () => {},
+        down: () => {},
+        state: (state) => {
+          if (state !== 'idle') this.#setState(state)
+        },
+        finished: (error) => this.#onFinished(error),
+      },
+    })
+    this.#signal = options.signal
+    if (this.#signal?.aborted) {
+      void this.#conn.close()
+      return
+    }
+    this.#signal?.addEventListener('abort', this.#onAbort, { once: true })
+    this.#conn.start()
+  }
+
+  get state(): ConnectionState {
+    return this.#state
+  }
+
+  get stats(): LogsSubscriberStats {
+    return {
+      logs: this.#logs,
+      duplicates: this.#duplicates,
+      filtered: this.#filtered,
+      skippedFrames: this.#skipped,
+      skippedByKind: { ...this.#skippedByKind },
+      connections: this.#conn.connections,
+      reconnects: this.#conn.reconnects,
+      stalls: this.#conn.stalls,
+    }
+  }
+
+  get lastError(): FlowcastError | undefined {
+    return this.#conn.lastError
+  }
+
+  get error(): FlowcastError | undefined {
+    return this.#conn.error
+  }
+
+  onLog(listener: (log: Log) => void): () => void {
+    this.#logListeners.add(listener)
+    return () => {
+      this.#logListeners.delete(listener)
+    }
+  }
+
+  onStateChange(listener: (state: ConnectionState, previous: ConnectionState) => void): () => void {
+    this.#stateListeners.add(listener)
+    return () => {
+      this.#stateListeners.delete(listener)
+    }
+  }
+
+  onError(listener: (error: FlowcastError) => void): () => void {
+    this.#errorListeners.add(listener)
+    return () => {
+      this.#errorListeners.delete(listener)
+    }
+  }
+
+  close(): Promise<void> {
+    return this.#conn.close()
+  }
+
+  [Symbol.asyncDispose](): Promise<void> {
+    return this.close()
+  }
+
+  [Symbol.asyncIterator](): AsyncIterator<Log> {
+    const consumer: Consumer = { queue: new Queue(), wake: undefined, done: false }
+    this.#consumers.add(consumer)
+    const finish = (): IteratorResult<Log> => {
+      consumer.done = true
+      this.#consumers.delete(consumer)
+      consumer.queue.clear()
+      return { value: undefined, done: true }
+    }
+    return {
+      next: async (): Promise<IteratorResult<Log>> => {
+        for (;;) {
+          if (consumer.done) return { value: undefined, done: true }
+          const log = consumer.queue.shift()
+          if (log !== undefined) return { value: log, done: false }
+          if (this.#state === 'closed') {
+            finish()
+            if (this.#conn.error) throw this.#conn.error
+            return { value: undefined, done: true }
+          }
+          await new Promise<void>((resolve) => {
+            consumer.wake = resolve
+          })
+          consumer.wake = undefined
+        }
+      },
+      return: async (): Promise<IteratorResult<Log>> => {
+        const result = finish()
+        consumer.wake?.()
+        if (this.#consumers.size === 0 && this.#logListeners.size === 0) await this.close()
+        return result
+      },
+    }
+  }
+
+  #setState(next: ConnectionState): void {
+    const previous = this.#state
+    if (previous === next) return
+    this.#state = next
+    notifyStateListeners(this.#stateListeners, next, previous, this.#logger)
+  }
+
+  #onReady(socket: SocketConnection): void {
+    // As Prefect's client: every (re)connect moves the window to now (docs/protocol.md §11.4).
+    const now = PrefectDateTime.fromEpochMillis(this.#clock.now())
+    const filter: LogFilter = {
+      ...this.#filter,
+      timestamp: this.#filter.timestamp ?? {
+        after_: now.minusSeconds(this.#lookbackSeconds).toString(),
+        before_: now.plusSeconds(farFutureSeconds).toString(),
+      },
+    }
+    try {
+      socket.send(encodeLogsFilterFrame(filter))
+    } catch (error) {
+      this.#logger.warn('[@flowcast/websocket] could not send the logs filter frame', {
+        error: String(error),
+      })
+    }
+  }
+
+  #onFrame(frame: LogsServerFrame): void {
+    if (frame.kind !== 'log') {
+      this.#countSkipped(frame)
+      return
+    }
+    const log = frame.log
+    if (!this.#dedupe.firstSeen(log.id)) {
+      this.#duplicates++
+      return
+    }
+    if (!matchesLogFilter(log, this.#filter)) {
+      this.#filtered++
+      return
+    }
+    this.#logs++
+    for (const listener of this.#logListeners) {
+      try {
+        listener(log)
+      } catch (error) {
+        this.#logger.error('[@flowcast/websocket] a log listener threw', { error: String(error) })
+      }
+    }
+    for (const consumer of this.#consumers) {
+      consumer.queue.push(log)
+      consumer.wake?.()
+    }
+  }
+
+  #countSkipped(frame: LogsServerFrame): void {
+    const kind: SkippedLogsFrameKind = frame.kind === 'unknown' ? frame.reason : 'control'
+    this.#skipped++
+    this.#skippedByKind[kind] = (this.#skippedByKind[kind] ?? 0) + 1
+    this.#logger.debug('[@flowcast/websocket] skipped a frame that is not a log', { kind })
+  }
+
+  #onFinished(error: FlowcastError | undefined): void {
+    this.#signal?.removeEventListener('abort', this.#onAbort)
+    for (const consumer of this.#consumers) consumer.wake?.()
+    if (error) {
+      for (const listener of [...this.#errorListeners]) {
+        try {
+          listener(error)
+        } catch (thrown) {
+          this.#logger.error('[@flowcast/websocket] an error listener threw', {
+            error: String(thrown),
+          })
+        }
+      }
+    }
+    this.#errorListeners.clear()
+  }
+}
+
+/** Options of {@link createWebSocketLogsSource}: a logs subscriber's, minus the filter and listener. */
+export type WebSocketLogsSourceOptions = Omit<LogsSubscriberOptions, 'filter' | 'onLog' | 'signal'>
+
+/** The logs push source for core's `followFlowRun`; `close()` closes every subscription. */
+export interface WebSocketLogsSource extends PushLogsSource {
+  /** Closes every subscription. */
+  close(): Promise<void>
+}
+
+/** @internal */
+export function createWebSocketLogsSourceWith(
+  options: WebSocketLogsSourceOptions,
+  defaultWebSocket: WebSocketConstructorLike | undefined,
+): WebSocketLogsSource {
+  const subscribers = new Set<LogsSubscriber>()
+  const errorListeners = new Set<(error: FlowcastError) => void>()
+  return {
+    name: 'websocket',
+    watch(flowRunId, listener) {
+      // One subscription per watched run: the server filters by run, so nothing else is sent.
+      const subscriber = new LogsSubscriberImpl(
+        { ...options, filter: { flow_run_id: { any_: [flowRunId] } }, onLog: listener },
+        defaultWebSocket,
+      )
+      subscribers.add(subscriber)
+      subscriber.onError((error) => {
+        for (const notify of [...errorListeners]) notify(error)
+      })
+      return () => {
+        subscribers.delete(subscriber)
+        void subscriber.close()
+      }
+    },
+    onError(listener) {
+      errorListeners.add(listener)
+      return () => errorListeners.delete(listener)
+    },
+    async close() {
+      const all = [...subscribers]
+      subscribers.clear()
+      await Promise.all(all.map((subscriber) => subscriber.close()))
+    },
+  }
+}
