@@ -148,7 +148,37 @@ describe('flowcast run against flowcast fake-server (both as processes)', () => 
       flow_run_id: run.flowRun.id,
       state_type: stateType,
     })
-    expect(lines.slice(1, -1).every((line) => line.type === 'event')).toBe(true)
+    // Between the two: exactly what `watch --json` prints (events, and logs when there are any).
+    expect(lines.slice(1, -1).every((line) => line.type === 'event' || line.type === 'log')).toBe(
+      true,
+    )
+    expect(lines.some((line) => line.type === 'event')).toBe(true)
+  })
+
+  it("prints the run's logs like watch --json, before the outcome line", async () => {
+    const run = await startRun(server.apiUrl, ['etl/open', '--timeout', '60'])
+    const log = {
+      name: 'prefect.flow_runs',
+      level: 20,
+      message: 'loaded 42 rows',
+      timestamp: new Date().toISOString(),
+      flow_run_id: run.flowRun.id,
+    }
+    const posted = await fetch(`${server.apiUrl}/logs/`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify([log]),
+    })
+    expect(posted.status).toBe(201)
+    await drive(server.apiUrl, run.flowRun.id, ['PENDING', 'RUNNING', 'COMPLETED'])
+    const finished = await run.done
+    expect(finished.code).toBe(0)
+    const lines = jsonLines(finished.stdout)
+    const logs = lines.filter((line) => line.type === 'log')
+    expect(logs.map((line) => (line.log as { message: string }).message)).toEqual([
+      'loaded 42 rows',
+    ])
+    expect(lines.at(-1)!.type).toBe('outcome')
   })
 
   it('a run that does not end within --timeout exits 20', async () => {
