@@ -15,7 +15,7 @@ export interface PackageBuildOptions {
 
 /**
  * The one tsup preset every published flowcast package uses: ESM only, `.d.ts` next to
- * each entry, Node 20 syntax, dependencies left external.
+ * each entry, Node 20 syntax, no source maps, dependencies left external.
  */
 export function definePackageBuild(options: PackageBuildOptions) {
   return defineConfig({
@@ -23,7 +23,9 @@ export function definePackageBuild(options: PackageBuildOptions) {
     format: ['esm'],
     dts: { compilerOptions: { customConditions: [] } },
     clean: true,
-    sourcemap: true,
+    // Published tarballs hold `dist` only (readable, unminified ESM and `.d.ts`); maps of
+    // source files that are not shipped would only add weight.
+    sourcemap: false,
     target: 'node20',
     platform: options.platform ?? 'neutral',
     splitting: true,

@@ -1,8 +1,10 @@
 #!/usr/bin/env bash
 # The whole test suite, exactly as CI runs it (see .ci/run and the README):
 # build, type-check, lint, every package's tests on Node 20, core's tests again on Node 24,
-# the reliability suite (docs/reliability.md), package checks (publint + attw), then one
-# summary line over every vitest run.
+# the reliability suite (docs/reliability.md), package checks (publint + attw), the tarball
+# consumer test (every publishable package packed and installed outside the workspace, each app
+# copied out, built and tested, every README snippet type-checked), then one summary line over
+# every vitest run.
 set -uo pipefail
 cd "$(dirname "$0")/../.."
 export CI="${CI:-true}"
@@ -33,6 +35,8 @@ step "test @flowcast/core (Node 24)" env PATH="$node24:$PATH" FLOWCAST_VITEST_RE
   pnpm --filter @flowcast/core exec bash -c 'echo "running on node $(node --version)" && vitest run'
 step "reliability suite" pnpm test:reliability
 step "package checks (publint, attw)" pnpm test:build
+step "tarball consumer (packed packages, apps copied out, README snippets)" \
+  node tooling/scripts/consumer-test.mjs
 
 echo
 printf '%s\n' "${timings[@]}"

@@ -1,6 +1,7 @@
 // A small, runnable tour of @flowcast/core: no server needed.
 //
-//   pnpm --filter @flowcast/core build && node packages/core/examples/basic.mjs
+//   node node_modules/@flowcast/core/examples/basic.mjs
+//   (in the flowcast repository: pnpm build && node packages/core/examples/basic.mjs)
 import {
   PrefectDateTime,
   createDedupeWindow,

@@ -79,9 +79,9 @@ export function toWebSocketUrl(apiUrl: string, path: string): string {
 /** Secrets for a Prefect API. Never logged, never put in error messages. */
 export interface PrefectCredentials {
   /** A Prefect Cloud API key (`PREFECT_API_KEY`). */
-  apiKey?: string
+  apiKey?: string | undefined
   /** An OSS `user:pass` auth string (`PREFECT_API_AUTH_STRING`). */
-  authString?: string
+  authString?: string | undefined
 }
 
 function base64Utf8(text: string): string {

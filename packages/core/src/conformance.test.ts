@@ -1,5 +1,5 @@
 // Core's models must never accept what Prefect's own OpenAPI schema rejects, and what core
-// produces must validate against it (spec §5, tooling/prefect-spec/data/prefect-openapi.json).
+// produces must validate against it (docs/protocol.md §5, tooling/prefect-spec/data/prefect-openapi.json).
 import { readFlowRunFrames, validateAgainstSchema } from '@flowcast/prefect-spec'
 import fc from 'fast-check'
 import { describe, expect, test } from 'vitest'

@@ -4,7 +4,7 @@ import { PrefectDateTime, isPrefectDateTime } from './datetime.js'
 import { isFlowcastError } from './errors.js'
 import { datetimeLike } from '../test/arbitraries.js'
 
-// A reference reader written for clarity, not speed: the grammar of spec §4.3 as a regular
+// A reference reader written for clarity, not speed: the grammar of docs/protocol.md §4.3 as a regular
 // expression and the calendar arithmetic of `Date`. The character-code reader in datetime.ts
 // must agree with it on every string: same instant, or the same error message.
 const GRAMMAR =

@@ -11,7 +11,7 @@ import { isFlowcastError } from './errors.js'
 const MIN = PrefectDateTime.parse('0001-01-01T00:00:00Z').epochMicros
 const MAX = PrefectDateTime.parse('9999-12-31T23:59:59.999999Z').epochMicros
 
-describe('PrefectDateTime.parse accepts every form of spec §4.3', () => {
+describe('PrefectDateTime.parse accepts every form of docs/protocol.md §4.3', () => {
   test.each([
     ['2026-08-20T14:03:09.517204Z', '2026-08-20T14:03:09.517204Z'],
     ['2026-08-20T14:03:09.517204+00:00', '2026-08-20T14:03:09.517204Z'],

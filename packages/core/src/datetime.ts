@@ -1,6 +1,6 @@
 import { FlowcastError } from './errors.js'
 
-// Spec §4.3: `YYYY-MM-DD`, `T` (or `t`/space, as RFC 3339 allows), `HH:MM:SS`, no fraction or
+// docs/protocol.md §4.3: `YYYY-MM-DD`, `T` (or `t`/space, as RFC 3339 allows), `HH:MM:SS`, no fraction or
 // 1–6 fractional digits, then `Z` (or `z`) or `±HH:MM`. Naive datetimes (no offset) are
 // rejected. Read with character codes rather than a regex: every received event carries two
 // datetimes, and this runs on each of them.
@@ -234,7 +234,7 @@ export class PrefectDateTime {
   }
 
   /**
-   * Parses every form the server and its clients write (spec §4.3): `Z` or `±HH:MM`, no
+   * Parses every form the server and its clients write (docs/protocol.md §4.3): `Z` or `±HH:MM`, no
    * fraction or 1–6 fractional digits.
    * @throws FlowcastError `INVALID_DATETIME` naming the problem
    */

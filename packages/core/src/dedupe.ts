@@ -5,7 +5,7 @@ import { FlowcastError } from './errors.js'
 export interface DedupeWindowOptions {
   /**
    * How long an id is remembered after it is first seen, in ms. Cover the server's
-   * 15-minute replay window (spec §1.4, §3.4) plus a margin.
+   * 15-minute replay window (docs/protocol.md §1.4, §3.4) plus a margin.
    * @default 960_000 (16 minutes)
    */
   windowMs?: number

@@ -117,7 +117,7 @@ function globMatch(value: string, pattern: string): boolean {
 
 /**
  * Whether a label value matches one pattern, as the server matches `labels` filters
- * (spec §5): a glob (`*`, `?`, `[seq]`, `[!seq]`, like Python's `fnmatchcase`), negated by
+ * (docs/protocol.md §5): a glob (`*`, `?`, `[seq]`, `[!seq]`, like Python's `fnmatchcase`), negated by
  * a leading `!`. A missing label (`undefined`) never matches, not even a negated pattern.
  *
  * @example
@@ -150,7 +150,7 @@ const hasLabels = (
 ): labels is ResourceSpecification => labels != null && Object.keys(labels).length > 0
 
 // ---------------------------------------------------------------------------------------
-// Text search (spec §5): terms OR'd, `-term`/`!term` excluded, `+term` required,
+// Text search (docs/protocol.md §5): terms OR'd, `-term`/`!term` excluded, `+term` required,
 // `"quoted phrases"` with `\"` escapes; case-insensitive substring search over the event
 // name, every label value of every resource and Python's `str(payload)`.
 
@@ -281,7 +281,7 @@ export interface MatchesFilterOptions {
    */
   occurred?: boolean
   /**
-   * Apply `related`. The real server ignores it for live websocket events (spec §1.4),
+   * Apply `related`. The real server ignores it for live websocket events (docs/protocol.md §1.4),
    * so a faithful fake passes `false` there; clients keep the default.
    * @default true
    */
@@ -363,7 +363,7 @@ const asList = <T>(value: T | readonly T[]): readonly T[] =>
   Array.isArray(value) ? (value as readonly T[]) : [value as T]
 
 /**
- * Whether `event` matches `filter` with the server's in-memory semantics (spec §5): every
+ * Whether `event` matches `filter` with the server's in-memory semantics (docs/protocol.md §5): every
  * present part must match; list forms of `related` and `any_resource` are ANDed, each item
  * finding its own resource; empty id/name/prefix lists mean "not set"; an empty list of
  * label values matches nothing; label values are globs with `!` negation and a missing

@@ -68,7 +68,7 @@ function frameText(data: unknown): string | null {
  * `{"type":"event","event":<valid ReceivedEvent>}` is an event; `auth_success` and
  * `auth_failure` are recognised; everything else (keep-alives, checkpoints, proxies'
  * messages, garbage) comes back as `unknown` with a reason, to be skipped and counted
- * (spec §3.5). One `JSON.parse` and one validation per frame.
+ * (docs/protocol.md §3.5). One `JSON.parse` and one validation per frame.
  *
  * @example
  * ```ts
@@ -167,7 +167,7 @@ export interface EncodeFilterFrameOptions {
  * The second frame of an `/events/out` subscription:
  * `{"type":"filter","filter":{…}[,"backfill":b]}`, compact, with the filter validated and
  * its keys in the server's order. Nothing is added to the filter: set `occurred.until`
- * far in the future yourself, or the server drops every live event (spec §1.4).
+ * far in the future yourself, or the server drops every live event (docs/protocol.md §1.4).
  *
  * @throws FlowcastError `INVALID_FILTER`
  * @example

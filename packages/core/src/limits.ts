@@ -1,5 +1,5 @@
 /**
- * The server's event limits (spec §4.1–4.2; the defaults of
+ * The server's event limits (docs/protocol.md §4.1–4.2; the defaults of
  * `PREFECT_SERVER_EVENTS_MAXIMUM_*` / `PREFECT_EVENTS_MAXIMUM_*`).
  */
 export const eventLimits = Object.freeze({

@@ -24,7 +24,7 @@ const tooManyLabels = `more than ${eventLimits.maxLabelsPerResource} labels`
 
 /**
  * A resource: a flat object of string labels with a required, non-empty
- * `prefect.resource.id`; at most 500 labels (spec §4.2).
+ * `prefect.resource.id`; at most 500 labels (docs/protocol.md §4.2).
  */
 export const ResourceSchema = z
   .object({ 'prefect.resource.id': z.string().min(1, 'must not be empty') })
@@ -72,7 +72,7 @@ export const EventSchema = z.object(eventShape)
 export const ReceivedEventSchema = z.object({ ...eventShape, received: dateTimeString })
 
 // ---------------------------------------------------------------------------------------
-// EventFilter (spec §5): every model forbids unknown keys, like the server's extra="forbid".
+// EventFilter (docs/protocol.md §5): every model forbids unknown keys, like the server's extra="forbid".
 
 const stringList = z.array(z.string()).nullish()
 
@@ -152,7 +152,7 @@ export const EventFilterSchema = z.strictObject({
 // ---------------------------------------------------------------------------------------
 // Flow runs and states (extra fields tolerated and kept)
 
-/** The nine state types (spec §4.4). */
+/** The nine state types (docs/protocol.md §4.4). */
 export const StateTypeSchema = z.enum([
   'SCHEDULED',
   'PENDING',
@@ -465,7 +465,7 @@ function checkSize(event: Event): string {
 }
 
 /**
- * Validates an event as the server does (limits of spec §4.1–4.2, size included), filling
+ * Validates an event as the server does (limits of docs/protocol.md §4.1–4.2, size included), filling
  * defaults and dropping unknown keys.
  * @throws FlowcastError `INVALID_EVENT`; `details.issues` lists every problem
  * @example
@@ -544,8 +544,8 @@ export interface ServerFilterDefaultsOptions {
 /**
  * The filter the server actually evaluates when it validates `filter` at `clock.now()`:
  * `occurred.since` defaults to the start of today (UTC) minus 180 days, `occurred.until` to
- * now, and `order` to `DESC` (spec §5). Useful for fakes; clients should send their own
- * `occurred.until`, since the default drops every live event (spec §1.4).
+ * now, and `order` to `DESC` (docs/protocol.md §5). Useful for fakes; clients should send their own
+ * `occurred.until`, since the default drops every live event (docs/protocol.md §1.4).
  *
  * @example
  * ```ts

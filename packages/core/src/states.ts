@@ -74,7 +74,7 @@ const nonEmptyString = (value: unknown): string | null =>
  * (heartbeats, other resources, events without a state type).
  *
  * The type comes from the `prefect.state-type` label, falling back to
- * `payload.validated_state.type` (spec §3.5, §4.5) — never from the event name.
+ * `payload.validated_state.type` (docs/protocol.md §3.5, §4.5) — never from the event name.
  * The name comes from `prefect.state-name`, then `validated_state.name`, then the default
  * name of the type; the timestamp from `prefect.state-timestamp` (kept as written), then
  * `occurred`; the message from `prefect.state-message`, then `validated_state.message`
@@ -121,7 +121,7 @@ export function flowRunStateFromEvent(event: Event): FlowRunStateObservation | n
 
 /**
  * The current state of a flow run read over REST, or null when it has none. `eventId` is
- * the state id, which equals the id of the event that announced the state (spec §4.5), so
+ * the state id, which equals the id of the event that announced the state (docs/protocol.md §4.5), so
  * REST reads and events can be deduplicated together.
  * The timestamp is `state.timestamp`, falling back to the run's `updated`, then `created`;
  * without any of them the result is null.

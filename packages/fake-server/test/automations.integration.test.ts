@@ -31,7 +31,7 @@ async function webhookReceiver(status = 200) {
   return { url: `http://127.0.0.1:${(http.address() as AddressInfo).port}/hook`, deliveries }
 }
 
-describe('call-webhook automations (spec §7)', () => {
+describe('call-webhook automations (docs/protocol.md §7)', () => {
   it('fires on a terminal flow-run state with the rendered template, no Content-Type unless configured', async () => {
     server = await createFakePrefectServer()
     const receiver = await webhookReceiver()

@@ -34,7 +34,7 @@ async function subscribeAndWait(options: { backfill?: boolean } = {}): Promise<T
 const range = (prefix: string, count: number) =>
   Array.from({ length: count }, (_, n) => `${prefix}.${n}`)
 
-describe('/events/out backfill in pages (spec §1.4)', () => {
+describe('/events/out backfill in pages (docs/protocol.md §1.4)', () => {
   it('sends 1,000 stored events oldest first, then the first 256 events published meanwhile', async () => {
     server = await createFakePrefectServer()
     storeBackfill(1_000)

@@ -18,7 +18,7 @@ const event = (n: number, extra: Record<string, unknown> = {}) => ({
   ...extra,
 })
 
-describe('/events/in (spec §2)', () => {
+describe('/events/in (docs/protocol.md §2)', () => {
   it('OSS handshake with the Basic header accepted; one event per frame; received set by the server; dedupe by id', async () => {
     server = await createFakePrefectServer({ authString: 'user:pass' })
     const out = await subscribe(server.apiUrl, farFilter(), { token: 'user:pass' })

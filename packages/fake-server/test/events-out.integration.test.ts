@@ -10,7 +10,7 @@ afterEach(async () => {
 
 const resource = (id: string) => ({ 'prefect.resource.id': id })
 
-describe('/events/out handshake (spec §1.2)', () => {
+describe('/events/out handshake (docs/protocol.md §1.2)', () => {
   it('accepts the prefect subprotocol and answers auth_success compactly', async () => {
     server = await createFakePrefectServer()
     const socket = await openSocket(wsUrl(server.apiUrl, '/events/out'), {
@@ -107,7 +107,7 @@ describe('/events/out handshake (spec §1.2)', () => {
   })
 })
 
-describe('/events/out delivery (spec §1.4)', () => {
+describe('/events/out delivery (docs/protocol.md §1.4)', () => {
   it('backfills at most 15 minutes, oldest first (ASC forced), then streams live', async () => {
     const clock = createManualClock(Date.parse('2026-08-20T14:00:00Z'))
     server = await createFakePrefectServer({ clock })

@@ -11,7 +11,7 @@ afterEach(async () => {
 const basic = (s: string) => `Basic ${Buffer.from(s).toString('base64')}`
 const unknownId = '0199d1a4-0000-7000-8000-00000000abcd'
 
-describe('REST auth (spec §6.1)', () => {
+describe('REST auth (docs/protocol.md §6.1)', () => {
   it('OSS auth string: 401 {"exception_message":"Unauthorized"} without Basic; /health exempt', async () => {
     server = await createFakePrefectServer({ authString: 'user:pass' })
     const denied = await api(server.apiUrl, '/admin/version')
@@ -57,7 +57,7 @@ describe('REST auth (spec §6.1)', () => {
   })
 })
 
-describe('X-PREFECT-API-VERSION and CSRF (spec §6.1)', () => {
+describe('X-PREFECT-API-VERSION and CSRF (docs/protocol.md §6.1)', () => {
   const versioned = (path: string, version: string, init: { body?: unknown } = {}) =>
     api(server.apiUrl, path, { ...init, headers: { 'x-prefect-api-version': version } })
 
@@ -133,7 +133,7 @@ describe('X-PREFECT-API-VERSION and CSRF (spec §6.1)', () => {
   })
 })
 
-describe('events REST (spec §6.2)', () => {
+describe('events REST (docs/protocol.md §6.2)', () => {
   it('POST /events stores events (204) and 422s invalid ones; POST /events/filter pages with next_page', async () => {
     const clock = createManualClock(Date.parse('2026-08-20T12:00:00Z'))
     server = await createFakePrefectServer({ clock })
@@ -203,7 +203,7 @@ describe('events REST (spec §6.2)', () => {
   })
 })
 
-describe('flow runs and deployments REST (spec §6.3)', () => {
+describe('flow runs and deployments REST (docs/protocol.md §6.3)', () => {
   it('GET /flow_runs/{id}: 404 {"detail":"Flow run not found"}; 422 on a non-UUID', async () => {
     server = await createFakePrefectServer()
     const missing = await api(server.apiUrl, `/flow_runs/${unknownId}`)

@@ -36,7 +36,7 @@ async function setup(options: { retries?: number } = {}) {
   return { clock, deployment, run, socket, scheduled }
 }
 
-describe('flow-run state events (spec §4.5)', () => {
+describe('flow-run state events (docs/protocol.md §4.5)', () => {
   it('match the recorded Pending -> Running -> Completed frames byte for byte, ids and times aside', async () => {
     const { clock, run, socket, scheduled } = await setup()
     await server.runLifecycle(run.id, [

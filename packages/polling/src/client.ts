@@ -42,9 +42,9 @@ export interface PrefectClientOptions {
    */
   apiUrl: string
   /** Prefect Cloud API key, sent as `Authorization: Bearer <key>`. */
-  apiKey?: string
+  apiKey?: string | undefined
   /** OSS `user:pass` auth string, sent as `Authorization: Basic base64(…)`. */
-  authString?: string
+  authString?: string | undefined
   /**
    * The `fetch` to use (msw, undici with a proxy agent, a test double).
    * @default globalThis.fetch (looked up at call time)

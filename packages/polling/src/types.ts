@@ -78,7 +78,7 @@ export type FlowRunSort =
   | 'NEXT_SCHEDULED_START_TIME_ASC'
   | 'END_TIME_DESC'
 
-/** Body of `POST /flow_runs/filter` (spec §6.3). */
+/** Body of `POST /flow_runs/filter` (docs/protocol.md §6.3). */
 export interface FlowRunFilterBody {
   /** Which flow runs. */
   flow_runs?: FlowRunFilter | null

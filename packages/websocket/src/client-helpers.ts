@@ -22,8 +22,8 @@ export function notifyStateListeners<S>(
 
 /** @internal The credentials a client was given, for redacting them from messages. */
 export function credentialsOf(options: {
-  apiKey?: string
-  authString?: string
+  apiKey?: string | undefined
+  authString?: string | undefined
 }): PrefectCredentials {
   return {
     ...(options.apiKey ? { apiKey: options.apiKey } : {}),

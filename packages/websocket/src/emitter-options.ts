@@ -10,12 +10,12 @@ export interface EventsEmitterOptions {
    */
   apiUrl: string
   /** Prefect Cloud API key, sent as `Authorization: bearer <key>` on the upgrade. Required for Cloud. */
-  apiKey?: string
+  apiKey?: string | undefined
   /**
    * Self-hosted auth string (`user:pass`): sent in the auth frame, and as
    * `Authorization: Basic …` on the upgrade where headers can be set (`ws`).
    */
-  authString?: string
+  authString?: string | undefined
   /**
    * A checkpoint (ping/pong) confirms the outbox once this many events are unconfirmed.
    * @default 700

@@ -164,7 +164,7 @@ export class EventsEmitterImpl implements EventsEmitter {
     this.#closeTimeoutMs = options.closeTimeoutMs ?? emitterDefaults.closeTimeoutMs
     const headers = cleanHeaders(options.headers)
     if (cloud) {
-      // Prefect's Cloud client writes the scheme in lower case (spec §2).
+      // Prefect's Cloud client writes the scheme in lower case (docs/protocol.md §2).
       headers['Authorization'] = `bearer ${options.apiKey}`
       if (!isNodeStyleConstructor(WebSocket)) {
         this.#logger.warn(

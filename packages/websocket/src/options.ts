@@ -63,7 +63,7 @@ export interface ResolvedReconnect {
   healthyAfterMs: number
 }
 
-/** Smallest frame limit accepted: frames of at least 2 MiB must pass (spec §1.5). */
+/** Smallest frame limit accepted: frames of at least 2 MiB must pass (docs/protocol.md §1.5). */
 export const minimumMaxPayloadBytes = 2 * 1024 * 1024
 
 /** @internal Throws INVALID_OPTIONS with a message that says what to fix. */

@@ -43,18 +43,18 @@ export interface EventsSubscriberOptions {
    */
   apiUrl: string
   /** Prefect Cloud API key, sent as the auth frame's token. Required for Cloud URLs. */
-  apiKey?: string
+  apiKey?: string | undefined
   /** Self-hosted auth string (`user:pass`), sent raw as the auth frame's token. */
-  authString?: string
+  authString?: string | undefined
   /**
-   * Cloud only: `account` subscribes to every workspace of the account (spec §1.1).
+   * Cloud only: `account` subscribes to every workspace of the account (docs/protocol.md §1.1).
    * @default 'workspace'
    */
   scope?: EventsScope
   /**
    * Which events to receive (snake_case, as on the wire). The server applies it; the client
    * applies it again to every event, because the server ignores `related` for live events
-   * (spec §1.4). `occurred.since` / `until` are managed by the subscriber unless you set them.
+   * (docs/protocol.md §1.4). `occurred.since` / `until` are managed by the subscriber unless you set them.
    * @default {} (every event)
    */
   filter?: EventFilter

@@ -10,7 +10,7 @@ export type EventsScope = 'workspace' | 'account'
 export interface EventsSocketUrlOptions {
   /**
    * `account` subscribes at the Cloud account level (`/accounts/{a}/events/out`), cutting a
-   * workspace URL at `/workspaces/` as Prefect's account subscriber does (spec §1.1).
+   * workspace URL at `/workspaces/` as Prefect's account subscriber does (docs/protocol.md §1.1).
    * Only for `out` and Cloud URLs.
    * @default 'workspace'
    */
@@ -19,7 +19,7 @@ export interface EventsSocketUrlOptions {
 
 /**
  * The WebSocket URL of the events socket for a `PREFECT_API_URL`-style URL
- * (`http→ws`, `https→wss`, then `/events/out` or `/events/in`; spec §1.1, §2).
+ * (`http→ws`, `https→wss`, then `/events/out` or `/events/in`; docs/protocol.md §1.1, §2).
  * Throws `FlowcastError('INVALID_OPTIONS')` for URLs that cannot carry the socket.
  *
  * @example

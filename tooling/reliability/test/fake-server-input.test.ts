@@ -5,7 +5,6 @@ import { createFakePrefectServer, type FakePrefectServer } from '@flowcast/fake-
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { figure } from './helpers.js'
 
-
 let server: FakePrefectServer
 let origin: string
 beforeAll(async () => {

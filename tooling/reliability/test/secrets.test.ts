@@ -8,7 +8,7 @@ import type { FlowcastError } from '@flowcast/core'
 import { createFakePrefectServer } from '@flowcast/fake-server'
 import { createPrefectClient } from '@flowcast/polling'
 import { createEventsEmitter, createEventsSubscriber } from '@flowcast/websocket'
-import { main, type CliIO } from 'flowcast'
+import { main, type CliIO } from '@flowcast/cli'
 import { describe, expect, it } from 'vitest'
 import { figure, recordingLogger, waitUntil } from './helpers.js'
 

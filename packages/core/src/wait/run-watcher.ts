@@ -417,7 +417,7 @@ export function createRunWatcher(options: RunWatcherOptions): RunWatcher {
     const last = entry.lastState
     if (last) {
       const order = compareTimestamps(observation.timestamp, last.timestamp)
-      // Older than what we know (e.g. the REST read lagging the event, spec §1.4 item 9).
+      // Older than what we know (e.g. the REST read lagging the event, docs/protocol.md §1.4 item 9).
       if (order < 0) return
       if (order === 0 && observation.type === last.type && observation.name === last.name) return
     }

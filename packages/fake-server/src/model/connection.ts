@@ -167,7 +167,7 @@ export class Connection {
       case 'events':
         return this.#onEvent(text)
       case 'streaming':
-        // Spec §1.5: text sent after the filter is read and thrown away.
+        // docs/protocol.md §1.5: text sent after the filter is read and thrown away.
         return
     }
   }
@@ -315,7 +315,7 @@ export class Connection {
       case 'event': {
         if (item.live) {
           this.#pendingLive--
-          // Spec §1.4 step 4: a live event already sent by the backfill is skipped once.
+          // docs/protocol.md §1.4 step 4: a live event already sent by the backfill is skipped once.
           if (this.#backfilled.delete(item.stored.event.id)) return
         }
         this.#transport.sendText(item.stored.frame)
@@ -391,7 +391,7 @@ export class Connection {
       return this.#closeGracefully(closeCodes.protocolError, `Invalid filter: ${resolved.message}`)
     }
     this.#filter = resolved.filter
-    // Spec §1.4 step 2: subscribe to the live stream first, then backfill.
+    // docs/protocol.md §1.4 step 2: subscribe to the live stream first, then backfill.
     this.#phase = 'streaming'
     const backfill = message.backfill === undefined ? true : Boolean(message.backfill)
     this.#host.subscriberReady(this)
@@ -402,7 +402,7 @@ export class Connection {
   }
 
   /**
-   * Spec §1.4 steps 3–4: every stored match oldest first, in pages, yielding to the event loop
+   * docs/protocol.md §1.4 steps 3–4: every stored match oldest first, in pages, yielding to the event loop
    * between pages (the real server awaits its database and the socket), then the live queue with
    * backfilled ids skipped once. The first page goes out at once; the query is the events stored
    * when the filter arrived (Prefect persists events in batches, so events published during a
@@ -434,7 +434,7 @@ export class Connection {
     if (text === undefined) return this.#internalError()
     const parsed = tryParseJson(text)
     if (!parsed.ok) return this.#internalError()
-    // Spec §2: an invalid event is not caught; the socket closes.
+    // docs/protocol.md §2: an invalid event is not caught; the socket closes.
     if (!this.#host.receiveSocketEvent(parsed.value, this)) this.#internalError()
   }
 

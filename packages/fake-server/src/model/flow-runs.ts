@@ -168,7 +168,7 @@ function statePayload(state: StateRecord): Record<string, unknown> {
   if (state.name) out.name = state.name
   if (state.message) out.message = state.message
   if (state.type === 'PAUSED') {
-    // Spec §4.5: pause_reschedule travels as the STRING "true"/"false".
+    // docs/protocol.md §4.5: pause_reschedule travels as the STRING "true"/"false".
     out.pause_reschedule = String(Boolean(state.stateDetails.pause_reschedule))
   }
   return out

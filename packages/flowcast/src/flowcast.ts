@@ -69,17 +69,17 @@ export interface FlowcastOptions {
    * `PREFECT_API_URL`: `http://host:4200/api` or the Cloud workspace URL.
    * @default env.PREFECT_API_URL
    */
-  apiUrl?: string
+  apiUrl?: string | undefined
   /**
    * Prefect Cloud API key.
    * @default env.PREFECT_API_KEY
    */
-  apiKey?: string
+  apiKey?: string | undefined
   /**
    * Self-hosted `user:pass` auth string.
    * @default env.PREFECT_API_AUTH_STRING
    */
-  authString?: string
+  authString?: string | undefined
   /**
    * Where `PREFECT_*` variables come from; `{}` ignores the environment.
    * @default process.env (in Node)
@@ -89,54 +89,57 @@ export interface FlowcastOptions {
    * How states are learned.
    * @default 'auto'
    */
-  transport?: FlowcastTransport
+  transport?: FlowcastTransport | undefined
   /**
    * `fetch` for REST calls.
    * @default globalThis.fetch
    */
-  fetch?: typeof globalThis.fetch
+  fetch?: typeof globalThis.fetch | undefined
   /**
    * WebSocket constructor.
    * @default the `ws` package
    */
-  WebSocket?: WebSocketConstructorLike
+  WebSocket?: WebSocketConstructorLike | undefined
   /** @default systemClock */
-  clock?: Clock
+  clock?: Clock | undefined
   /** @default silentLogger */
-  logger?: Logger
+  logger?: Logger | undefined
   /** Tuning of the waiter (reconcile interval, fallback backoff, failure limits). */
-  waiting?: Omit<RunWatcherOptions, 'sources' | 'clock' | 'logger'>
+  waiting?: Omit<RunWatcherOptions, 'sources' | 'clock' | 'logger'> | undefined
   /** Extra REST client options (timeouts, retries, headers). */
-  rest?: Omit<
-    PrefectClientOptions,
-    'apiUrl' | 'apiKey' | 'authString' | 'fetch' | 'clock' | 'logger'
-  >
+  rest?:
+    | Omit<PrefectClientOptions, 'apiUrl' | 'apiKey' | 'authString' | 'fetch' | 'clock' | 'logger'>
+    | undefined
   /** Extra polling-source options (interval, page size). */
-  polling?: Omit<PollingRunStateSourceOptions, 'client' | 'clock' | 'logger'>
+  polling?: Omit<PollingRunStateSourceOptions, 'client' | 'clock' | 'logger'> | undefined
   /**
    * The webhook transport: the receiver (from `@flowcast/webhook`) whose deliveries resolve
    * waits. Required with `transport: 'webhook'`; not closed by {@link Flowcast.close}.
    */
-  webhook?: {
-    /** The receiver the automation posts to (its fan-out, if any, is used too). */
-    receiver: Pick<WebhookReceiver, 'observe'>
-    /**
-     * Latest states of this many recently delivered runs are remembered.
-     * @default 10_000
-     */
-    maxRememberedRuns?: number
-  }
+  webhook?:
+    | {
+        /** The receiver the automation posts to (its fan-out, if any, is used too). */
+        receiver: Pick<WebhookReceiver, 'observe'>
+        /**
+         * Latest states of this many recently delivered runs are remembered.
+         * @default 10_000
+         */
+        maxRememberedRuns?: number | undefined
+      }
+    | undefined
   /** Extra WebSocket run-state source options (reconnect, stall watchdog). */
-  websocket?: Omit<
-    WebSocketRunStateSourceOptions,
-    'apiUrl' | 'apiKey' | 'authString' | 'WebSocket' | 'clock' | 'logger'
-  >
+  websocket?:
+    | Omit<
+        WebSocketRunStateSourceOptions,
+        'apiUrl' | 'apiKey' | 'authString' | 'WebSocket' | 'clock' | 'logger'
+      >
+    | undefined
   /**
    * Checks `runDeployment`'s parameters before the run is created, when the deployment
    * enforces its schema (`INVALID_PARAMETERS` naming every bad one, nothing created).
    * @default undefined (the server's 409 decides)
    */
-  validateParameters?: ParameterValidator
+  validateParameters?: ParameterValidator | undefined
 }
 
 /** One parameter that fails a deployment's parameter schema. */
@@ -160,16 +163,16 @@ export type ParameterValidator = (
 /** Options of {@link Flowcast.runDeployment}. */
 export interface RunDeploymentOptions {
   /** Parameters, merged over the deployment's defaults. */
-  parameters?: Record<string, unknown>
+  parameters?: Record<string, unknown> | undefined
   /** Extra `create_flow_run` fields (name, tags, idempotency_key, job_variables, ...). */
-  body?: Omit<DeploymentFlowRunCreate, 'parameters'>
+  body?: Omit<DeploymentFlowRunCreate, 'parameters'> | undefined
   /**
    * Wait for the run to end: `true`, or the wait's options (`timeoutMs`, `onState`).
    * @default false
    */
-  wait?: boolean | Omit<WaitOptions, 'signal'>
+  wait?: boolean | Omit<WaitOptions, 'signal'> | undefined
   /** Aborts the create call and the wait. */
-  signal?: AbortSignal
+  signal?: AbortSignal | undefined
 }
 
 /** What {@link Flowcast.runDeployment} resolves to. */

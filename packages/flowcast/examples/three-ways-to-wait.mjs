@@ -1,5 +1,5 @@
 // The three ways to wait for a flow run, against the fake Prefect server (no network).
-// Run after `pnpm build`: node packages/cli/examples/three-ways-to-wait.mjs
+// Run after `pnpm build`: node packages/flowcast/examples/three-ways-to-wait.mjs
 import { createFakePrefectServer } from '@flowcast/fake-server'
 import { createFlowcast } from 'flowcast'
 
