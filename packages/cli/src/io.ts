@@ -5,6 +5,11 @@ export interface CliIO {
   env: Record<string, string | undefined>
   /** Aborted on SIGINT / SIGTERM. */
   signal: AbortSignal
+  /**
+   * Where `-` arguments read from (`flowcast run --params -`).
+   * @default process.stdin
+   */
+  stdin?: AsyncIterable<string | Uint8Array>
 }
 
 /** A `flowcast` sub-command. */
@@ -23,6 +28,7 @@ export interface Command {
 export const ExitCode = {
   ok: 0,
   usage: 2,
+  refused: 3,
   failed: 10,
   crashed: 11,
   cancelled: 12,

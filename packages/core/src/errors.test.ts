@@ -88,5 +88,5 @@ test('describeError', () => {
 test('FLOWCAST_ERROR_CODES lists each code once', () => {
   expect(new Set(FLOWCAST_ERROR_CODES).size).toBe(FLOWCAST_ERROR_CODES.length)
   expect(FLOWCAST_ERROR_CODES).toContain('WEBHOOK_UNAUTHORIZED')
-  expect(FLOWCAST_ERROR_CODES).toHaveLength(17)
+  expect(FLOWCAST_ERROR_CODES).toHaveLength(18)
 })

@@ -15,6 +15,7 @@ export type FlowcastErrorCode =
   | 'INVALID_FILTER'
   | 'INVALID_DATETIME'
   | 'INVALID_OPTIONS'
+  | 'INVALID_PARAMETERS'
   | 'OUTBOX_FULL'
   | 'TRANSPORT_FAILED'
   | 'CLOSED'
@@ -35,6 +36,7 @@ export const FLOWCAST_ERROR_CODES: readonly FlowcastErrorCode[] = Object.freeze(
   'INVALID_FILTER',
   'INVALID_DATETIME',
   'INVALID_OPTIONS',
+  'INVALID_PARAMETERS',
   'OUTBOX_FULL',
   'TRANSPORT_FAILED',
   'CLOSED',

@@ -157,6 +157,17 @@ export interface DeploymentInput {
   retryDelaySeconds?: number
   /** Deployment version. @default null */
   version?: string | null
+  /**
+   * `parameter_openapi_schema`: the JSON Schema of the flow's parameters (`null` for none).
+   * @default { type: 'object', properties: {} } (Prefect's default: any parameters pass)
+   */
+  parameterOpenApiSchema?: Record<string, unknown> | null
+  /**
+   * `enforce_parameter_schema`: whether `create_flow_run` checks the merged parameters against
+   * the schema (409 when they fail). A run can override it.
+   * @default true (as Prefect)
+   */
+  enforceParameterSchema?: boolean
 }
 
 /** A deployment known to the fake. */
@@ -183,6 +194,10 @@ export interface FakeDeployment {
   retryDelaySeconds: number
   /** `deployment_version` of its runs. */
   version: string | null
+  /** `parameter_openapi_schema` (`null` when the deployment has none). */
+  parameterOpenApiSchema: Record<string, unknown> | null
+  /** `enforce_parameter_schema`. */
+  enforceParameterSchema: boolean
 }
 
 /** `created_by` of a flow run; DEPLOYMENT and AUTOMATION add a `creator` related resource (docs/protocol.md §4.5). */

@@ -185,7 +185,7 @@ describe('endpoints Prefect’s clients call', () => {
       ['DELETE', `/flow_runs/${unknownId}`],
       ['POST', '/flow_runs/history'],
       ['POST', '/flow_runs/lateness'],
-      ['GET', `/deployments/name/etl/nightly`],
+      ['GET', '/work_pools/my-pool'],
       ['POST', '/work_pools/my-pool/get_scheduled_flow_runs'],
       ['GET', '/version'],
     ]

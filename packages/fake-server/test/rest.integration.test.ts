@@ -255,6 +255,124 @@ describe('flow runs and deployments REST (docs/protocol.md §6.3)', () => {
     expect(missing.status).toBe(404)
   })
 
+  it('GET /deployments/name/{flow}/{deployment}: the deployment with its schema; 404 otherwise', async () => {
+    server = await createFakePrefectServer()
+    const schema = {
+      type: 'object',
+      properties: { n: { type: 'integer', position: 0 } },
+      required: ['n'],
+    }
+    const deployment = server.createDeployment({
+      flowName: 'etl',
+      name: 'nightly',
+      parameters: { n: 1 },
+      parameterOpenApiSchema: schema,
+    })
+    server.createDeployment({ flowName: 'other', name: 'nightly' })
+    const found = await api(server.apiUrl, '/deployments/name/etl/nightly')
+    expect(found.status).toBe(200)
+    expectSchema('DeploymentResponse', found.body)
+    expect(found.body).toMatchObject({
+      id: deployment.id,
+      name: 'nightly',
+      parameters: { n: 1 },
+      parameter_openapi_schema: schema,
+      enforce_parameter_schema: true,
+    })
+    const byId = await api(server.apiUrl, `/deployments/${deployment.id}`)
+    expect(byId.body).toEqual(found.body)
+    const defaults = await api(server.apiUrl, '/deployments/name/other/nightly')
+    expect(defaults.body.parameter_openapi_schema).toEqual({ type: 'object', properties: {} })
+    for (const path of ['/deployments/name/etl/daily', '/deployments/name/nope/nightly']) {
+      const missing = await api(server.apiUrl, path)
+      expect(missing.status).toBe(404)
+      expect(missing.text).toBe('{"detail":"Deployment not found"}')
+    }
+  })
+
+  it('create_flow_run: 409 when the merged parameters fail an enforced schema, nothing created', async () => {
+    server = await createFakePrefectServer()
+    const deployment = server.createDeployment({
+      parameters: { n: 1 },
+      parameterOpenApiSchema: {
+        type: 'object',
+        properties: {
+          n: { type: 'integer' },
+          mode: { type: 'string', enum: ['full', 'quick'], default: 'full' },
+          label: { type: 'string' },
+        },
+        required: ['n'],
+      },
+    })
+    const create = (body: Record<string, unknown>) =>
+      api(server.apiUrl, `/deployments/${deployment.id}/create_flow_run`, { body })
+    const wrongType = await create({ parameters: { n: 'abc' } })
+    expect(wrongType.status).toBe(409)
+    expect(wrongType.body).toEqual({
+      detail:
+        "Error creating flow run: Validation failed for field 'n'. Failure reason: 'abc' is not of type 'integer'",
+    })
+    const notInEnum = await create({ parameters: { mode: 'slow' } })
+    expect(notInEnum.body.detail).toBe(
+      "Error creating flow run: Validation failed for field 'mode'. Failure reason: 'slow' is not one of ['full', 'quick']",
+    )
+    const noDefault = server.createDeployment({
+      parameterOpenApiSchema: {
+        type: 'object',
+        properties: { n: { type: 'integer' } },
+        required: ['n'],
+      },
+    })
+    const missing = await api(server.apiUrl, `/deployments/${noDefault.id}/create_flow_run`, {
+      body: {},
+    })
+    expect(missing.body.detail).toBe(
+      "Error creating flow run: Validation failed. Failure reason: 'n' is a required property",
+    )
+    expect((await api(server.apiUrl, '/flow_runs/filter', { body: {} })).body).toEqual([])
+    // An optional parameter without a default also accepts null (Prefect's preprocessing).
+    expect((await create({ parameters: { label: null } })).status).toBe(201)
+    // The run can turn enforcement off.
+    const unchecked = await create({ parameters: { n: 'abc' }, enforce_parameter_schema: false })
+    expect(unchecked.status).toBe(201)
+    expect(unchecked.body.parameters).toEqual({ n: 'abc' })
+  })
+
+  it('create_flow_run: enforcement without a schema is a 409; not enforced, anything goes', async () => {
+    server = await createFakePrefectServer()
+    const bare = server.createDeployment({ parameterOpenApiSchema: null })
+    const refused = await api(server.apiUrl, `/deployments/${bare.id}/create_flow_run`, {
+      body: {},
+    })
+    expect(refused.status).toBe(409)
+    expect(refused.body.detail).toMatch(/^Error updating deployment: Cannot update parameters/)
+    const open = server.createDeployment({
+      parameterOpenApiSchema: { type: 'object', properties: { n: { type: 'integer' } } },
+      enforceParameterSchema: false,
+    })
+    const created = await api(server.apiUrl, `/deployments/${open.id}/create_flow_run`, {
+      body: { parameters: { n: 'x' } },
+    })
+    expect(created.status).toBe(201)
+  })
+
+  it('create_flow_run: an idempotency key is scoped to the flow, as Prefect indexes it', async () => {
+    server = await createFakePrefectServer()
+    const a = server.createDeployment({ flowName: 'etl', name: 'a' })
+    const b = server.createDeployment({ flowName: 'etl', name: 'b' })
+    const c = server.createDeployment({ flowName: 'other', name: 'c' })
+    const create = (id: string) =>
+      api(server.apiUrl, `/deployments/${id}/create_flow_run`, {
+        body: { idempotency_key: 'ci-42' },
+      })
+    const first = await create(a.id)
+    const sameFlow = await create(b.id)
+    const otherFlow = await create(c.id)
+    expect([first.status, sameFlow.status, otherFlow.status]).toEqual([201, 200, 201])
+    expect(sameFlow.body.id).toBe(first.body.id)
+    expect(otherFlow.body.id).not.toBe(first.body.id)
+  })
+
   it('POST /flow_runs/filter: id and state-type filters, limit, offset, sort', async () => {
     server = await createFakePrefectServer()
     const runs = ['c-run', 'a-run', 'b-run'].map((name) => server.createFlowRun({ name }))

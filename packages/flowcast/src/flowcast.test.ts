@@ -91,6 +91,56 @@ describe('createFlowcast: waiting', () => {
     expect(server.recorder.connections).toHaveLength(0)
   })
 
+  it('runDeployment finds a deployment by FLOW/NAME; NOT_FOUND for an unknown one', async () => {
+    const server = await fake()
+    const deployment = server.createDeployment({ flowName: 'etl', name: 'nightly' })
+    const flowcast = track(createFlowcast({ apiUrl: server.apiUrl, env: {} }))
+    const { flowRun } = await flowcast.runDeployment('etl/nightly', { parameters: { n: 1 } })
+    expect(flowRun.deployment_id).toBe(deployment.id)
+    await expect(flowcast.runDeployment('etl/missing')).rejects.toMatchObject({
+      code: 'NOT_FOUND',
+    })
+  })
+
+  it('runDeployment checks parameters with validateParameters before creating anything', async () => {
+    const server = await fake()
+    const deployment = server.createDeployment({
+      flowName: 'etl',
+      name: 'typed',
+      parameterOpenApiSchema: { type: 'object', properties: { n: { type: 'integer' } } },
+    })
+    const seen: unknown[] = []
+    const flowcast = track(
+      createFlowcast({
+        apiUrl: server.apiUrl,
+        env: {},
+        validateParameters: (parameters) => {
+          seen.push(parameters)
+          return typeof parameters.n === 'number'
+            ? []
+            : [{ parameter: 'n', message: 'must be integer' }]
+        },
+      }),
+    )
+    await expect(
+      flowcast.runDeployment(deployment.id, { parameters: { n: 'x' } }),
+    ).rejects.toMatchObject({
+      code: 'INVALID_PARAMETERS',
+      details: { issues: [{ parameter: 'n', message: 'must be integer' }] },
+    })
+    expect(server.recorder.httpRequests.some((r) => r.path.endsWith('/create_flow_run'))).toBe(
+      false,
+    )
+    // Without the local check the server's 409 refuses it.
+    const plain = track(createFlowcast({ apiUrl: server.apiUrl, env: {} }))
+    await expect(
+      plain.runDeployment('etl/typed', { parameters: { n: 'x' } }),
+    ).rejects.toMatchObject({ code: 'HTTP', status: 409 })
+    const { flowRun } = await flowcast.runDeployment('etl/typed', { parameters: { n: 2 } })
+    expect(flowRun.parameters).toEqual({ n: 2 })
+    expect(seen).toEqual([{ n: 'x' }, { n: 2 }])
+  })
+
   it('shares one WebSocket between concurrent waits', async () => {
     const server = await fake()
     const deployment = server.createDeployment()

@@ -1,6 +1,7 @@
 import {
   FlowcastError,
   createEvent,
+  isUuid,
   createRunWatcher,
   followFlowRun as followFlowRunWith,
   resolveProfile,
@@ -146,7 +147,31 @@ export interface FlowcastOptions {
         'apiUrl' | 'apiKey' | 'authString' | 'WebSocket' | 'clock' | 'logger'
       >
     | undefined
+  /**
+   * Checks `runDeployment`'s parameters before the run is created, when the deployment
+   * enforces its schema (`INVALID_PARAMETERS` naming every bad one, nothing created).
+   * @default undefined (the server's 409 decides)
+   */
+  validateParameters?: ParameterValidator | undefined
 }
+
+/** One parameter that fails a deployment's parameter schema. */
+export interface ParameterIssue {
+  /** The parameter's name (`null` for the parameters object as a whole). */
+  parameter: string | null
+  /** What is wrong with it. */
+  message: string
+}
+
+/**
+ * Checks parameters (merged over the deployment's defaults) against the deployment's
+ * `parameter_openapi_schema`; returns every problem, `[]` when they pass. A JSON Schema
+ * validator is Node-side code: browsers rely on the server's 409 instead.
+ */
+export type ParameterValidator = (
+  parameters: Record<string, unknown>,
+  schema: Record<string, unknown>,
+) => ParameterIssue[]
 
 /** Options of {@link Flowcast.runDeployment}. */
 export interface RunDeploymentOptions {
@@ -218,13 +243,16 @@ export interface Flowcast {
     },
   ): FlowRunFollow
   /**
-   * Creates a flow run from a deployment and optionally waits for it.
+   * Creates a flow run from a deployment, given by id or as `'FLOW_NAME/DEPLOYMENT_NAME'`
+   * (looked up with `GET /deployments/name/{flow}/{deployment}`), and optionally waits for it.
+   * @throws FlowcastError `NOT_FOUND` for an unknown deployment; `HTTP` (status 409) when the
+   *   server refuses the parameters; `INVALID_PARAMETERS` when `validateParameters` does
    * @example
    * ```ts
-   * const { flowRun, result } = await flowcast.runDeployment(deploymentId, { parameters: { n: 3 }, wait: true })
+   * const { flowRun, result } = await flowcast.runDeployment('etl/nightly', { parameters: { n: 3 }, wait: true })
    * ```
    */
-  runDeployment(deploymentId: string, options?: RunDeploymentOptions): Promise<RunDeploymentResult>
+  runDeployment(deployment: string, options?: RunDeploymentOptions): Promise<RunDeploymentResult>
   /**
    * Subscribes to events (`/events/out`): an async iterable of each matching event once.
    * Closed by {@link Flowcast.close} if still open.
@@ -384,6 +412,41 @@ export function createFlowcast(options: FlowcastOptions = {}): Flowcast {
     return watcher
   }
 
+  /** The deployment's id, by name when given as `FLOW/NAME`, after the optional parameter check. */
+  async function checkedDeploymentId(
+    ref: string,
+    body: DeploymentFlowRunCreate,
+    signal: AbortSignal | undefined,
+  ): Promise<string> {
+    const byName = !isUuid(ref) && /^[^/]+\/[^/]+$/.test(ref)
+    if (!byName && !options.validateParameters) return ref
+    const [flowName = '', deploymentName = ''] = ref.split('/')
+    const deployment = byName
+      ? await client.api.GET('/deployments/name/{flow_name}/{deployment_name}', {
+          params: { path: { flow_name: flowName, deployment_name: deploymentName } },
+          ...(signal ? { signal } : {}),
+        })
+      : await client.api.GET('/deployments/{id}', {
+          params: { path: { id: ref } },
+          ...(signal ? { signal } : {}),
+        })
+    const schema = deployment.parameter_openapi_schema
+    const enforce = body.enforce_parameter_schema ?? deployment.enforce_parameter_schema
+    if (options.validateParameters && enforce && schema && typeof schema === 'object') {
+      const merged = { ...deployment.parameters, ...body.parameters }
+      const issues = options.validateParameters(merged, schema as Record<string, unknown>)
+      if (issues.length > 0) {
+        const named = issues.map((i) => `${i.parameter ?? '(parameters)'}: ${i.message}`)
+        throw new FlowcastError(
+          'INVALID_PARAMETERS',
+          `[flowcast] invalid parameters for deployment ${ref}: ${named.join('; ')}`,
+          { details: { issues } },
+        )
+      }
+    }
+    return deployment.id
+  }
+
   async function waitForFlowRun(flowRunId: string, waitOptions?: WaitOptions) {
     return getWatcher().wait(flowRunId, waitOptions)
   }
@@ -405,12 +468,13 @@ export function createFlowcast(options: FlowcastOptions = {}): Flowcast {
       })
     },
 
-    async runDeployment(deploymentId, runOptions = {}) {
+    async runDeployment(deploymentRef, runOptions = {}) {
       const { signal } = runOptions
       const body: DeploymentFlowRunCreate = {
         ...runOptions.body,
         ...(runOptions.parameters ? { parameters: runOptions.parameters } : {}),
       }
+      const deploymentId = await checkedDeploymentId(deploymentRef, body, signal)
       const flowRun = await client.createFlowRunFromDeployment(deploymentId, body, {
         ...(signal ? { signal } : {}),
       })

@@ -5,6 +5,8 @@ export type {
   Flowcast,
   FlowcastOptions,
   FlowcastTransport,
+  ParameterIssue,
+  ParameterValidator,
   RunDeploymentOptions,
   RunDeploymentResult,
 } from './flowcast.js'

@@ -1,3 +1,4 @@
+import { readFileSync } from 'node:fs'
 import { parseArgs } from 'node:util'
 import { createFakePrefectServer, type FakePrefectServerOptions } from '@flowcast/fake-server'
 import { ExitCode, UsageError, type Command } from '../io.js'
@@ -33,6 +34,14 @@ Options:
                            authenticates and takes the filter, then sends nothing (logs are
                            still stored and served by POST /api/logs/filter); by default it
                            streams logs like a server with log streaming turned on
+  --deployment-schema FLOW/NAME=SCHEMA
+                           give a seeded deployment this parameter_openapi_schema, enforced:
+                           SCHEMA is a JSON object, or @FILE to read it from a file
+                           (default: {"type":"object","properties":{}}, which any parameters pass)
+  --deployment-parameters FLOW/NAME=JSON
+                           give a seeded deployment these default parameters (a JSON object)
+  --reject-upgrades STATUS answer every WebSocket upgrade with this HTTP status (e.g. 403, as a
+                           proxy that blocks WebSockets does) while REST keeps working
   -h, --help               show this help
 
 Exit codes: 0 after a clean stop, 2 on a usage error, 31 when the port cannot be opened.
@@ -47,6 +56,9 @@ const options = {
   'api-key': { type: 'string' },
   deployment: { type: 'string', multiple: true },
   'no-log-stream': { type: 'boolean', default: false },
+  'deployment-schema': { type: 'string', multiple: true },
+  'deployment-parameters': { type: 'string', multiple: true },
+  'reject-upgrades': { type: 'string' },
 } as const
 
 const uuidPattern = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i
@@ -55,6 +67,8 @@ interface DeploymentSeed {
   flowName: string
   name: string
   id?: string
+  parameterOpenApiSchema?: Record<string, unknown>
+  parameters?: Record<string, unknown>
 }
 
 function parseDeployments(values: string[] | undefined): DeploymentSeed[] {
@@ -72,6 +86,55 @@ function parseDeployments(values: string[] | undefined): DeploymentSeed[] {
     }
     return id === undefined ? { flowName, name } : { flowName, name, id }
   })
+}
+
+function jsonObject(text: string, flag: string): Record<string, unknown> {
+  let parsed: unknown
+  try {
+    parsed = JSON.parse(text)
+  } catch {
+    throw new UsageError(`${flag} needs a JSON object`)
+  }
+  if (typeof parsed !== 'object' || parsed === null || Array.isArray(parsed)) {
+    throw new UsageError(`${flag} needs a JSON object`)
+  }
+  return parsed as Record<string, unknown>
+}
+
+/** Applies `--deployment-schema` / `--deployment-parameters` (`FLOW/NAME=VALUE`) to the seeds. */
+function applyToSeeds(
+  seeds: DeploymentSeed[],
+  values: string[] | undefined,
+  flag: string,
+  apply: (seed: DeploymentSeed, value: string) => void,
+): void {
+  for (const value of values ?? []) {
+    const match = /^([^/=]+)\/([^/=]+)=([\s\S]+)$/.exec(value)
+    if (!match) throw new UsageError(`${flag} must look like FLOW/NAME=VALUE`)
+    const seed = seeds.find((s) => s.flowName === match[1] && s.name === match[2])
+    if (!seed) {
+      throw new UsageError(`${flag} names ${match[1]}/${match[2]}, which no --deployment seeds`)
+    }
+    apply(seed, match[3]!)
+  }
+}
+
+function readSchemaArgument(value: string): string {
+  if (!value.startsWith('@')) return value
+  try {
+    return readFileSync(value.slice(1), 'utf8')
+  } catch {
+    throw new UsageError(`--deployment-schema cannot read the file '${value.slice(1)}'`)
+  }
+}
+
+function parseRejectUpgrades(text: string | undefined): number | undefined {
+  if (text === undefined) return undefined
+  const status = Number(text)
+  if (!/^\d{3}$/.test(text) || status < 400 || status > 599) {
+    throw new UsageError(`--reject-upgrades must be an HTTP status from 400 to 599, got '${text}'`)
+  }
+  return status
 }
 
 function parsePort(text: string | undefined): number {
@@ -134,6 +197,18 @@ export const fakeServerCommand: Command = {
     const config = serverOptions(values, io.env)
     if (values['no-log-stream']) config.logStream = false
     const deployments = parseDeployments(values.deployment)
+    applyToSeeds(deployments, values['deployment-schema'], '--deployment-schema', (seed, v) => {
+      seed.parameterOpenApiSchema = jsonObject(readSchemaArgument(v), '--deployment-schema')
+    })
+    applyToSeeds(
+      deployments,
+      values['deployment-parameters'],
+      '--deployment-parameters',
+      (seed, v) => {
+        seed.parameters = jsonObject(v, '--deployment-parameters')
+      },
+    )
+    const rejectUpgrades = parseRejectUpgrades(values['reject-upgrades'])
     let server
     try {
       server = await createFakePrefectServer(config)
@@ -142,6 +217,7 @@ export const fakeServerCommand: Command = {
       io.stderr.write(`flowcast fake-server: ${cause}\n`)
       return ExitCode.unreachable
     }
+    if (rejectUpgrades !== undefined) server.faults.rejectUpgrades(rejectUpgrades)
     io.stdout.write(`listening on ${server.apiUrl}\n`)
     for (const seed of deployments) {
       const deployment = server.createDeployment(seed)

@@ -39,19 +39,22 @@ import {
   resolveConnection,
   type Connection,
 } from '../connection.js'
-import { ExitCode, UsageError, type CliIO, type Command } from '../io.js'
+import { UsageError, type CliIO, type Command } from '../io.js'
 import { formatLogLine, logJsonLine, useColour } from './log-lines.js'
-
-/** How `flowcast watch` learns states. */
-type WatchTransport = 'auto' | 'websocket' | 'polling'
+import {
+  createWaitCounters,
+  exitCodeFor,
+  parseTimeout,
+  parseTransport,
+  verboseHelp,
+  waitOptions,
+  type WatchTransport,
+} from './wait-outcome.js'
 
 /** The `--json` outcome line's `outcome` (the waiter's outcome, with auth failures apart). */
 type WatchOutcome = 'terminal' | 'timeout' | 'aborted' | 'transport_failed' | 'auth_failed'
 
-/** Exit code when the wait was interrupted (SIGINT / SIGTERM): 128 + SIGINT. */
-const abortedExitCode = 130
-
-const help = `Usage: flowcast watch <flow-run-id> [--transport auto|websocket|polling] [--timeout SECONDS] [--json] [--no-logs]
+const help = `Usage: flowcast watch <flow-run-id> [--transport auto|websocket|polling] [--timeout SECONDS] [--json] [--no-logs] [--verbose]
 
 Waits for a flow run to finish and exits with a code that says how it ended.
 It subscribes to the run's events first (looking back 60 s), then reads the run over
@@ -68,6 +71,7 @@ Options:
   --no-logs            do not show the run's logs (shown by default: live from /logs/out
                        when the server streams them, always reconciled over REST, each once;
                        after the end, stragglers for up to 3 s). Logs never change the exit code.
+${verboseHelp}
 ${connectionHelp}
 
 Exit codes:
@@ -75,27 +79,6 @@ Exit codes:
   30 auth rejected   31 API unreachable for 15 s, transport failed or run not found
   2 usage error   130 interrupted
 `
-
-const terminalExitCodes: Record<string, number> = {
-  COMPLETED: ExitCode.ok,
-  FAILED: ExitCode.failed,
-  CRASHED: ExitCode.crashed,
-  CANCELLED: ExitCode.cancelled,
-}
-
-/** The exit code for a wait result (docs/cli.md, "flowcast watch"). */
-function exitCodeFor(result: WaitForFlowRunResult): number {
-  switch (result.outcome) {
-    case 'terminal':
-      return terminalExitCodes[result.stateType] ?? ExitCode.failed
-    case 'timeout':
-      return ExitCode.timeout
-    case 'aborted':
-      return abortedExitCode
-    case 'transport_failed':
-      return result.error.code === 'AUTH_REJECTED' ? ExitCode.authRejected : ExitCode.unreachable
-  }
-}
 
 /** The `--json` outcome line for a wait result: exactly the contract's keys. */
 function outcomeLine(result: WaitForFlowRunResult): Record<string, unknown> {
@@ -261,6 +244,11 @@ export interface WatchFlowRunOptions {
    * @default 3_000
    */
   stragglerMs?: number
+  /**
+   * `fetch` for the REST reads (`--verbose` counts requests through it).
+   * @default globalThis.fetch
+   */
+  fetch?: typeof globalThis.fetch
 }
 
 /** Waits for one flow run, printing the timeline (or JSON lines); resolves to the result. */
@@ -277,6 +265,7 @@ export async function watchFlowRun(options: WatchFlowRunOptions): Promise<WaitFo
     ...credentials,
     retries: 0,
     timeoutMs: 5_000,
+    ...(options.fetch ? { fetch: options.fetch } : {}),
   })
   const polling = createPollingRunStateSource({ client })
   const startedAt = Date.now()
@@ -395,6 +384,7 @@ export async function watchFlowRun(options: WatchFlowRunOptions): Promise<WaitFo
       ...credentials,
       retries: 0,
       timeoutMs: 5_000,
+      ...(options.fetch ? { fetch: options.fetch } : {}),
     })
     logsSources.pull = createPollingLogsSource({ client: logsClient })
     if (transport !== 'polling') {
@@ -474,15 +464,6 @@ export async function watchFlowRun(options: WatchFlowRunOptions): Promise<WaitFo
   }
 }
 
-function parseTimeout(value: string | undefined): number | undefined {
-  if (value === undefined) return undefined
-  const secondsValue = Number(value)
-  if (value.trim() === '' || !Number.isFinite(secondsValue) || secondsValue <= 0) {
-    throw new UsageError(`--timeout must be a number of seconds > 0, got ${JSON.stringify(value)}`)
-  }
-  return Math.round(secondsValue * 1000)
-}
-
 /** `flowcast watch <flow-run-id>`: wait for a flow run and exit with its outcome. */
 export const watchCommand: Command = {
   path: ['watch'],
@@ -495,9 +476,7 @@ export const watchCommand: Command = {
       strict: true,
       options: {
         ...connectionOptions,
-        transport: { type: 'string', default: 'auto' },
-        timeout: { type: 'string' },
-        json: { type: 'boolean', default: false },
+        ...waitOptions,
         'no-logs': { type: 'boolean', default: false },
       },
     })
@@ -511,14 +490,10 @@ export const watchCommand: Command = {
     const flowRunId = positionals[0]!.toLowerCase()
     if (!isUuid(flowRunId))
       throw new UsageError(`not a flow run id (a UUID): ${JSON.stringify(positionals[0])}`)
-    const transport = values.transport as string
-    if (transport !== 'auto' && transport !== 'websocket' && transport !== 'polling') {
-      throw new UsageError(
-        `--transport must be auto, websocket or polling, got ${JSON.stringify(transport)}`,
-      )
-    }
+    const transport = parseTransport(values.transport)
     const timeoutMs = parseTimeout(values.timeout)
     const connection = resolveConnection(values, io.env)
+    const counters = values.verbose ? createWaitCounters('watch') : undefined
     const result = await watchFlowRun({
       connection,
       flowRunId,
@@ -527,7 +502,9 @@ export const watchCommand: Command = {
       logs: values['no-logs'] !== true,
       io,
       ...(timeoutMs === undefined ? {} : { timeoutMs }),
+      ...(counters ? { fetch: counters.fetch, onSubscriber: counters.onSubscriber } : {}),
     })
+    counters?.print(io, { outcome: result.outcome })
     return exitCodeFor(result)
   },
 }

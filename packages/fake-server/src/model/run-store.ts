@@ -106,6 +106,11 @@ export class RunStore {
       retries: input.retries ?? 0,
       retryDelaySeconds: input.retryDelaySeconds ?? 0,
       version: input.version ?? null,
+      parameterOpenApiSchema:
+        input.parameterOpenApiSchema === undefined
+          ? { type: 'object', properties: {} }
+          : input.parameterOpenApiSchema,
+      enforceParameterSchema: input.enforceParameterSchema ?? true,
     }
     this.#deployments.set(deployment.id, deployment)
     this.#deploymentCreated.set(deployment.id, this.#host.nowMicros())
@@ -118,6 +123,14 @@ export class RunStore {
 
   deployments(): FakeDeployment[] {
     return [...this.#deployments.values()]
+  }
+
+  /** The deployment `deploymentName` of the flow `flowName` (`GET /deployments/name/{flow}/{name}`). */
+  deploymentNamed(flowName: string, deploymentName: string): FakeDeployment | undefined {
+    for (const d of this.#deployments.values()) {
+      if (d.flowName === flowName && d.name === deploymentName) return d
+    }
+    return undefined
   }
 
   /** When a deployment was created (server time, µs). */
@@ -161,19 +174,18 @@ export class RunStore {
     if (input.deploymentId !== undefined && !deployment) {
       throw fakeError('NOT_FOUND', 'createFlowRun', `deployment ${input.deploymentId} not found`)
     }
+    const flow = deployment
+      ? (this.#flows.get(deployment.flowId) ?? this.flowNamed(deployment.flowName))
+      : this.flowNamed(input.flowName ?? 'fake-flow')
+    // Prefect's unique index is (flow_id, idempotency_key): the key is scoped to the flow,
+    // so two deployments of one flow share it (docs/protocol.md §6.3).
     if (input.idempotencyKey !== undefined) {
       for (const existing of this.#runs.values()) {
-        if (
-          existing.idempotencyKey === input.idempotencyKey &&
-          existing.deployment?.id === deployment?.id
-        ) {
+        if (existing.idempotencyKey === input.idempotencyKey && existing.flow.id === flow.id) {
           return { run: existing, created: false }
         }
       }
     }
-    const flow = deployment
-      ? (this.#flows.get(deployment.flowId) ?? this.flowNamed(deployment.flowName))
-      : this.flowNamed(input.flowName ?? 'fake-flow')
     const now = this.#host.nowMicros()
     const id = this.#host.newId()
     const tags: string[] = []

@@ -54,7 +54,7 @@ function renderDeployment(model: FakePrefectModel, d: FakeDeployment): Record<st
     work_queue_name: d.workQueue?.name ?? null,
     work_queue_id: d.workQueue?.id ?? null,
     last_polled: null,
-    parameter_openapi_schema: null,
+    parameter_openapi_schema: d.parameterOpenApiSchema,
     path: null,
     pull_steps: null,
     entrypoint: null,
@@ -64,7 +64,7 @@ function renderDeployment(model: FakePrefectModel, d: FakeDeployment): Record<st
     updated_by: null,
     work_pool_name: d.workPool?.name ?? null,
     status: 'NOT_READY',
-    enforce_parameter_schema: true,
+    enforce_parameter_schema: d.enforceParameterSchema,
   }
 }
 
@@ -167,6 +167,13 @@ export function readDeployment({ model, params }: RouteContext): RestResponse {
   const id = pathUuid(params.id)
   if (!id.ok) return id.response
   const deployment = model.runs.deployment(id.id)
+  if (!deployment) return detail(404, 'Deployment not found')
+  return json(200, renderDeployment(model, deployment))
+}
+
+/** `GET /deployments/name/{flow_name}/{deployment_name}` (docs/protocol.md §6.3). */
+export function readDeploymentByName({ model, params }: RouteContext): RestResponse {
+  const deployment = model.runs.deploymentNamed(params.flow_name!, params.deployment_name!)
   if (!deployment) return detail(404, 'Deployment not found')
   return json(200, renderDeployment(model, deployment))
 }

@@ -2,7 +2,8 @@ import { STATE_TYPES } from '@flowcast/core'
 import { z } from 'zod'
 import type { FakePrefectModel } from '../model/fake-prefect.js'
 import { renderState, type FlowRunRecord } from '../model/flow-runs.js'
-import type { FlowRunInput, StateInput } from '../types.js'
+import { parameterSchemaError } from '../model/parameter-schema.js'
+import type { FakeDeployment, FlowRunInput, StateInput } from '../types.js'
 import { detail, invalid, json, parseBody, type RestResponse } from './http.js'
 import type { RouteContext } from './routes.js'
 import { runQueryMatches, runQuerySchemaShape, uuidSchema, type RunQuery } from './run-filters.js'
@@ -226,6 +227,28 @@ const createFlowRunBody = z.strictObject({
   job_variables: z.record(z.string(), z.unknown()).nullish(),
 })
 
+/**
+ * The 409 Prefect answers when the deployment (or the run's override) enforces the parameter
+ * schema and the merged parameters fail it, or there is no schema to enforce.
+ */
+function enforceParameterSchema(
+  deployment: FakeDeployment,
+  parameters: Record<string, unknown>,
+  override: boolean | null | undefined,
+): RestResponse | undefined {
+  const enforce = override ?? deployment.enforceParameterSchema
+  if (!enforce) return undefined
+  const schema = deployment.parameterOpenApiSchema
+  if (!schema) {
+    return detail(
+      409,
+      'Error updating deployment: Cannot update parameters because parameter schema enforcement is enabled and the deployment does not have a valid parameter schema.',
+    )
+  }
+  const why = parameterSchemaError(parameters, schema)
+  return why === undefined ? undefined : detail(409, `Error creating flow run: ${why}`)
+}
+
 /** `POST /deployments/{id}/create_flow_run`: 201 with the new run, 200 when the idempotency key matched. */
 export function createFlowRun({ model, params, body, notes }: RouteContext): RestResponse {
   const id = pathUuid(params.id)
@@ -235,6 +258,13 @@ export function createFlowRun({ model, params, body, notes }: RouteContext): Res
   const value = parsed.value
   const deployment = model.runs.deployment(id.id)
   if (!deployment) return detail(404, 'Deployment not found')
+  // Checked before the idempotency key is looked at, as Prefect does (docs/protocol.md §6.3).
+  const refused = enforceParameterSchema(
+    deployment,
+    { ...deployment.parameters, ...value.parameters },
+    value.enforce_parameter_schema,
+  )
+  if (refused) return refused
   const input: FlowRunInput = { deploymentId: deployment.id }
   if (typeof value.name === 'string') input.name = value.name
   if (value.tags) input.tags = value.tags

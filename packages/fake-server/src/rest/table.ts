@@ -4,6 +4,7 @@ import {
   filterDeployments,
   filterFlows,
   readDeployment,
+  readDeploymentByName,
   readFlow,
 } from './catalog.js'
 import { eventsCountBy, eventsFilter, eventsNext, postEvents } from './events.js'
@@ -61,6 +62,11 @@ export const routes: readonly Route[] = [
   { method: 'GET', path: '/flows/:id', handle: readFlow },
   { method: 'POST', path: '/deployments/filter', handle: filterDeployments },
   { method: 'POST', path: '/deployments/count', handle: countDeployments },
+  {
+    method: 'GET',
+    path: '/deployments/name/:flow_name/:deployment_name',
+    handle: readDeploymentByName,
+  },
   { method: 'GET', path: '/deployments/:id', handle: readDeployment },
   { method: 'POST', path: '/deployments/:id/create_flow_run', handle: createFlowRun },
   { method: 'POST', path: '/logs/', handle: logs },
