@@ -70,7 +70,7 @@ describe('subscriber: exactly once across seeded drops', () => {
 
 describe('emitter: zero loss across restarts and abrupt drops', () => {
   it('20,000 events across 10 restarts and 10 TCP drops all reach the server', async () => {
-    await using server = await createFakePrefectServer()
+    await using server = await createFakePrefectServer({ recorderLimit: 100_000 })
     const emitter = createEventsEmitter({
       apiUrl: server.apiUrl,
       checkpointEvery: 250,
