@@ -1,4 +1,4 @@
-import { FlowcastError, type BackoffPolicy } from '@flowcast/core'
+import { FlowcastError, backoffDefaults, type BackoffPolicy } from '@flowcast/core'
 import type { WebSocketConstructorLike } from './socket.js'
 
 /** How a client reconnects after a dropped or failed connection. */
@@ -45,15 +45,12 @@ export interface ReconnectOptions {
 }
 
 /** The defaults of {@link ReconnectOptions}. */
-export const reconnectDefaults = {
-  initialDelayMs: 500,
-  maxDelayMs: 30_000,
-  multiplier: 2,
-  jitter: 'full',
+export const reconnectDefaults: Readonly<Required<ReconnectOptions>> = Object.freeze({
+  ...backoffDefaults,
   maxAttempts: Number.POSITIVE_INFINITY,
   maxDowntimeMs: Number.POSITIVE_INFINITY,
   healthyAfterMs: 10_000,
-} as const satisfies Required<ReconnectOptions>
+})
 
 /** @internal Resolved reconnect policy. */
 export interface ResolvedReconnect {
