@@ -257,7 +257,7 @@ export function createPrefectClient(options: PrefectClientOptions): PrefectClien
     timeoutMs: nonNegative(options.timeoutMs, prefectClientDefaults.timeoutMs, 'timeoutMs'),
     retries: nonNegative(options.retries, prefectClientDefaults.retries, 'retries'),
     retryBackoff: { ...prefectClientDefaults.retryBackoff, ...options.retryBackoff },
-    maxRetryAfterMs: nonNegative(
+    maxRetryDelayMs: nonNegative(
       options.maxRetryDelayMs,
       prefectClientDefaults.maxRetryDelayMs,
       'maxRetryDelayMs',

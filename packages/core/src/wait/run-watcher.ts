@@ -153,7 +153,7 @@ function compareTimestamps(a: string, b: string): number {
   }
 }
 
-function positiveOr(value: number | undefined, fallback: number, name: string): number {
+function nonNegativeOr(value: number | undefined, fallback: number, name: string): number {
   if (value === undefined) return fallback
   if (typeof value !== 'number' || Number.isNaN(value) || value < 0) {
     throw new FlowcastError(
@@ -192,17 +192,17 @@ export function createRunWatcher(options: RunWatcherOptions): RunWatcher {
   const clock = options.clock ?? systemClock
   const logger = options.logger ?? silentLogger
   const random = options.random ?? Math.random
-  const reconcileIntervalMs = positiveOr(
+  const reconcileIntervalMs = nonNegativeOr(
     options.reconcileIntervalMs,
     runWatcherDefaults.reconcileIntervalMs,
     'reconcileIntervalMs',
   )
-  const transportFailureMs = positiveOr(
+  const transportFailureMs = nonNegativeOr(
     options.transportFailureMs,
     runWatcherDefaults.transportFailureMs,
     'transportFailureMs',
   )
-  const notFoundGraceMs = positiveOr(
+  const notFoundGraceMs = nonNegativeOr(
     options.notFoundGraceMs,
     runWatcherDefaults.notFoundGraceMs,
     'notFoundGraceMs',
