@@ -1,4 +1,5 @@
 import { parseArgs } from 'node:util'
+import { isUuid } from '@flowcast/core'
 import { createFakePrefectServer, type FakePrefectServerOptions } from '@flowcast/fake-server'
 import { ExitCode, UsageError, type Command } from '../io.js'
 
@@ -49,8 +50,6 @@ const options = {
   'no-log-stream': { type: 'boolean', default: false },
 } as const
 
-const uuidPattern = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i
-
 interface DeploymentSeed {
   flowName: string
   name: string
@@ -67,7 +66,7 @@ function parseDeployments(values: string[] | undefined): DeploymentSeed[] {
       )
     }
     const [, flowName, name, id] = match as unknown as [string, string, string, string | undefined]
-    if (id !== undefined && !uuidPattern.test(id)) {
+    if (id !== undefined && !isUuid(id)) {
       throw new UsageError(`--deployment id must be a UUID, got '${id}'`)
     }
     return id === undefined ? { flowName, name } : { flowName, name, id }
