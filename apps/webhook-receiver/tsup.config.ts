@@ -1,7 +1,9 @@
-import { definePackageBuild } from '../../tooling/config/tsup.ts'
+import { defineConfig } from 'tsup'
 
-export default definePackageBuild({
+export default defineConfig({
   entry: { main: 'src/main.ts' },
+  format: ['esm'],
   platform: 'node',
-  overrides: { dts: false },
+  target: 'node20',
+  clean: true,
 })

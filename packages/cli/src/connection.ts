@@ -1,3 +1,4 @@
+import { prefectCredentials } from '@flowcast/core'
 import { UsageError } from './io.js'
 
 /** The connection flags every networked command accepts. */
@@ -40,7 +41,6 @@ export function resolveConnection(
   const authString = values['auth-string'] ?? env.PREFECT_API_AUTH_STRING
   return {
     apiUrl: apiUrl.replace(/\/+$/, ''),
-    ...(apiKey ? { apiKey } : {}),
-    ...(authString ? { authString } : {}),
+    ...prefectCredentials(apiKey, authString),
   }
 }

@@ -35,6 +35,8 @@ export const ExitCode = {
   timeout: 20,
   authRejected: 30,
   unreachable: 31,
+  /** SIGINT/SIGTERM arrived before the command finished (128 + SIGINT). */
+  interrupted: 130,
 } as const
 
 /** A usage error: printed with the command's help hint and exit code 2. */

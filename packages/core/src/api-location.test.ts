@@ -2,6 +2,7 @@ import { describe, expect, test } from 'vitest'
 import {
   httpAuthorizationHeader,
   parseApiUrl,
+  prefectCredentials,
   redactSecrets,
   redactUrlCredentials,
   createRedactor,
@@ -130,4 +131,10 @@ describe('redactUrlCredentials and createRedactor', () => {
     expect(out).toContain('ws://127.0.0.1:4200/api/events/out')
     expect(createRedactor({})('plain text')).toBe('plain text')
   })
+})
+
+test('prefectCredentials keeps only the secrets that are set', () => {
+  expect(prefectCredentials('pnu_x', 'u:p')).toEqual({ apiKey: 'pnu_x', authString: 'u:p' })
+  expect(prefectCredentials('', undefined)).toEqual({})
+  expect(Object.keys(prefectCredentials(undefined, 'u:p'))).toEqual(['authString'])
 })

@@ -84,6 +84,25 @@ export interface PrefectCredentials {
   authString?: string | undefined
 }
 
+/**
+ * Credentials with only the secrets that are set: an `undefined` or empty API key or auth
+ * string is left out, so `{ ...credentials }` never carries an empty secret.
+ *
+ * @example
+ * ```ts
+ * prefectCredentials(process.env['PREFECT_API_KEY'], '') // { apiKey: '…' } or {}
+ * ```
+ */
+export function prefectCredentials(
+  apiKey: string | undefined,
+  authString: string | undefined,
+): PrefectCredentials {
+  return {
+    ...(apiKey ? { apiKey } : {}),
+    ...(authString ? { authString } : {}),
+  }
+}
+
 function base64Utf8(text: string): string {
   const bytes = new TextEncoder().encode(text)
   let binary = ''
@@ -185,10 +204,7 @@ export interface RedactorSecrets extends PrefectCredentials {
  * ```
  */
 export function createRedactor(secrets: RedactorSecrets): (text: string) => string {
-  const credentials: PrefectCredentials = {
-    ...(secrets.apiKey ? { apiKey: secrets.apiKey } : {}),
-    ...(secrets.authString ? { authString: secrets.authString } : {}),
-  }
+  const credentials = prefectCredentials(secrets.apiKey, secrets.authString)
   let urlSecret: PrefectCredentials | undefined
   if (secrets.url) {
     try {

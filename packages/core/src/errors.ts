@@ -1,29 +1,5 @@
-/**
- * Every error code a flowcast package can raise. Codes are stable API: branch on `code`,
- * never on message text.
- */
-export type FlowcastErrorCode =
-  | 'AUTH_REJECTED'
-  | 'CONNECT_FAILED'
-  | 'PROTOCOL'
-  | 'TIMEOUT'
-  | 'ABORTED'
-  | 'NOT_FOUND'
-  | 'HTTP'
-  | 'RATE_LIMITED'
-  | 'INVALID_EVENT'
-  | 'INVALID_FILTER'
-  | 'INVALID_DATETIME'
-  | 'INVALID_OPTIONS'
-  | 'INVALID_PARAMETERS'
-  | 'OUTBOX_FULL'
-  | 'TRANSPORT_FAILED'
-  | 'CLOSED'
-  | 'WEBHOOK_UNAUTHORIZED'
-  | 'REPLAY_GAP'
-
 /** All {@link FlowcastErrorCode} values, in declaration order. */
-export const FLOWCAST_ERROR_CODES: readonly FlowcastErrorCode[] = Object.freeze([
+export const FLOWCAST_ERROR_CODES = Object.freeze([
   'AUTH_REJECTED',
   'CONNECT_FAILED',
   'PROTOCOL',
@@ -42,7 +18,13 @@ export const FLOWCAST_ERROR_CODES: readonly FlowcastErrorCode[] = Object.freeze(
   'CLOSED',
   'WEBHOOK_UNAUTHORIZED',
   'REPLAY_GAP',
-])
+] as const)
+
+/**
+ * Every error code a flowcast package can raise. Codes are stable API: branch on `code`,
+ * never on message text.
+ */
+export type FlowcastErrorCode = (typeof FLOWCAST_ERROR_CODES)[number]
 
 /** Options of the {@link FlowcastError} constructor. */
 export interface FlowcastErrorOptions {

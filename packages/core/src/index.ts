@@ -119,6 +119,7 @@ export type { DedupeWindow, DedupeWindowOptions } from './dedupe.js'
 export {
   httpAuthorizationHeader,
   parseApiUrl,
+  prefectCredentials,
   createRedactor,
   redactSecrets,
   redactUrlCredentials,

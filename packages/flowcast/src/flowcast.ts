@@ -4,6 +4,7 @@ import {
   isUuid,
   createRunWatcher,
   followFlowRun as followFlowRunWith,
+  prefectCredentials,
   resolveProfile,
   silentLogger,
   systemClock,
@@ -313,10 +314,7 @@ export function createFlowcast(options: FlowcastOptions = {}): Flowcast {
   }
   const apiKey = options.apiKey ?? env['PREFECT_API_KEY']
   const authString = options.authString ?? env['PREFECT_API_AUTH_STRING']
-  const credentials = {
-    ...(apiKey ? { apiKey } : {}),
-    ...(authString ? { authString } : {}),
-  }
+  const credentials = prefectCredentials(apiKey, authString)
   const transport = options.transport ?? 'auto'
   if (!['auto', 'websocket', 'polling', 'webhook'].includes(transport)) {
     throw new FlowcastError(

@@ -287,7 +287,7 @@ export function createPrefectClient(options: PrefectClientOptions): PrefectClien
     timeoutMs: nonNegative(options.timeoutMs, d.timeoutMs, 'timeoutMs'),
     retries: nonNegative(options.retries, d.retries, 'retries'),
     retryBackoff: { ...d.retryBackoff, ...options.retryBackoff },
-    maxRetryAfterMs: nonNegative(options.maxRetryDelayMs, d.maxRetryDelayMs, 'maxRetryDelayMs'),
+    maxRetryDelayMs: nonNegative(options.maxRetryDelayMs, d.maxRetryDelayMs, 'maxRetryDelayMs'),
   }
 
   const context: ApiContext = { settings, apiUrl, credentials }

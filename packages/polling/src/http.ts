@@ -44,7 +44,7 @@ export interface HttpSettings {
   timeoutMs: number
   retries: number
   retryBackoff: Partial<BackoffPolicy>
-  maxRetryAfterMs: number
+  maxRetryDelayMs: number
 }
 
 /** @internal One request. */
@@ -238,7 +238,7 @@ export async function sendRequest(
     if (!retryable || attempt >= settings.retries) throw error
     const delay = Math.min(
       retryAfterMs ?? computeBackoffDelay(attempt, settings.retryBackoff, settings.random),
-      settings.maxRetryAfterMs,
+      settings.maxRetryDelayMs,
     )
     settings.logger.debug('retrying Prefect API request', {
       method: call.method,

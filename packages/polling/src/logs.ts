@@ -117,7 +117,7 @@ export function createLogsClient(options: PrefectClientOptions): PrefectLogsClie
     timeoutMs: options.timeoutMs ?? prefectClientDefaults.timeoutMs,
     retries: options.retries ?? prefectClientDefaults.retries,
     retryBackoff: { ...prefectClientDefaults.retryBackoff, ...options.retryBackoff },
-    maxRetryAfterMs: options.maxRetryDelayMs ?? prefectClientDefaults.maxRetryDelayMs,
+    maxRetryDelayMs: options.maxRetryDelayMs ?? prefectClientDefaults.maxRetryDelayMs,
   }
   const apiUrl = location.apiUrl
 

@@ -136,7 +136,7 @@ function chunk<T>(items: readonly T[], size: number): T[][] {
   return out
 }
 
-function positive(value: number | undefined, fallback: number, name: string, min = 0): number {
+function atLeast(value: number | undefined, fallback: number, name: string, min = 0): number {
   if (value === undefined) return fallback
   if (typeof value !== 'number' || Number.isNaN(value) || value < min) {
     throw new FlowcastError(
@@ -168,8 +168,8 @@ export function createPollingRunStateSource(
     resolveProfile(options.profile, '@flowcast/polling') === 'test'
       ? pollingRunStateSourceTestProfile
       : pollingRunStateSourceDefaults
-  const initialInterval = positive(options.intervalMs, d.intervalMs, 'intervalMs')
-  const multiplier = positive(
+  const initialInterval = atLeast(options.intervalMs, d.intervalMs, 'intervalMs')
+  const multiplier = atLeast(
     options.intervalMultiplier,
     d.intervalMultiplier,
     'intervalMultiplier',
@@ -177,11 +177,11 @@ export function createPollingRunStateSource(
   )
   const maxInterval = Math.max(
     initialInterval,
-    positive(options.maxIntervalMs, d.maxIntervalMs, 'maxIntervalMs'),
+    atLeast(options.maxIntervalMs, d.maxIntervalMs, 'maxIntervalMs'),
   )
-  const pageSize = Math.floor(positive(options.pageSize, d.pageSize, 'pageSize', 1))
+  const pageSize = Math.floor(atLeast(options.pageSize, d.pageSize, 'pageSize', 1))
   const maxIds = Math.floor(
-    positive(options.maxIdsPerRequest, d.maxIdsPerRequest, 'maxIdsPerRequest', 1),
+    atLeast(options.maxIdsPerRequest, d.maxIdsPerRequest, 'maxIdsPerRequest', 1),
   )
   // One controller per request (aborted on close), so no signal collects many listeners.
   const inflight = new Set<AbortController>()

@@ -1,4 +1,9 @@
-import { FlowcastError, type BackoffPolicy, type FlowcastProfile } from '@flowcast/core'
+import {
+  FlowcastError,
+  backoffDefaults,
+  type BackoffPolicy,
+  type FlowcastProfile,
+} from '@flowcast/core'
 import type { WebSocketConstructorLike } from './socket.js'
 
 /** How a client reconnects after a dropped or failed connection. */
@@ -45,15 +50,12 @@ export interface ReconnectOptions {
 }
 
 /** The defaults of {@link ReconnectOptions}. */
-export const reconnectDefaults = {
-  initialDelayMs: 500,
-  maxDelayMs: 30_000,
-  multiplier: 2,
-  jitter: 'full',
+export const reconnectDefaults: Readonly<Required<ReconnectOptions>> = Object.freeze({
+  ...backoffDefaults,
   maxAttempts: Number.POSITIVE_INFINITY,
   maxDowntimeMs: Number.POSITIVE_INFINITY,
   healthyAfterMs: 10_000,
-} as const satisfies Required<ReconnectOptions>
+})
 
 /**
  * The reconnect values of the `'test'` profile: retries after exactly 10 ms growing to 200 ms,

@@ -1,7 +1,9 @@
 import {
+  backoffDefaults,
   createManualClock,
   isFlowcastError,
   type FlowcastError,
+  type FlowcastErrorCode,
   type ReceivedEvent,
 } from '@flowcast/core'
 import { describe, expect, it } from 'vitest'
@@ -11,7 +13,7 @@ import {
   eventFrame,
   makeEvent,
 } from '../test/helpers/fake-websocket.js'
-import { createEventsSubscriber } from './index.js'
+import { createEventsSubscriber, reconnectDefaults } from './index.js'
 import type { EventsSubscriberOptions } from './subscriber.js'
 
 const start = Date.UTC(2026, 7, 20, 14, 0, 0)
@@ -35,11 +37,11 @@ function setup(
   return { kit, clock, subscriber, received }
 }
 
-function expectError(fn: () => unknown, code: string, text?: RegExp): FlowcastError {
+function expectError(fn: () => unknown, code: FlowcastErrorCode, text?: RegExp): FlowcastError {
   try {
     fn()
   } catch (error) {
-    expect(isFlowcastError(error, code as never)).toBe(true)
+    expect(isFlowcastError(error, code)).toBe(true)
     if (text) expect((error as Error).message).toMatch(text)
     return error as FlowcastError
   }
@@ -124,6 +126,11 @@ describe('createEventsSubscriber: options', () => {
     )
     expect(error.message).not.toContain('hunter2')
     expect(error.message).not.toContain('pnu_secret')
+  })
+
+  it('reconnects with the core backoff defaults plus its own limits', () => {
+    expect(reconnectDefaults).toMatchObject(backoffDefaults)
+    expect(Object.isFrozen(reconnectDefaults)).toBe(true)
   })
 
   it('needs a WebSocket when the runtime has none', () => {

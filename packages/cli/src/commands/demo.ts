@@ -1,5 +1,5 @@
 import { parseArgs } from 'node:util'
-import type { WaitForFlowRunResult } from '@flowcast/core'
+import { sleep, type WaitForFlowRunResult } from '@flowcast/core'
 import {
   createFakePrefectServer,
   sampleFrames,
@@ -21,18 +21,8 @@ Runs flowcast's main job end to end on this machine, with no network and no Pref
 Takes about 10 seconds. Exit 0 when both runs were reported Completed.
 `
 
-const sleep = (ms: number, signal: AbortSignal) =>
-  new Promise<void>((resolve) => {
-    const timer = setTimeout(resolve, ms)
-    signal.addEventListener(
-      'abort',
-      () => {
-        clearTimeout(timer)
-        resolve()
-      },
-      { once: true },
-    )
-  })
+// A pause that ends early, without an error, when the demo is interrupted.
+const pause = (ms: number, signal: AbortSignal) => sleep(ms, { signal }).catch(() => {})
 
 /** Demo pacing: fast enough to finish well under 30 s, slow enough to watch. */
 const STEP_MS = 700
@@ -93,9 +83,9 @@ async function liveRun(
   let subscriber: EventsSubscriber | undefined
   const script = (async () => {
     const first = await server.waitForSubscriber({ existing: true, signal: io.signal })
-    await sleep(STEP_MS, io.signal)
+    await pause(STEP_MS, io.signal)
     server.setFlowRunState(run.id, { type: 'PENDING' })
-    await sleep(STEP_MS, io.signal)
+    await pause(STEP_MS, io.signal)
     const log = (message: string, level = 20) =>
       server.logs.create([{ message, level, flow_run_id: run.id, name: 'prefect.flow_runs' }])
     const frames = [
@@ -110,17 +100,17 @@ async function liveRun(
     )
     server.setFlowRunState(run.id, { type: 'RUNNING' })
     log('Extracting 1,204 rows from the warehouse')
-    await sleep(STEP_MS, io.signal)
+    await pause(STEP_MS, io.signal)
     log('3 rows have no customer id; skipped', 30)
     narrate('server dropped the WebSocket connection (no close frame)')
     const reconnected = server.waitForSubscriber({ signal: io.signal })
     server.faults.dropConnections({ connection: first.id })
     await reconnected
     log('Loaded 1,201 rows')
-    await sleep(STEP_MS, io.signal)
+    await pause(STEP_MS, io.signal)
     server.setFlowRunState(run.id, { type: 'COMPLETED' })
     // A log that reaches the server after the terminal state: shown before the outcome.
-    await sleep(STEP_MS, io.signal)
+    await pause(STEP_MS, io.signal)
     log('Finished in 2.8s')
   })()
   const result = await watchDemoRun(server, run.id, io, {
@@ -147,7 +137,7 @@ async function blockedRun(
   narrate(`Run 2: WebSocket upgrades now get HTTP 403 (a proxy that blocks WebSockets)`)
   narrate(`created flow run '${run.name}' (${run.id})`)
   const script = (async () => {
-    await sleep(STEP_MS, io.signal)
+    await pause(STEP_MS, io.signal)
     await server.runLifecycle(
       run.id,
       ['Pending', 'Running', { log: 'Syncing 42 accounts' }, { log: 'Sync done' }, 'Completed'],

@@ -5,9 +5,6 @@ import { connectionHelp, connectionOptions, resolveConnection } from '../connect
 import { ExitCode, UsageError, type Command } from '../io.js'
 import { parseConnectTimeout } from './events-stream.js'
 
-/** Exit code when SIGINT/SIGTERM arrives before the server confirmed the event (128 + SIGINT). */
-const interrupted = 130
-
 const help = `Usage: flowcast events emit --event NAME --resource-id ID [--payload JSON] [--id UUID]
 
 Emits one event over the events websocket (/events/in) and exits 0 once the server has
@@ -94,7 +91,7 @@ export const eventsEmitCommand: Command = {
       const message = error instanceof Error ? error.message : String(error)
       if (isFlowcastError(error, 'ABORTED')) {
         io.stderr.write('flowcast events emit: interrupted before the server confirmed the event\n')
-        return interrupted
+        return ExitCode.interrupted
       }
       io.stderr.write(`flowcast events emit: ${message}\n`)
       return isFlowcastError(error, 'AUTH_REJECTED') ? ExitCode.authRejected : ExitCode.unreachable

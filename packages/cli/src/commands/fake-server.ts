@@ -1,5 +1,6 @@
 import { readFileSync } from 'node:fs'
 import { parseArgs } from 'node:util'
+import { isUuid } from '@flowcast/core'
 import { createFakePrefectServer, type FakePrefectServerOptions } from '@flowcast/fake-server'
 import { ExitCode, UsageError, type Command } from '../io.js'
 
@@ -61,8 +62,6 @@ const options = {
   'reject-upgrades': { type: 'string' },
 } as const
 
-const uuidPattern = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i
-
 interface DeploymentSeed {
   flowName: string
   name: string
@@ -81,7 +80,7 @@ function parseDeployments(values: string[] | undefined): DeploymentSeed[] {
       )
     }
     const [, flowName, name, id] = match as unknown as [string, string, string, string | undefined]
-    if (id !== undefined && !uuidPattern.test(id)) {
+    if (id !== undefined && !isUuid(id)) {
       throw new UsageError(`--deployment id must be a UUID, got '${id}'`)
     }
     return id === undefined ? { flowName, name } : { flowName, name, id }

@@ -10,7 +10,6 @@ import { connectionHelp, connectionOptions, resolveConnection } from '../connect
 import { ExitCode, UsageError, type CliIO, type Command } from '../io.js'
 import { checkParameters, readParameterValue, type ParameterIssue } from '../parameter-schema.js'
 import {
-  abortedExitCode,
   createWaitCounters,
   exitCodeFor,
   parseTimeout,
@@ -173,7 +172,7 @@ function requestFailure(error: unknown, what: string): { code: number; message: 
     case 'NOT_FOUND':
       return { code: ExitCode.refused, message }
     case 'ABORTED':
-      return { code: abortedExitCode, message }
+      return { code: ExitCode.interrupted, message }
     case 'HTTP': {
       const status = error.status ?? 0
       const refused = status >= 400 && status < 500 && status !== 408

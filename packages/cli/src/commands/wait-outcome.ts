@@ -7,9 +7,6 @@ import { ExitCode, UsageError, type CliIO } from '../io.js'
 /** How `flowcast watch` and `flowcast run` learn states. */
 export type WatchTransport = 'auto' | 'websocket' | 'polling'
 
-/** Exit code when the wait was interrupted (SIGINT / SIGTERM): 128 + SIGINT. */
-export const abortedExitCode = 130
-
 const terminalExitCodes: Record<string, number> = {
   COMPLETED: ExitCode.ok,
   FAILED: ExitCode.failed,
@@ -25,7 +22,7 @@ export function exitCodeFor(result: WaitForFlowRunResult): number {
     case 'timeout':
       return ExitCode.timeout
     case 'aborted':
-      return abortedExitCode
+      return ExitCode.interrupted
     case 'transport_failed':
       return result.error.code === 'AUTH_REJECTED' ? ExitCode.authRejected : ExitCode.unreachable
   }

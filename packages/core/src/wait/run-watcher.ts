@@ -182,7 +182,7 @@ function compareTimestamps(a: string, b: string): number {
   }
 }
 
-function positiveOr(value: number | undefined, fallback: number, name: string): number {
+function nonNegativeOr(value: number | undefined, fallback: number, name: string): number {
   if (value === undefined) return fallback
   if (typeof value !== 'number' || Number.isNaN(value) || value < 0) {
     throw new FlowcastError(
@@ -225,22 +225,25 @@ export function createRunWatcher(options: RunWatcherOptions): RunWatcher {
     resolveProfile(options.profile, '@flowcast/core') === 'test'
       ? runWatcherTestProfile
       : runWatcherDefaults
-  const reconcileIntervalMs = positiveOr(
+  const reconcileIntervalMs = nonNegativeOr(
     options.reconcileIntervalMs,
     base.reconcileIntervalMs,
     'reconcileIntervalMs',
   )
-  const transportFailureMs = positiveOr(
+  const transportFailureMs = nonNegativeOr(
     options.transportFailureMs,
     base.transportFailureMs,
     'transportFailureMs',
   )
-  const notFoundGraceMs = positiveOr(
+  const notFoundGraceMs = nonNegativeOr(
     options.notFoundGraceMs,
     base.notFoundGraceMs,
     'notFoundGraceMs',
   )
-  const timerGridMs = Math.max(1, positiveOr(options.timerGridMs, base.timerGridMs, 'timerGridMs'))
+  const timerGridMs = Math.max(
+    1,
+    nonNegativeOr(options.timerGridMs, base.timerGridMs, 'timerGridMs'),
+  )
   const fallbackEnabled = options.fallbackPolling !== false
   const fallbackPolling: BackoffPolicy = {
     ...base.fallbackPolling,
