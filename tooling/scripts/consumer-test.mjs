@@ -236,6 +236,16 @@ console.log(
   `ok  ${count} README snippets type-check (strict, exactOptionalPropertyTypes, NodeNext)`,
 )
 
+// 5. The fake-server README's "Testing your service" examples (kept identical to these files by
+// tooling/testing-examples' readme-sync test), run as a user's own tests against the tarballs.
+const examplesTo = join(snippets, 'test')
+mkdirSync(examplesTo, { recursive: true })
+for (const file of ['service.test.ts', 'msw.test.ts']) {
+  cpSync(join(root, 'tooling/testing-examples/test', file), join(examplesTo, file))
+}
+run(join(snippets, 'node_modules/.bin/vitest'), ['run', 'test', '--reporter=dot'], snippets)
+console.log(`ok  the fake-server README's "Testing your service" examples pass from the tarballs`)
+
 if (problems.length > 0)
   fail(`the tarballs are not what a user should get:\n  ${problems.join('\n  ')}`)
 if (!process.env.KEEP) rmSync(work, { recursive: true, force: true })
