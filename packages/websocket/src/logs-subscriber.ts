@@ -92,8 +92,9 @@ export interface LogsSubscriberOptions {
    * Prefect sends no backfill on `/logs/out` (docs/protocol.md §11.3), so logs written while
    * the socket was closed never arrive on it: each pause is counted in
    * {@link LogsSubscriberStats.pauses} and logged as a warning naming the time range that may
-   * be missing. REST reconciliation fills such a gap: core's `followFlowRun` (its run logs
-   * follower reads `POST /logs/filter`) does so on its own.
+   * be missing. REST reconciliation fills such a gap: core's `followFlowRun` (the run logs
+   * follower) does so on its own when given a REST logs source, which reads `POST /logs/filter`;
+   * otherwise read that range over REST yourself.
    * @default 10_000
    */
   maxQueuedLogs?: number
