@@ -1,4 +1,4 @@
-import { createManualClock, type Log } from '@flowcast/core'
+import { createManualClock, type Log, type Logger } from '@flowcast/core'
 import { describe, expect, it } from 'vitest'
 import { completeHandshake, createFakeWebSocket } from '../test/helpers/fake-websocket.js'
 import { createLogsSubscriber } from './index.js'
@@ -52,5 +52,59 @@ describe('createLogsSubscriber', () => {
     expect(got).toEqual(['log 1', 'log 2'])
     expect(subscriber.stats).toMatchObject({ logs: 2, duplicates: 1, filtered: 1, reconnects: 1 })
     void subscriber.close()
+  })
+
+  it('pauses the socket at maxQueuedLogs, names the missed range, and resumes once drained', async () => {
+    const kit = createFakeWebSocket()
+    const clock = createManualClock(start)
+    const warnings: { message: string; fields: Record<string, unknown> | undefined }[] = []
+    const ignore = () => {}
+    const logger: Logger = {
+      debug: ignore,
+      info: ignore,
+      warn: (message, fields) => warnings.push({ message, fields }),
+      error: ignore,
+    }
+    const subscriber = createLogsSubscriber({
+      apiUrl,
+      WebSocket: kit.WebSocket,
+      clock,
+      logger,
+      maxQueuedLogs: 10,
+      reconnect: { initialDelayMs: 100, jitter: 'none' },
+      pingIntervalMs: 0,
+      stallTimeoutMs: 60_000,
+    })
+    const iterator = subscriber[Symbol.asyncIterator]()
+    completeHandshake(kit.last())
+    // Nobody reads: the subscriber stops at 10 queued instead of holding all 30.
+    for (let n = 1; n <= 30; n++) kit.last().receive(JSON.stringify({ type: 'log', log: log(n) }))
+    expect(subscriber.stats).toMatchObject({ pauses: 1, queued: 10, queuedHighWater: 10 })
+    expect(kit.last().closedBy).toContain(1000)
+    expect(subscriber.state).toBe('reconnecting')
+    clock.advance(5_000)
+    const got: string[] = []
+    for (let i = 0; i < 5; i++) got.push(((await iterator.next()).value as Log).message)
+    // Half drained: a new socket, whose window starts from now (no backfill for logs).
+    expect(kit.sockets).toHaveLength(2)
+    const resumed = completeHandshake(kit.last()) as { filter: { timestamp: { after_: string } } }
+    expect(resumed.filter.timestamp.after_).toBe('2026-08-20T13:59:05Z')
+    expect(warnings.at(-1)?.fields).toEqual({
+      since: '2026-08-20T14:00:00Z',
+      until: '2026-08-20T14:00:05Z',
+    })
+    expect(warnings.at(-1)?.message).toContain('may be missing')
+    for (let n = 31; n <= 33; n++) kit.last().receive(JSON.stringify({ type: 'log', log: log(n) }))
+    while (got.length < 13) got.push(((await iterator.next()).value as Log).message)
+    expect(got).toEqual([
+      ...Array.from({ length: 10 }, (_, i) => `log ${i + 1}`),
+      'log 31',
+      'log 32',
+      'log 33',
+    ])
+    expect(subscriber.stats).toMatchObject({ pauses: 1, queued: 0, queuedHighWater: 10 })
+    expect(subscriber.state).toBe('open')
+    await iterator.return?.()
+    expect(subscriber.state).toBe('closed')
   })
 })

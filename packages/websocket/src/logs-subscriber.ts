@@ -30,7 +30,7 @@ import {
   resolveWebSocket,
   type ReconnectOptions,
 } from './options.js'
-import { Queue } from './queue.js'
+import { Fanout } from './fanout.js'
 import type { SocketConnection, WebSocketConstructorLike } from './socket.js'
 import { socketUrlFor } from './urls.js'
 
@@ -85,6 +85,19 @@ export interface LogsSubscriberOptions {
   WebSocket?: WebSocketConstructorLike
   /** Extra headers on the upgrade request (`ws` only). */
   headers?: Record<string, string>
+  /**
+   * Most logs held for one `for await` consumer that has not taken them yet (and before
+   * anyone listens). When a queue reaches it, the subscriber closes the socket instead of
+   * buffering without limit; once every consumer has taken half of its queue it reconnects.
+   * Prefect sends no backfill on `/logs/out` (docs/protocol.md §11.3), so logs written while
+   * the socket was closed never arrive on it: each pause is counted in
+   * {@link LogsSubscriberStats.pauses} and logged as a warning naming the time range that may
+   * be missing. REST reconciliation fills such a gap: core's `followFlowRun` (the run logs
+   * follower) does so on its own when given a REST logs source, which reads `POST /logs/filter`;
+   * otherwise read that range over REST yourself.
+   * @default 10_000
+   */
+  maxQueuedLogs?: number
   /** Called with every log, in order, once. Errors it throws are logged. */
   onLog?: (log: Log) => void
   /** @default silentLogger */
@@ -107,6 +120,7 @@ export const logsSubscriberDefaults = Object.freeze({
   maxPayloadBytes: 16 * 1024 * 1024,
   dedupeWindowMs: 16 * 60_000,
   dedupeMaxEntries: 200_000,
+  maxQueuedLogs: 10_000,
 })
 
 /** Counters of a logs subscriber. */
@@ -127,6 +141,16 @@ export interface LogsSubscriberStats {
   readonly reconnects: number
   /** Reconnects forced by the stall watchdog. */
   readonly stalls: number
+  /**
+   * Times a consumer fell `maxQueuedLogs` behind and the socket closed until it caught up.
+   * Logs written during a pause may be missing from the stream (no backfill); read them
+   * over REST.
+   */
+  readonly pauses: number
+  /** Logs waiting in the longest consumer queue right now. */
+  readonly queued: number
+  /** The longest any consumer queue has been (never above `maxQueuedLogs`). */
+  readonly queuedHighWater: number
 }
 
 /**
@@ -156,12 +180,6 @@ export interface LogsSubscriber extends AsyncIterable<Log> {
 
 const farFutureSeconds = 365 * 24 * 60 * 60
 
-interface Consumer {
-  queue: Queue<Log>
-  wake: (() => void) | undefined
-  done: boolean
-}
-
 /** @internal */
 export class LogsSubscriberImpl implements LogsSubscriber {
   readonly #clock: Clock
@@ -171,8 +189,9 @@ export class LogsSubscriberImpl implements LogsSubscriber {
   readonly #lookbackSeconds: number
   readonly #dedupe: DedupeWindow
   #state: ConnectionState = 'connecting'
-  readonly #consumers = new Set<Consumer>()
-  readonly #logListeners = new Set<(log: Log) => void>()
+  readonly #fanout: Fanout<Log>
+  /** When the socket last closed for a slow consumer (epoch ms), while paused. */
+  #pausedAt: number | undefined
   readonly #stateListeners = new Set<(state: ConnectionState, previous: ConnectionState) => void>()
   readonly #errorListeners = new Set<(error: FlowcastError) => void>()
   #logs = 0
@@ -198,6 +217,7 @@ export class LogsSubscriberImpl implements LogsSubscriber {
     })
     checkNumber('dedupe.windowMs', options.dedupe?.windowMs, { min: 1 })
     checkNumber('dedupe.maxEntries', options.dedupe?.maxEntries, { min: 1, integer: true })
+    checkNumber('maxQueuedLogs', options.maxQueuedLogs, { min: 1, integer: true })
     if (options.onLog !== undefined && typeof options.onLog !== 'function') {
       throw invalidOption('onLog must be a function')
     }
@@ -225,7 +245,15 @@ export class LogsSubscriberImpl implements LogsSubscriber {
       maxEntries: options.dedupe?.maxEntries ?? logsSubscriberDefaults.dedupeMaxEntries,
       clock: this.#clock,
     })
-    if (options.onLog) this.#logListeners.add(options.onLog)
+    this.#fanout = new Fanout({
+      maxQueued: options.maxQueuedLogs ?? logsSubscriberDefaults.maxQueuedLogs,
+      logger: this.#logger,
+      listenerError: '[@flowcast/websocket] a log listener threw',
+      onFull: () => this.#onQueueFull(),
+      onDrained: () => this.#onQueueDrained(),
+      onIdle: () => this.close(),
+    })
+    if (options.onLog) this.#fanout.listen(options.onLog)
     this.#conn = new ManagedConnection<LogsServerFrame>({
       label: 'logs subscriber',
       url,
@@ -252,9 +280,8 @@ export class LogsSubscriberImpl implements LogsSubscriber {
         skipped: (frame) => this.#countSkipped(frame),
         pong: () => {},
         down: () => {},
-        state: (state) => {
-          if (state !== 'idle') this.#setState(state)
-        },
+        // Paused for a slow consumer: not connected, and coming back on its own.
+        state: (state) => this.#setState(state === 'idle' ? 'reconnecting' : state),
         finished: (error) => this.#onFinished(error),
       },
     })
@@ -281,6 +308,9 @@ export class LogsSubscriberImpl implements LogsSubscriber {
       connections: this.#conn.connections,
       reconnects: this.#conn.reconnects,
       stalls: this.#conn.stalls,
+      pauses: this.#fanout.overflows,
+      queued: this.#fanout.queued,
+      queuedHighWater: this.#fanout.highWater,
     }
   }
 
@@ -293,10 +323,7 @@ export class LogsSubscriberImpl implements LogsSubscriber {
   }
 
   onLog(listener: (log: Log) => void): () => void {
-    this.#logListeners.add(listener)
-    return () => {
-      this.#logListeners.delete(listener)
-    }
+    return this.#fanout.listen(listener)
   }
 
   onStateChange(listener: (state: ConnectionState, previous: ConnectionState) => void): () => void {
@@ -322,38 +349,7 @@ export class LogsSubscriberImpl implements LogsSubscriber {
   }
 
   [Symbol.asyncIterator](): AsyncIterator<Log> {
-    const consumer: Consumer = { queue: new Queue(), wake: undefined, done: false }
-    this.#consumers.add(consumer)
-    const finish = (): IteratorResult<Log> => {
-      consumer.done = true
-      this.#consumers.delete(consumer)
-      consumer.queue.clear()
-      return { value: undefined, done: true }
-    }
-    return {
-      next: async (): Promise<IteratorResult<Log>> => {
-        for (;;) {
-          if (consumer.done) return { value: undefined, done: true }
-          const log = consumer.queue.shift()
-          if (log !== undefined) return { value: log, done: false }
-          if (this.#state === 'closed') {
-            finish()
-            if (this.#conn.error) throw this.#conn.error
-            return { value: undefined, done: true }
-          }
-          await new Promise<void>((resolve) => {
-            consumer.wake = resolve
-          })
-          consumer.wake = undefined
-        }
-      },
-      return: async (): Promise<IteratorResult<Log>> => {
-        const result = finish()
-        consumer.wake?.()
-        if (this.#consumers.size === 0 && this.#logListeners.size === 0) await this.close()
-        return result
-      },
-    }
+    return this.#fanout.iterator()
   }
 
   #setState(next: ConnectionState): void {
@@ -364,6 +360,7 @@ export class LogsSubscriberImpl implements LogsSubscriber {
   }
 
   #onReady(socket: SocketConnection): void {
+    this.#warnPauseGap()
     // As Prefect's client: every (re)connect moves the window to now (docs/protocol.md §11.4).
     const now = PrefectDateTime.fromEpochMillis(this.#clock.now())
     const filter: LogFilter = {
@@ -397,17 +394,7 @@ export class LogsSubscriberImpl implements LogsSubscriber {
       return
     }
     this.#logs++
-    for (const listener of this.#logListeners) {
-      try {
-        listener(log)
-      } catch (error) {
-        this.#logger.error('[@flowcast/websocket] a log listener threw', { error: String(error) })
-      }
-    }
-    for (const consumer of this.#consumers) {
-      consumer.queue.push(log)
-      consumer.wake?.()
-    }
+    this.#fanout.deliver(log)
   }
 
   #countSkipped(frame: LogsServerFrame): void {
@@ -417,9 +404,40 @@ export class LogsSubscriberImpl implements LogsSubscriber {
     this.#logger.debug('[@flowcast/websocket] skipped a frame that is not a log', { kind })
   }
 
+  #onQueueFull(): void {
+    this.#logger.warn(
+      '[@flowcast/websocket] a logs consumer fell behind: pausing the subscription until it catches up; logs written meanwhile will not arrive on the socket',
+      { maxQueuedLogs: this.#fanout.queued },
+    )
+    this.#pausedAt = this.#clock.now()
+    this.#conn.pause()
+  }
+
+  #onQueueDrained(): void {
+    if (this.#conn.state !== 'idle') return
+    this.#conn.start()
+  }
+
+  /**
+   * No backfill on /logs/out (docs/protocol.md §11.3): logs written between the pause and the
+   * new subscription never arrive on this stream, so the range is named once the socket is back.
+   */
+  #warnPauseGap(): void {
+    if (this.#pausedAt === undefined) return
+    const gap = {
+      since: PrefectDateTime.fromEpochMillis(this.#pausedAt).toString(),
+      until: PrefectDateTime.fromEpochMillis(this.#clock.now()).toString(),
+    }
+    this.#pausedAt = undefined
+    this.#logger.warn(
+      `[@flowcast/websocket] the logs subscriber was paused for a slow consumer: logs written from ${gap.since} to ${gap.until} may be missing (read them with POST /logs/filter)`,
+      gap,
+    )
+  }
+
   #onFinished(error: FlowcastError | undefined): void {
     this.#signal?.removeEventListener('abort', this.#onAbort)
-    for (const consumer of this.#consumers) consumer.wake?.()
+    this.#fanout.end(error)
     if (error) {
       for (const listener of [...this.#errorListeners]) {
         try {
