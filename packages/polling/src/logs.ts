@@ -80,6 +80,9 @@ export interface PrefectLogsClient {
   readLogsSince(flowRunIds: readonly string[], options?: ReadLogsSinceOptions): Promise<Log[]>
 }
 
+/** Passes over one timestamp's logs before giving up on reading every one of them. */
+const maxTiePasses = 25
+
 function checkPageSize(size: number | undefined): number {
   const value = size ?? maxLogsPageSize
   if (!Number.isInteger(value) || value < 1 || value > maxLogsPageSize) {
@@ -224,18 +227,36 @@ export function createLogsClient(options: PrefectClientOptions): PrefectLogsClie
           after = last
           continue
         }
-        // A whole page on one timestamp: read that instant by offset until nothing is new.
-        for (let pass = 0; pass < 10; pass++) {
-          let fresh = 0
+        // A whole page on one timestamp: read that instant by offset. The server orders ties
+        // as it likes (per request, even), so a pass by offset may repeat some and skip others;
+        // the page lengths tell how many the instant holds, and passes go on until every one
+        // was seen.
+        const group = new Set(page.map((log) => log.id))
+        let groupSize = group.size
+        for (let pass = 0; pass < maxTiePasses; pass++) {
           for (let offset = 0; ; offset += pageSize) {
             const tie = await readLogs(
               { logs: filterFor({ after_: last, before_: last }), limit: pageSize, offset },
               requestOptions,
             )
-            fresh += add(tie)
-            if (tie.length < pageSize) break
+            add(tie)
+            for (const log of tie) group.add(log.id)
+            if (tie.length < pageSize) {
+              groupSize = offset + tie.length
+              break
+            }
           }
-          if (fresh === 0) break
+          if (group.size >= groupSize) break
+        }
+        if (group.size < groupSize) {
+          settings.logger.warn(
+            '[@flowcast/polling] some logs sharing one timestamp were not read',
+            {
+              timestamp: last,
+              expected: groupSize,
+              read: group.size,
+            },
+          )
         }
         after = PrefectDateTime.parse(last).plusSeconds(0.000001).toString()
       }
