@@ -18,6 +18,7 @@ import {
   type PushLogsSource,
   type UnknownLogsFrameReason,
 } from '@flowcast/core'
+import { notifyListeners } from '@flowcast/core/internal'
 import { credentialsOf, notifyStateListeners } from './client-helpers.js'
 import { ManagedConnection, type ConnectionState } from './connection.js'
 import {
@@ -439,15 +440,8 @@ export class LogsSubscriberImpl implements LogsSubscriber {
     this.#signal?.removeEventListener('abort', this.#onAbort)
     this.#fanout.end(error)
     if (error) {
-      for (const listener of [...this.#errorListeners]) {
-        try {
-          listener(error)
-        } catch (thrown) {
-          this.#logger.error('[@flowcast/websocket] an error listener threw', {
-            error: String(thrown),
-          })
-        }
-      }
+      const message = '[@flowcast/websocket] an error listener threw'
+      notifyListeners([...this.#errorListeners], [error], this.#logger, message)
     }
     this.#errorListeners.clear()
   }

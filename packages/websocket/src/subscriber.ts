@@ -16,6 +16,7 @@ import {
   type ReceivedEvent,
   type ServerFrame,
 } from '@flowcast/core'
+import { notifyListeners } from '@flowcast/core/internal'
 import { credentialsOf, notifyStateListeners } from './client-helpers.js'
 import { ManagedConnection, type ConnectionState } from './connection.js'
 import { Fanout } from './fanout.js'
@@ -396,15 +397,8 @@ export class EventsSubscriberImpl implements EventsSubscriber {
     this.#signal?.removeEventListener('abort', this.#onAbort)
     this.#fanout.end(error)
     if (error) {
-      for (const listener of [...this.#errorListeners]) {
-        try {
-          listener(error)
-        } catch (thrown) {
-          this.#logger.error('[@flowcast/websocket] an error listener threw', {
-            error: String(thrown),
-          })
-        }
-      }
+      const message = '[@flowcast/websocket] an error listener threw'
+      notifyListeners([...this.#errorListeners], [error], this.#logger, message)
     }
     this.#errorListeners.clear()
   }

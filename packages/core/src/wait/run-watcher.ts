@@ -2,6 +2,7 @@ import { computeBackoffDelay, type BackoffPolicy } from '../backoff.js'
 import { systemClock, type TimerHandle } from '../clock.js'
 import { compareDateTimes } from '../datetime.js'
 import { FlowcastError } from '../errors.js'
+import { nonNegativeOr } from '../internal/numbers.js'
 import { silentLogger } from '../logger.js'
 import { resolveProfile } from '../profile.js'
 import { isTerminalStateType, type FlowRunStateObservation } from '../states.js'
@@ -65,16 +66,7 @@ function compareTimestamps(a: string, b: string): number {
   }
 }
 
-function nonNegativeOr(value: number | undefined, fallback: number, name: string): number {
-  if (value === undefined) return fallback
-  if (typeof value !== 'number' || Number.isNaN(value) || value < 0) {
-    throw new FlowcastError(
-      'INVALID_OPTIONS',
-      `[@flowcast/core] invalid run watcher options: ${name} must be a number >= 0`,
-    )
-  }
-  return value
-}
+const optionsPrefix = '[@flowcast/core] invalid run watcher options'
 
 /**
  * Creates a {@link RunWatcher}: the race-free hybrid waiter for any number of flow runs.
@@ -109,23 +101,26 @@ export function createRunWatcher(options: RunWatcherOptions): RunWatcher {
       ? runWatcherTestProfile
       : runWatcherDefaults
   const reconcileIntervalMs = nonNegativeOr(
+    optionsPrefix,
+    'reconcileIntervalMs',
     options.reconcileIntervalMs,
     base.reconcileIntervalMs,
-    'reconcileIntervalMs',
   )
   const transportFailureMs = nonNegativeOr(
+    optionsPrefix,
+    'transportFailureMs',
     options.transportFailureMs,
     base.transportFailureMs,
-    'transportFailureMs',
   )
   const notFoundGraceMs = nonNegativeOr(
+    optionsPrefix,
+    'notFoundGraceMs',
     options.notFoundGraceMs,
     base.notFoundGraceMs,
-    'notFoundGraceMs',
   )
   const timerGridMs = Math.max(
     1,
-    nonNegativeOr(options.timerGridMs, base.timerGridMs, 'timerGridMs'),
+    nonNegativeOr(optionsPrefix, 'timerGridMs', options.timerGridMs, base.timerGridMs),
   )
   const fallbackEnabled = options.fallbackPolling !== false
   const fallbackPolling: BackoffPolicy = {
