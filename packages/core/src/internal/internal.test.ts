@@ -54,11 +54,15 @@ describe('numeric options', () => {
     }
   })
 
-  it('nonNegativeOr accepts 0 and atLeastOr its minimum', () => {
+  it('nonNegativeOr accepts 0 and Infinity, atLeastOr its minimum', () => {
     expect(nonNegativeOr(prefix, 'n', 0, 7)).toBe(0)
-    expect(code(() => nonNegativeOr(prefix, 'n', -0.1, 7))).toMatch(/n must be a number at least 0/)
+    expect(nonNegativeOr(prefix, 'n', Infinity, 7)).toBe(Infinity)
+    expect(code(() => nonNegativeOr(prefix, 'n', -0.1, 7))).toMatch(
+      /n must be a number at least 0 \(or Infinity\), got -0.1/,
+    )
     expect(atLeastOr(prefix, 'm', 1, 2, 1)).toBe(1)
     expect(code(() => atLeastOr(prefix, 'm', 0.9, 2, 1))).toMatch(/m must be a number at least 1/)
+    expect(code(() => atLeastOr(prefix, 'm', Number.NaN, 2, 1))).toMatch(/INVALID_OPTIONS/)
   })
 
   it('numberOption checks integers, upper bounds and Infinity', () => {

@@ -66,17 +66,17 @@ export function numberOption(
   return value
 }
 
-/** {@link numberOption} for a number >= 0. */
+/** {@link numberOption} for a number >= 0; `Infinity` is accepted (no limit, never). */
 export function nonNegativeOr(
   prefix: string,
   name: string,
   value: number | undefined,
   fallback: number,
 ): number {
-  return numberOption(prefix, name, value, fallback, { min: 0 })
+  return numberOption(prefix, name, value, fallback, { min: 0, allowInfinity: true })
 }
 
-/** {@link numberOption} for a number > 0 (0 is refused). */
+/** {@link numberOption} for a finite number > 0 (0 is refused). */
 export function positiveOr(
   prefix: string,
   name: string,
@@ -86,7 +86,7 @@ export function positiveOr(
   return numberOption(prefix, name, value, fallback, { min: 0, exclusive: true })
 }
 
-/** {@link numberOption} for a number >= `min`. */
+/** {@link numberOption} for a number >= `min`; `Infinity` is accepted. */
 export function atLeastOr(
   prefix: string,
   name: string,
@@ -94,5 +94,5 @@ export function atLeastOr(
   fallback: number,
   min: number,
 ): number {
-  return numberOption(prefix, name, value, fallback, { min })
+  return numberOption(prefix, name, value, fallback, { min, allowInfinity: true })
 }
