@@ -1,5 +1,5 @@
 import { FlowcastError, type PrefectCredentials } from '@flowcast/core'
-import type { components, operations, paths } from './generated/prefect-api.js'
+import type { components, operations, paths } from '../generated/prefect-api.js'
 import {
   displayUrl,
   sendRequest,
