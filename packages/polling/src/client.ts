@@ -344,7 +344,14 @@ export function createPrefectClient(options: PrefectClientOptions): PrefectClien
         `next_page points to ${target.origin}, not the API's origin ${base.origin}`,
       )
     }
-    const value = await sendApiCall(context, 'GET', nextPage, undefined, 'idempotent', requestOptions)
+    const value = await sendApiCall(
+      context,
+      'GET',
+      nextPage,
+      undefined,
+      'idempotent',
+      requestOptions,
+    )
     return validated('GET', nextPage, () => parseEventPage(value))
   }
 

@@ -338,6 +338,7 @@ async function attemptOnce(
       ...(retryAfterMs === undefined ? {} : { retryAfterMs }),
     },
   })
-  const retryable = status === 429 || (call.retry === 'idempotent' && retryableStatuses.includes(status))
+  const retryable =
+    status === 429 || (call.retry === 'idempotent' && retryableStatuses.includes(status))
   return { error, retryable, ...(retryAfterMs === undefined ? {} : { retryAfterMs }) }
 }
