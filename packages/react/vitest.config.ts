@@ -1,0 +1,22 @@
+import { definePackageTests, sourceCondition } from '../../tooling/config/vitest.ts'
+
+/**
+ * The hooks run in jsdom under React 19 here (tooling/react18 runs the same files under
+ * React 18). Modules resolve as in Node, not as in a browser: the fake server and `ws` run in
+ * the test process; the hooks reach them over a real loopback port.
+ */
+export function defineHookTests(): ReturnType<typeof definePackageTests> {
+  const config = definePackageTests({
+    test: {
+      include: ['test/**/*.test.ts', 'test/**/*.test.tsx', 'src/**/*.test.ts'],
+      environment: 'jsdom',
+    },
+  })
+  config.resolve = {
+    ...config.resolve,
+    conditions: [sourceCondition, 'module', 'node', 'development|production'],
+  }
+  return config
+}
+
+export default defineHookTests()
