@@ -10,6 +10,7 @@ export function defineHookTests(): ReturnType<typeof definePackageTests> {
     test: {
       include: ['test/**/*.test.ts', 'test/**/*.test.tsx', 'src/**/*.test.ts'],
       environment: 'jsdom',
+      env: { FLOWCAST_EXPECT_REACT: '19' },
     },
   })
   config.resolve = {

@@ -140,19 +140,22 @@ export function useRunDeployment(): RunDeploymentMutation {
       // The promise shares the run's store with the component's own useFlowRun.
       const store = registry.run(created.id)
       return new Promise<RunDeploymentData>((resolve, reject) => {
-        let unsubscribe: (() => void) | undefined
-        const check = () => {
+        const finished = (): boolean => {
           const snapshot = store.getSnapshot()
           if (snapshot.status === 'success' && snapshot.result?.outcome === 'terminal') {
-            unsubscribe?.()
             resolve({ flowRun: created, result: snapshot.result })
-          } else if (snapshot.status === 'error') {
-            unsubscribe?.()
-            reject(snapshot.error)
+            return true
           }
+          if (snapshot.status === 'error') {
+            reject(snapshot.error)
+            return true
+          }
+          return false
         }
-        unsubscribe = store.subscribe(check)
-        check()
+        const unsubscribe = store.subscribe(() => {
+          if (finished()) unsubscribe()
+        })
+        if (finished()) unsubscribe()
       })
     },
     [flowcast, registry],
