@@ -1,5 +1,6 @@
 import type { ChildProcess } from 'node:child_process'
 import { existsSync } from 'node:fs'
+import { request as httpRequest } from 'node:http'
 import { afterEach, beforeAll, describe, expect, it } from 'vitest'
 import WebSocket from 'ws'
 import { main, type CliIO } from '../src/cli.js'
@@ -12,11 +13,16 @@ interface Running {
   stderr: () => string
 }
 
-function start(args: string[], env: Record<string, string> = {}): Running {
-  const { child, stdout, stderr } = spawnFlowcast(['fake-server', ...args], {
-    ...process.env,
-    ...env,
-  })
+function start(
+  args: string[],
+  env: Record<string, string> = {},
+  stdin: 'ignore' | 'pipe' = 'ignore',
+): Running & { stdout: () => string } {
+  const { child, stdout, stderr } = spawnFlowcast(
+    ['fake-server', ...args],
+    { ...process.env, ...env },
+    { stdin },
+  )
   const firstLine = new Promise<string>((resolve, reject) => {
     child.stdout!.on('data', () => {
       const newline = stdout().indexOf('\n')
@@ -27,7 +33,7 @@ function start(args: string[], env: Record<string, string> = {}): Running {
   const exit = new Promise<{ code: number | null; signal: NodeJS.Signals | null }>((resolve) =>
     child.once('exit', (code, signal) => resolve({ code, signal })),
   )
-  return { child, firstLine, exit, stderr }
+  return { child, firstLine, exit, stderr, stdout }
 }
 
 const children: ChildProcess[] = []
@@ -57,6 +63,10 @@ describe('flowcast fake-server (in-process)', () => {
       '--cloud-account',
       '--cloud-workspace',
       '--api-key',
+      '--cors-allowed-origins',
+      '--cors-allowed-methods',
+      '--cors-allowed-headers',
+      '--control-stdin',
     ]) {
       expect(io.out()).toContain(flag)
     }
@@ -158,5 +168,86 @@ describe('flowcast fake-server (the real bin)', () => {
     expect(ok.status).toBe(200)
     running.child.kill('SIGTERM')
     expect((await running.exit).code).toBe(0)
+  })
+
+  it('speaks CORS like Prefect: every origin by default, --cors-allowed-* or the env narrow it', async () => {
+    const preflight = (apiUrl: string, origin: string) =>
+      new Promise<{ status: number; allowOrigin: unknown; allowMethods: unknown }>(
+        (resolve, reject) => {
+          const req = httpRequest(
+            `${apiUrl}/flow_runs/filter`,
+            {
+              method: 'OPTIONS',
+              headers: { origin, 'access-control-request-method': 'POST' },
+            },
+            (res) => {
+              res.resume()
+              resolve({
+                status: res.statusCode ?? 0,
+                allowOrigin: res.headers['access-control-allow-origin'],
+                allowMethods: res.headers['access-control-allow-methods'],
+              })
+            },
+          )
+          req.on('error', reject)
+          req.end()
+        },
+      )
+    const open = start(['--port', '0'])
+    children.push(open.child)
+    const openUrl = (await open.firstLine).replace('listening on ', '')
+    expect(await preflight(openUrl, 'http://127.0.0.1:9')).toEqual({
+      status: 200,
+      allowOrigin: '*',
+      allowMethods: 'DELETE, GET, HEAD, OPTIONS, PATCH, POST, PUT',
+    })
+    const narrow = start(
+      ['--port', '0', '--cors-allowed-origins', 'http://a.test, http://b.test'],
+      {
+        PREFECT_SERVER_CORS_ALLOWED_METHODS: 'GET,POST',
+      },
+    )
+    children.push(narrow.child)
+    const narrowUrl = (await narrow.firstLine).replace('listening on ', '')
+    expect(await preflight(narrowUrl, 'http://b.test')).toEqual({
+      status: 200,
+      allowOrigin: 'http://b.test',
+      allowMethods: 'GET, POST',
+    })
+    expect((await preflight(narrowUrl, 'http://c.test')).status).toBe(400)
+    open.child.kill('SIGTERM')
+    narrow.child.kill('SIGTERM')
+    expect((await open.exit).code).toBe(0)
+    expect((await narrow.exit).code).toBe(0)
+  })
+
+  it('--control-stdin drops WebSockets and refuses upgrades on command, then exits on SIGTERM', async () => {
+    const running = start(['--port', '0', '--control-stdin'], {}, 'pipe')
+    children.push(running.child)
+    const apiUrl = (await running.firstLine).replace('listening on ', '')
+    const socketUrl = `${apiUrl.replace('http', 'ws')}/events/out`
+    const ws = new WebSocket(socketUrl, ['prefect'])
+    await new Promise((resolve, reject) => {
+      ws.once('open', resolve)
+      ws.once('error', reject)
+    })
+    const closed = new Promise<number>((resolve) =>
+      ws.once('close', (code: number) => resolve(code)),
+    )
+    running.child.stdin!.write('drop-connections\n')
+    // No close frame: the socket just ends (1006).
+    expect(await closed).toBe(1006)
+    running.child.stdin!.write('reject-upgrades 403\n')
+    await expect.poll(running.stdout).toContain('control: ok reject-upgrades 403\n')
+    const refused = new WebSocket(socketUrl, ['prefect'])
+    const status = await new Promise<number>((resolve) =>
+      refused.once('unexpected-response', (_req, res) => resolve(res.statusCode ?? 0)),
+    )
+    expect(status).toBe(403)
+    running.child.stdin!.write('nonsense\naccept-upgrades\n')
+    await expect.poll(running.stdout).toContain('control: ok accept-upgrades\n')
+    expect(running.stderr()).toContain("unknown control command 'nonsense'")
+    running.child.kill('SIGTERM')
+    expect(await running.exit).toEqual({ code: 0, signal: null })
   })
 })

@@ -6,6 +6,8 @@ export { parseFramesJsonl } from './model/replay.js'
 export { renderTemplate } from './model/template.js'
 export { sampleFrames } from './model/frames.js'
 export { fakePrefectDefaults, lifecycleStateNames } from './types.js'
+export { fakeCorsDefaults } from './rest/cors.js'
+export type { FakeCorsOptions } from './rest/cors.js'
 export { fakeLogsDefaults } from './model/logs.js'
 export type { FakeLogInput, FakeLogs, FakeLogsOptions } from './model/logs.js'
 

@@ -1,3 +1,4 @@
+import type { FakeCorsOptions } from './rest/cors.js'
 import type {
   Clock,
   Event,
@@ -104,6 +105,13 @@ export interface FakePrefectOptions extends FakeLogsOptions {
    * @default 67_108_864 (64 MiB)
    */
   recorderBodyBytes?: number
+  /**
+   * Cross-origin access for browser pages on other origins, like Prefect's server
+   * (`PREFECT_SERVER_CORS_ALLOWED_ORIGINS`, `..._METHODS`, `..._HEADERS`; docs/protocol.md
+   * §6.4). WebSocket upgrades are accepted from any origin whatever this says.
+   * @default every origin, method and header (`fakeCorsDefaults`)
+   */
+  cors?: FakeCorsOptions
 }
 
 /** Defaults of {@link FakePrefectOptions}. */

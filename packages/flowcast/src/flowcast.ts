@@ -51,7 +51,6 @@ import {
   type WebhookReceiver,
   type WebhookRunStateSource,
 } from '@flowcast/webhook'
-import WebSocket from 'ws'
 
 /**
  * How flow-run states are learned.
@@ -100,7 +99,8 @@ export interface FlowcastOptions {
   fetch?: typeof globalThis.fetch | undefined
   /**
    * WebSocket constructor.
-   * @default the `ws` package
+   * @default `ws` under Node (through `@flowcast/websocket`'s `node` export condition), the
+   *   global `WebSocket` in browsers and other runtimes
    */
   WebSocket?: WebSocketConstructorLike | undefined
   /** @default systemClock */
@@ -330,7 +330,11 @@ export function createFlowcast(options: FlowcastOptions = {}): Flowcast {
   }
   const clock = options.clock ?? systemClock
   const logger = options.logger ?? silentLogger
-  const WebSocketImpl = options.WebSocket ?? (WebSocket as unknown as WebSocketConstructorLike)
+  // Left out when not given: `@flowcast/websocket` then picks `ws` under Node (its `node`
+  // export condition) and the global WebSocket elsewhere, so this entry stays browser-safe.
+  const webSocketOption: { WebSocket?: WebSocketConstructorLike } = options.WebSocket
+    ? { WebSocket: options.WebSocket }
+    : {}
   // Checked here so a bad value fails at creation, not at the first wait.
   const profile = resolveProfile(options.profile, 'flowcast')
 
@@ -367,7 +371,7 @@ export function createFlowcast(options: FlowcastOptions = {}): Flowcast {
       logsPush ??= createWebSocketLogsSource({
         apiUrl: client.apiUrl,
         ...credentials,
-        WebSocket: WebSocketImpl,
+        ...webSocketOption,
         clock,
         logger,
       })
@@ -399,7 +403,7 @@ export function createFlowcast(options: FlowcastOptions = {}): Flowcast {
         ...options.websocket,
         apiUrl: client.apiUrl,
         ...credentials,
-        WebSocket: WebSocketImpl,
+        ...webSocketOption,
         clock,
         logger,
       })
@@ -489,7 +493,7 @@ export function createFlowcast(options: FlowcastOptions = {}): Flowcast {
       if (closed) throw new FlowcastError('CLOSED', '[flowcast] this flowcast instance is closed')
       const subscriber = createEventsSubscriber({
         profile,
-        WebSocket: WebSocketImpl,
+        ...webSocketOption,
         clock,
         logger,
         ...subscribeOptions,

@@ -2,7 +2,7 @@ import { readFileSync } from 'node:fs'
 import { parseArgs } from 'node:util'
 import { isUuid } from '@flowcast/core'
 import { createFakePrefectServer, type FakePrefectServerOptions } from '@flowcast/fake-server'
-import { ExitCode, UsageError, type Command } from '../io.js'
+import { ExitCode, UsageError, type CliIO, type Command } from '../io.js'
 
 const help = `Usage: flowcast fake-server [options]
 
@@ -43,6 +43,21 @@ Options:
                            give a seeded deployment these default parameters (a JSON object)
   --reject-upgrades STATUS answer every WebSocket upgrade with this HTTP status (e.g. 403, as a
                            proxy that blocks WebSockets does) while REST keeps working
+  --cors-allowed-origins LIST
+                           origins a browser page may call the REST API from, comma-separated;
+                           '*' allows every origin (default '*', like Prefect's server;
+                           env PREFECT_SERVER_CORS_ALLOWED_ORIGINS). WebSocket upgrades are
+                           accepted from any origin
+  --cors-allowed-methods LIST
+                           methods a CORS preflight may ask for (default '*': all;
+                           env PREFECT_SERVER_CORS_ALLOWED_METHODS)
+  --cors-allowed-headers LIST
+                           request headers a CORS preflight may ask for (default '*': any;
+                           env PREFECT_SERVER_CORS_ALLOWED_HEADERS)
+  --control-stdin          read fault commands on stdin, one per line, for tests that drive
+                           this process: 'drop-connections' (drop every WebSocket without a
+                           close frame), 'reject-upgrades STATUS', 'accept-upgrades'; each is
+                           acknowledged with a line 'control: ok <command>' on stdout
   -h, --help               show this help
 
 Exit codes: 0 after a clean stop, 2 on a usage error, 31 when the port cannot be opened.
@@ -60,6 +75,10 @@ const options = {
   'deployment-schema': { type: 'string', multiple: true },
   'deployment-parameters': { type: 'string', multiple: true },
   'reject-upgrades': { type: 'string' },
+  'cors-allowed-origins': { type: 'string' },
+  'cors-allowed-methods': { type: 'string' },
+  'cors-allowed-headers': { type: 'string' },
+  'control-stdin': { type: 'boolean', default: false },
 } as const
 
 interface DeploymentSeed {
@@ -136,6 +155,78 @@ function parseRejectUpgrades(text: string | undefined): number | undefined {
   return status
 }
 
+/** A comma-separated CORS list, as Prefect's `PREFECT_SERVER_CORS_ALLOWED_*` settings hold. */
+function corsList(value: string | undefined): string[] | undefined {
+  if (value === undefined) return undefined
+  return value
+    .split(',')
+    .map((item) => item.trim())
+    .filter((item) => item !== '')
+}
+
+/** `--cors-allowed-*` over `PREFECT_SERVER_CORS_ALLOWED_*`; absent ones keep Prefect's `*`. */
+function corsOptions(
+  values: {
+    'cors-allowed-origins'?: string
+    'cors-allowed-methods'?: string
+    'cors-allowed-headers'?: string
+  },
+  env: Record<string, string | undefined>,
+): NonNullable<FakePrefectServerOptions['cors']> {
+  const origins = corsList(
+    values['cors-allowed-origins'] ?? env.PREFECT_SERVER_CORS_ALLOWED_ORIGINS,
+  )
+  const methods = corsList(
+    values['cors-allowed-methods'] ?? env.PREFECT_SERVER_CORS_ALLOWED_METHODS,
+  )
+  const headers = corsList(
+    values['cors-allowed-headers'] ?? env.PREFECT_SERVER_CORS_ALLOWED_HEADERS,
+  )
+  return {
+    ...(origins ? { allowedOrigins: origins } : {}),
+    ...(methods ? { allowedMethods: methods } : {}),
+    ...(headers ? { allowedHeaders: headers } : {}),
+  }
+}
+
+/** Applies `--control-stdin` commands to `server` until the input ends or `signal` aborts. */
+async function readControlCommands(
+  server: Awaited<ReturnType<typeof createFakePrefectServer>>,
+  io: Pick<CliIO, 'stdout' | 'stderr' | 'stdin' | 'signal'>,
+): Promise<void> {
+  const input = io.stdin ?? process.stdin
+  // An open stdin would keep the process alive after the server stopped.
+  io.signal.addEventListener('abort', () => (input as { destroy?: () => void }).destroy?.(), {
+    once: true,
+  })
+  const decoder = new TextDecoder()
+  let buffered = ''
+  const apply = (line: string) => {
+    const [command, argument] = line.trim().split(/\s+/)
+    if (!command) return
+    if (command === 'drop-connections' && argument === undefined) {
+      server.faults.dropConnections()
+    } else if (command === 'reject-upgrades' && argument && /^[45]\d\d$/.test(argument)) {
+      server.faults.rejectUpgrades(Number(argument))
+    } else if (command === 'accept-upgrades' && argument === undefined) {
+      server.faults.rejectUpgrades(null)
+    } else {
+      io.stderr.write(`flowcast fake-server: unknown control command '${line.trim()}'\n`)
+      return
+    }
+    io.stdout.write(`control: ok ${line.trim()}\n`)
+  }
+  for await (const chunk of input) {
+    if (io.signal.aborted) return
+    buffered += typeof chunk === 'string' ? chunk : decoder.decode(chunk, { stream: true })
+    let newline: number
+    while ((newline = buffered.indexOf('\n')) !== -1) {
+      apply(buffered.slice(0, newline))
+      buffered = buffered.slice(newline + 1)
+    }
+  }
+}
+
 function parsePort(text: string | undefined): number {
   if (text === undefined) return 4200
   const port = Number(text)
@@ -195,6 +286,7 @@ export const fakeServerCommand: Command = {
     const { values } = parseArgs({ args, options, allowPositionals: false, strict: true })
     const config = serverOptions(values, io.env)
     if (values['no-log-stream']) config.logStream = false
+    config.cors = corsOptions(values, io.env)
     const deployments = parseDeployments(values.deployment)
     applyToSeeds(deployments, values['deployment-schema'], '--deployment-schema', (seed, v) => {
       seed.parameterOpenApiSchema = jsonObject(readSchemaArgument(v), '--deployment-schema')
@@ -221,6 +313,12 @@ export const fakeServerCommand: Command = {
     for (const seed of deployments) {
       const deployment = server.createDeployment(seed)
       io.stdout.write(`deployment ${seed.flowName}/${seed.name} ${deployment.id}\n`)
+    }
+    if (values['control-stdin']) {
+      readControlCommands(server, io).catch((error: unknown) => {
+        if (io.signal.aborted) return
+        io.stderr.write(`flowcast fake-server: control input failed: ${String(error)}\n`)
+      })
     }
     await new Promise<void>((resolve) => {
       if (io.signal.aborted) return resolve()

@@ -20,11 +20,18 @@ export interface Spawned {
   stderr(): string
 }
 
-/** Spawns `node bin/flowcast.js ...args` with exactly `env`, collecting stdout and stderr. */
-export function spawnFlowcast(args: string[], env: NodeJS.ProcessEnv): Spawned {
+/**
+ * Spawns `node bin/flowcast.js ...args` with exactly `env`, collecting stdout and stderr;
+ * `stdin: 'pipe'` gives the test `child.stdin` to write to.
+ */
+export function spawnFlowcast(
+  args: string[],
+  env: NodeJS.ProcessEnv,
+  options: { stdin?: 'ignore' | 'pipe' } = {},
+): Spawned {
   const child = spawn(process.execPath, [bin, ...args], {
     env,
-    stdio: ['ignore', 'pipe', 'pipe'],
+    stdio: [options.stdin ?? 'ignore', 'pipe', 'pipe'],
   })
   let stdout = ''
   let stderr = ''

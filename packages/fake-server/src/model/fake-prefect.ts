@@ -45,6 +45,7 @@ import {
 import { RunStore } from './run-store.js'
 import { SocketHub } from './sockets.js'
 import { fakeError, formatMicros, msToMicros } from './util.js'
+import { createCorsPolicy, type CorsPolicy } from '../rest/cors.js'
 
 export type { ResolvedRoute, UpgradeDecision } from './routing.js'
 
@@ -95,6 +96,8 @@ export class FakePrefectModel implements ConnectionHost {
   readonly logStore: FakeLogStore
   /** Set by an adapter that can really stop listening during `faults.restart()`. */
   restartHook: ((downMs: number, signal?: AbortSignal) => Promise<void>) | undefined
+  /** Cross-origin handling of REST requests (`options.cors`). */
+  readonly cors: CorsPolicy
 
   #random: () => number
   #lastMicros = 0n
@@ -105,6 +108,7 @@ export class FakePrefectModel implements ConnectionHost {
       throw fakeError('INVALID_OPTIONS', 'invalid options', 'authString and cloud are exclusive')
     }
     this.options = options
+    this.cors = createCorsPolicy(options.cors)
     this.clock = options.clock ?? systemClock
     this.logger = options.logger ?? silentLogger
     this.routes = new ApiRoutes(options.basePath ?? '/api', options.cloud)

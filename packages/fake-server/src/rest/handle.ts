@@ -75,6 +75,9 @@ export async function handleRestRequest(
   } catch {
     return detail(400, 'Invalid request target')
   }
+  // Like Prefect's CORS middleware: a preflight is answered before routing, auth and faults.
+  const preflight = model.cors.preflight(request)
+  if (preflight) return preflight
   const method = request.method.toUpperCase()
   const limit = model.options.maxRequestBodyBytes ?? fakePrefectDefaults.maxRequestBodyBytes
   const bodyBytes = options.bodyBytes ?? utf8Length(request.body)
@@ -111,7 +114,7 @@ export async function handleRestRequest(
   if (notes.createdRun && response.body !== null) {
     model.apiFlowRunCreated(notes.createdRun, record, response.body)
   }
-  return response
+  return model.cors.decorate(request, response)
 }
 
 async function route(
