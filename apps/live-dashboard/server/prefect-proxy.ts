@@ -72,17 +72,24 @@ function relayUpgrade(options: PrefectProxyOptions) {
       .map((p) => p.trim())
       .filter(Boolean)
     const upstream = new WebSocket(`${upstreamBase}${url.slice(route.length)}`, offered)
+    let answered = false
     const refuse = (status: number) => {
+      if (answered || socket.destroyed) return
+      answered = true
       socket.end(`HTTP/1.1 ${status} ${status === 502 ? 'Bad Gateway' : 'Refused'}\r\n\r\n`)
     }
     upstream.once('unexpected-response', (_req, response) => {
       refuse(response.statusCode ?? 502)
       upstream.terminate()
     })
-    upstream.once('error', () => {
-      if (!socket.destroyed) refuse(502)
+    upstream.on('error', () => refuse(502))
+    // The page gave up (or went away) before Prefect answered.
+    socket.once('close', () => {
+      if (!answered) upstream.terminate()
     })
     upstream.once('open', () => {
+      if (answered || socket.destroyed) return upstream.terminate()
+      answered = true
       // The page gets the subprotocol Prefect chose (`prefect`), or none.
       const pageSide = new WebSocketServer({
         noServer: true,

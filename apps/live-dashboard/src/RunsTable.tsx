@@ -27,7 +27,7 @@ function RunRow({
         </span>
       </td>
       <td data-testid="source">{live.source ?? '-'}</td>
-      <td>{live.status}</td>
+      <td data-testid="watch">{live.status}</td>
     </tr>
   )
 }
