@@ -1,8 +1,13 @@
-import { StrictMode, type ReactNode } from 'react'
+import { configure } from '@testing-library/react'
+import type { ReactNode } from 'react'
 import { createFakePrefectServer, type FakePrefectServer } from '@flowcast/fake-server'
 import { createFlowcast, type Flowcast } from 'flowcast'
 import WebSocket from 'ws'
 import { FlowcastProvider } from '../src/index.js'
+
+// Every render is wrapped in <StrictMode> at the root, where React double-invokes effects
+// (mount → unmount → mount); a <StrictMode> inside a `wrapper` component does not.
+configure({ reactStrictMode: true })
 
 /** A fake Prefect on a loopback port and a flowcast instance on it (`ws`: jsdom has none). */
 export async function setup(): Promise<{
@@ -20,9 +25,7 @@ export async function setup(): Promise<{
     fetch: globalThis.fetch,
   })
   const wrapper = ({ children }: { children?: ReactNode }) => (
-    <StrictMode>
-      <FlowcastProvider flowcast={flowcast}>{children}</FlowcastProvider>
-    </StrictMode>
+    <FlowcastProvider flowcast={flowcast}>{children}</FlowcastProvider>
   )
   return {
     server,

@@ -1,5 +1,4 @@
 import { cleanup, render, screen, waitFor } from '@testing-library/react'
-import { useState } from 'react'
 import { afterEach, describe, expect, it, vi } from 'vitest'
 import { useEvents, useFlowRunLogs, useRunDeployment } from '../src/index.js'
 import { eventSockets, setup, tick } from './helpers.js'
@@ -156,19 +155,21 @@ describe('useRunDeployment', () => {
     function Trigger() {
       const start = useRunDeployment()
       renders += 1
-      const [clicked, setClicked] = useState(false)
-      if (!clicked) {
-        queueMicrotask(() => {
-          setClicked(true)
-          start.mutate(
-            { deployment: deployment.id },
-            { onSuccess: () => (callbacks.success += 1), onError: () => (callbacks.error += 1) },
-          )
-        })
-      }
-      return <p>{start.status}</p>
+      return (
+        <button
+          onClick={() =>
+            start.mutate(
+              { deployment: deployment.id },
+              { onSuccess: () => (callbacks.success += 1), onError: () => (callbacks.error += 1) },
+            )
+          }
+        >
+          {start.status}
+        </button>
+      )
     }
     const view = render(<Trigger />, { wrapper })
+    screen.getByText('idle').click()
     const run = await server.nextFlowRun({ deploymentId: deployment.id, timeoutMs: 5_000 })
     view.unmount()
     const after = renders

@@ -49,6 +49,21 @@ describe('useFlowRun (StrictMode, fake server on a loopback port)', () => {
     expect(eventSockets(server)).toHaveLength(1)
   })
 
+  it('one component in StrictMode (mount, unmount, mount) opens one wait', async () => {
+    await using env = await setup()
+    const { server, flowcast, wrapper } = env
+    const waits = vi.spyOn(flowcast, 'waitForFlowRun')
+    const run = server.createFlowRun()
+    render(<RunView id={run.id} label="s" />, { wrapper })
+    await waitFor(() => expect(screen.getByTestId('s').textContent).toMatch(/^watching:Scheduled/))
+    await tick(100)
+    expect(waits).toHaveBeenCalledTimes(1)
+    const wait = waits.mock.results[0]!.value as ReturnType<typeof flowcast.waitForFlowRun>
+    server.setFlowRunState(run.id, { type: 'COMPLETED', name: 'Completed' })
+    expect((await wait).outcome).toBe('terminal')
+    await waitFor(() => expect(screen.getByTestId('s').textContent).toMatch(/^success:Completed/))
+  })
+
   it('unmounting closes the one wait and never updates the unmounted components', async () => {
     await using env = await setup()
     const { server, flowcast, wrapper } = env
