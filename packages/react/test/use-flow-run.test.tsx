@@ -1,6 +1,7 @@
 import { act, cleanup, render, screen, waitFor } from '@testing-library/react'
 import { afterEach, describe, expect, it, vi } from 'vitest'
-import { useFlowRun } from '../src/index.js'
+import WebSocket from 'ws'
+import { FlowcastProvider, useFlowRun } from '../src/index.js'
 import { eventSockets, setup, tick } from './helpers.js'
 
 afterEach(cleanup)
@@ -132,6 +133,28 @@ describe('useFlowRun (StrictMode, fake server on a loopback port)', () => {
     await waitFor(() => expect(screen.getByTestId('u').textContent).toBe('NOT_FOUND'), {
       timeout: 5_000,
     })
+  })
+
+  it('a provider given options keeps its instance through StrictMode and closes it on unmount', async () => {
+    await using env = await setup()
+    const { server } = env
+    const run = server.createFlowRun()
+    const view = render(
+      <FlowcastProvider
+        options={{ apiUrl: server.apiUrl, env: {}, profile: 'test', WebSocket: WebSocket as never }}
+      >
+        <RunView id={run.id} label="p" />
+      </FlowcastProvider>,
+    )
+    await waitFor(() => expect(screen.getByTestId('p').textContent).toMatch(/^watching:Scheduled/))
+    const record = await server.waitForSubscriber({ existing: true })
+    server.setFlowRunState(run.id, { type: 'RUNNING', name: 'Running' })
+    await waitFor(() =>
+      expect(screen.getByTestId('p').textContent).toMatch(/^watching:Running:websocket/),
+    )
+    expect(record.closedAt).toBeUndefined()
+    view.unmount()
+    await waitFor(() => expect(record.closedAt).toBeDefined())
   })
 
   it('no id watches nothing', async () => {
