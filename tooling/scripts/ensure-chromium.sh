@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Makes sure Debian's Chromium is installed at /usr/bin/chromium for the browser tests
-# (packages/websocket/test/browser.integration.test.ts drives it with playwright-core).
+# (packages/websocket/test/browser.integration.test.ts and
+# packages/cli/test/browser-wait.integration.test.ts drive it with playwright-core).
 # Installs it with apt-get when it is missing; needs root (or passwordless sudo).
 set -euo pipefail
 

@@ -17,53 +17,34 @@ import {
   type FlowRunFollow,
   type FollowFlowRunOptions,
   type Logger,
-  type LogsSources,
-  type RunStateSources,
   type RunWatcher,
   type RunWatcherOptions,
   type WaitForFlowRunResult,
   type WaitOptions,
 } from '@flowcast/core'
 import {
-  createLogsClient,
-  createPollingLogsSource,
-  createPollingRunStateSource,
   createPrefectClient,
   type DeploymentFlowRunCreate,
-  type PollingRunStateSource,
   type PollingRunStateSourceOptions,
   type PrefectClient,
   type PrefectClientOptions,
 } from '@flowcast/polling'
 import {
   createEventsSubscriber,
-  createWebSocketLogsSource,
-  createWebSocketRunStateSource,
   type EventsSubscriber,
   type EventsSubscriberOptions,
   type WebSocketConstructorLike,
-  type WebSocketLogsSource,
-  type WebSocketRunStateSource,
   type WebSocketRunStateSourceOptions,
 } from '@flowcast/websocket'
+import type { WebhookReceiver } from '@flowcast/webhook'
 import {
-  createWebhookRunStateSource,
-  type WebhookReceiver,
-  type WebhookRunStateSource,
-} from '@flowcast/webhook'
+  checkTransport,
+  composeTransport,
+  type FlowcastTransport,
+  type TransportComposition,
+} from './transport.js'
 
-/**
- * How flow-run states are learned.
- *
- * - `auto` (hybrid, the default): WebSocket push, one REST read at the start, REST
- *   reconciliation on a slow interval, REST polling while the WebSocket is down or silent.
- * - `websocket`: WebSocket push and one REST read at the start; no polling fallback.
- * - `polling`: REST only, every watched run batched into one request per tick.
- * - `webhook`: states pushed by Prefect automation webhook deliveries to `webhook.receiver`,
- *   with one REST read at the start and REST reconciliation on a slow interval as a safety
- *   net (Prefect does not retry a failed webhook call). No WebSocket.
- */
-export type FlowcastTransport = 'auto' | 'websocket' | 'polling' | 'webhook'
+export type { FlowcastTransport } from './transport.js'
 
 /** Options of {@link createFlowcast}. Explicit options win over the environment. */
 export interface FlowcastOptions {
@@ -315,13 +296,7 @@ export function createFlowcast(options: FlowcastOptions = {}): Flowcast {
   const apiKey = options.apiKey ?? env['PREFECT_API_KEY']
   const authString = options.authString ?? env['PREFECT_API_AUTH_STRING']
   const credentials = prefectCredentials(apiKey, authString)
-  const transport = options.transport ?? 'auto'
-  if (!['auto', 'websocket', 'polling', 'webhook'].includes(transport)) {
-    throw new FlowcastError(
-      'INVALID_OPTIONS',
-      `[flowcast] invalid transport ${JSON.stringify(transport)}: expected auto, websocket, polling or webhook`,
-    )
-  }
+  const transport = checkTransport(options.transport ?? 'auto')
   if (transport === 'webhook' && !options.webhook?.receiver) {
     throw new FlowcastError(
       'INVALID_OPTIONS',
@@ -348,68 +323,33 @@ export function createFlowcast(options: FlowcastOptions = {}): Flowcast {
     ...(options.fetch ? { fetch: options.fetch } : {}),
   })
   const subscribers = new Set<EventsSubscriber>()
-  let polling: PollingRunStateSource | undefined
-  let websocket: WebSocketRunStateSource | undefined
-  let webhook: WebhookRunStateSource | undefined
+  let composed: TransportComposition | undefined
   let watcher: RunWatcher | undefined
-  let logsPush: WebSocketLogsSource | undefined
-  let logsPull: LogsSources['pull'] | undefined
   let closed = false
 
-  function getLogsSources(): LogsSources {
-    logsPull ??= createPollingLogsSource({
-      client: createLogsClient({
-        ...options.rest,
-        apiUrl: client.apiUrl,
-        ...credentials,
-        clock,
-        logger,
-        ...(options.fetch ? { fetch: options.fetch } : {}),
-      }),
+  /** The transport's sources, built on first use (sockets connect on the first watch). */
+  function getComposed(): TransportComposition {
+    composed ??= composeTransport({
+      transport,
+      client,
+      ...credentials,
+      ...webSocketOption,
+      ...(options.fetch ? { fetch: options.fetch } : {}),
+      clock,
+      logger,
+      profile,
+      rest: options.rest,
+      polling: options.polling,
+      websocket: options.websocket,
+      webhook: options.webhook,
     })
-    if (transport !== 'polling') {
-      logsPush ??= createWebSocketLogsSource({
-        apiUrl: client.apiUrl,
-        ...credentials,
-        ...webSocketOption,
-        clock,
-        logger,
-      })
-    }
-    return { pull: logsPull, ...(logsPush ? { push: logsPush } : {}) }
+    return composed
   }
 
   function getWatcher(): RunWatcher {
     if (closed) throw new FlowcastError('CLOSED', '[flowcast] this flowcast instance is closed')
     if (watcher) return watcher
-    polling = createPollingRunStateSource({ profile, ...options.polling, client, clock, logger })
-    let sources: RunStateSources
-    let tuning: Partial<RunWatcherOptions> = {}
-    if (transport === 'polling') {
-      sources = { push: polling, pull: polling }
-      // The polling push source already reads every run each tick.
-      tuning = { reconcileIntervalMs: Infinity }
-    } else if (transport === 'webhook') {
-      webhook = createWebhookRunStateSource({
-        receiver: options.webhook!.receiver,
-        ...(options.webhook!.maxRememberedRuns !== undefined
-          ? { maxRememberedRuns: options.webhook!.maxRememberedRuns }
-          : {}),
-      })
-      sources = { push: webhook, pull: polling }
-    } else {
-      websocket = createWebSocketRunStateSource({
-        profile,
-        ...options.websocket,
-        apiUrl: client.apiUrl,
-        ...credentials,
-        ...webSocketOption,
-        clock,
-        logger,
-      })
-      sources = { push: websocket, pull: polling }
-      if (transport === 'websocket') tuning = { fallbackPolling: false }
-    }
+    const { sources, tuning } = getComposed()
     watcher = createRunWatcher({ profile, ...tuning, ...options.waiting, sources, clock, logger })
     return watcher
   }
@@ -464,7 +404,7 @@ export function createFlowcast(options: FlowcastOptions = {}): Flowcast {
       return followFlowRunWith(flowRunId, {
         ...rest,
         watcher: getWatcher(),
-        logs: logs ? getLogsSources() : false,
+        logs: logs ? getComposed().logs() : false,
         clock,
         logger,
       })
@@ -519,13 +459,7 @@ export function createFlowcast(options: FlowcastOptions = {}): Flowcast {
       if (closed) return
       closed = true
       watcher?.close()
-      polling?.close()
-      webhook?.close()
-      await Promise.all([
-        websocket?.close(),
-        logsPush?.close(),
-        ...[...subscribers].map((s) => s.close()),
-      ])
+      await Promise.all([composed?.close(), ...[...subscribers].map((s) => s.close())])
       subscribers.clear()
     },
 

@@ -11,6 +11,14 @@ export type {
   RunDeploymentResult,
 } from './flowcast.js'
 
+// The transport composition `createFlowcast` and the `flowcast` command share
+export { checkTransport, composeTransport, flowcastTransports } from './transport.js'
+export type {
+  TransportComposition,
+  TransportOptions,
+  WebhookTransportOptions,
+} from './transport.js'
+
 // Errors, terminal states, clock and logger, and the types of results and options
 export {
   FLOWCAST_ERROR_CODES,

@@ -1,5 +1,6 @@
 import {
   FlowcastError,
+  flowRunResourceId,
   flowRunStateFromEvent,
   resolveProfile,
   silentLogger,
@@ -25,6 +26,19 @@ export interface WebSocketRunStateSourceOptions extends Omit<
   EventsSubscriberOptions,
   'filter' | 'onEvent' | 'backfill' | 'lookbackMs' | 'signal' | 'scope'
 > {
+  /**
+   * Subscribe to these flow runs' events only (a resource filter), instead of every flow
+   * run's: for a process that watches a known few runs, such as a CLI waiting on one. Watches
+   * of other runs then hear nothing from this source.
+   * @default undefined (every `prefect.flow-run.*` event)
+   */
+  flowRunIds?: readonly string[] | undefined
+  /**
+   * Called with each event the shared subscription delivers (once, after dedupe), before it
+   * is matched to the watched runs: to print or count raw events. A throw is logged.
+   * @default undefined
+   */
+  onEvent?: ((event: ReceivedEvent) => void) | undefined
   /**
    * How far back the shared subscription replays when the first watch starts it; at most
    * 60 s (the REST read covers older history).
@@ -122,6 +136,17 @@ export class WebSocketRunStateSourceImpl implements WebSocketRunStateSource {
     checkNumber('recentMs', options.recentMs, { min: 0 })
     checkNumber('recentMaxRuns', options.recentMaxRuns, { min: 0, integer: true })
     checkNumber('reprobeIntervalMs', options.reprobeIntervalMs, { min: 1, allowInfinity: true })
+    if (
+      options.flowRunIds !== undefined &&
+      (!Array.isArray(options.flowRunIds) ||
+        options.flowRunIds.length === 0 ||
+        !options.flowRunIds.every((id) => typeof id === 'string' && id.length > 0))
+    ) {
+      throw invalidOption('flowRunIds must be a non-empty array of flow run ids')
+    }
+    if (options.onEvent !== undefined && typeof options.onEvent !== 'function') {
+      throw invalidOption('onEvent must be a function')
+    }
     this.#options = options
     this.#defaultWebSocket = defaultWebSocket
     this.#clock = options.clock ?? systemClock
@@ -222,13 +247,18 @@ export class WebSocketRunStateSourceImpl implements WebSocketRunStateSource {
       recentMaxRuns: _recentMaxRuns,
       reprobeIntervalMs: _reprobeIntervalMs,
       signal: _signal,
+      flowRunIds,
+      onEvent: _onEvent,
       ...rest
     } = this.#options
     const probeSignal = probe ? AbortSignal.abort() : undefined
     return new EventsSubscriberImpl(
       {
         ...rest,
-        filter: { event: { prefix: ['prefect.flow-run.'] } },
+        filter: {
+          event: { prefix: ['prefect.flow-run.'] },
+          ...(flowRunIds ? { resource: { id: flowRunIds.map(flowRunResourceId) } } : {}),
+        },
         lookbackMs: lookbackMs ?? runStateSourceDefaults.lookbackMs,
         ...(probeSignal ? { signal: probeSignal } : {}),
         onEvent: (event) => this.#onEvent(event),
@@ -294,6 +324,15 @@ export class WebSocketRunStateSourceImpl implements WebSocketRunStateSource {
   }
 
   #onEvent(event: ReceivedEvent): void {
+    if (this.#options.onEvent) {
+      try {
+        this.#options.onEvent(event)
+      } catch (error) {
+        ;(this.#options.logger ?? silentLogger).error('[@flowcast/websocket] onEvent threw', {
+          error: String(error),
+        })
+      }
+    }
     const observation = flowRunStateFromEvent(event)
     if (!observation) return
     const id = observation.flowRunId

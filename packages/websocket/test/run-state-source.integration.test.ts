@@ -35,6 +35,36 @@ describe('WebSocket run-state source against the fake server', () => {
     expect(filter.event).toEqual({ prefix: ['prefect.flow-run.'] })
   })
 
+  it('flowRunIds narrows the subscription to those runs; onEvent sees each raw event once', async () => {
+    await using server = await createFakePrefectServer()
+    const watched = server.createFlowRun()
+    const other = server.createFlowRun()
+    const raw: string[] = []
+    await using source = createWebSocketRunStateSource({
+      apiUrl: server.apiUrl,
+      flowRunIds: [watched.id],
+      onEvent: (event) => raw.push(`${event.resource['prefect.resource.id']} ${event.event}`),
+    })
+    const seen: string[] = []
+    source.watch(watched.id, (observation) => seen.push(observation.type))
+    source.watch(other.id, (observation) => seen.push(`other ${observation.type}`))
+    await waitFor(() => source.health === 'healthy', 'healthy')
+    await server.runLifecycle(other.id, ['Pending', 'Running', 'Completed'])
+    await server.runLifecycle(watched.id, ['Pending', 'Completed'])
+    await waitFor(() => seen.at(-1) === 'COMPLETED', 'the watched run to complete')
+    expect(seen).toEqual(['SCHEDULED', 'PENDING', 'COMPLETED'])
+    expect(raw).toEqual([
+      `prefect.flow-run.${watched.id} prefect.flow-run.Scheduled`,
+      `prefect.flow-run.${watched.id} prefect.flow-run.Pending`,
+      `prefect.flow-run.${watched.id} prefect.flow-run.Completed`,
+    ])
+    const filter = server.recorder.connections[0]?.filters[0] as { resource: unknown }
+    expect(filter.resource).toMatchObject({ id: [`prefect.flow-run.${watched.id}`] })
+    expect(() => createWebSocketRunStateSource({ apiUrl: server.apiUrl, flowRunIds: [] })).toThrow(
+      expect.objectContaining({ code: 'INVALID_OPTIONS' }),
+    )
+  })
+
   it("drives core's waitForFlowRun to a terminal outcome via 'websocket'", async () => {
     await using server = await createFakePrefectServer()
     await using source = createWebSocketRunStateSource({ apiUrl: server.apiUrl })

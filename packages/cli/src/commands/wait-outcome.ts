@@ -69,7 +69,8 @@ export function createWaitCounters(command: string) {
   const startedAt = Date.now()
   let requests = 0
   let failures = 0
-  let subscriber: EventsSubscriber | undefined
+  // Every subscription of the wait (a re-probe after a failure opens a new one), summed.
+  const subscribers: EventsSubscriber[] = []
   const fetchCounting: typeof globalThis.fetch = async (input, init) => {
     requests++
     try {
@@ -84,19 +85,20 @@ export function createWaitCounters(command: string) {
   return {
     fetch: fetchCounting,
     onSubscriber(created: EventsSubscriber) {
-      subscriber = created
+      subscribers.push(created)
     },
     /** Writes the counters line to stderr. */
     print(io: CliIO, extra: Record<string, string | number> = {}) {
-      const stats = subscriber?.stats
+      const sum = (key: 'connections' | 'reconnects' | 'events' | 'duplicates' | 'skippedFrames') =>
+        subscribers.reduce((total, subscriber) => total + subscriber.stats[key], 0)
       const counters: Record<string, string | number> = {
         rest_requests: requests,
         rest_failures: failures,
-        ws_connections: stats?.connections ?? 0,
-        ws_reconnects: stats?.reconnects ?? 0,
-        events: stats?.events ?? 0,
-        duplicates: stats?.duplicates ?? 0,
-        skipped_frames: stats?.skippedFrames ?? 0,
+        ws_connections: sum('connections'),
+        ws_reconnects: sum('reconnects'),
+        events: sum('events'),
+        duplicates: sum('duplicates'),
+        skipped_frames: sum('skippedFrames'),
         ...extra,
         elapsed_ms: Date.now() - startedAt,
       }

@@ -4,35 +4,17 @@ import {
   compareDateTimes,
   createRunLogsFollower,
   createRunWatcher,
-  flowRunResourceId,
   flowRunStateFromEvent,
   isUuid,
   serializeReceivedEvent,
-  type FlowcastError,
   type FlowRunStateObservation,
   type Log,
-  type LogsSources,
-  type PushRunStateSource,
-  type ReceivedEvent,
-  type RunStateSourceHealth,
-  type RunStateSources,
   type RunWatcherOptions,
   type WaitForFlowRunResult,
 } from '@flowcast/core'
-import {
-  createLogsClient,
-  createPollingLogsSource,
-  createPollingRunStateSource,
-  createPrefectClient,
-} from '@flowcast/polling'
-import {
-  createEventsSubscriber,
-  createWebSocketLogsSource,
-  type EventsSubscriber,
-  type WebSocketLogsSource,
-  type WebSocketConstructorLike,
-} from '@flowcast/websocket'
-import WebSocket from 'ws'
+import { createPrefectClient } from '@flowcast/polling'
+import type { EventsSubscriber } from '@flowcast/websocket'
+import { composeTransport } from 'flowcast'
 import {
   connectionHelp,
   connectionOptions,
@@ -93,60 +75,6 @@ function outcomeLine(result: WaitForFlowRunResult): Record<string, unknown> {
     state_type: result.lastState?.type ?? null,
     state_name: result.lastState?.name ?? null,
     source: result.outcome === 'terminal' ? result.source : null,
-  }
-}
-
-/**
- * A push source over one events subscriber that is filtered to a single flow run, so the
- * command can print each raw event as well. Created before the subscriber (whose `onEvent`
- * feeds it), then attached to it for health.
- */
-function subscriberRunStateSource(): PushRunStateSource & {
-  deliver(event: ReceivedEvent): void
-  attach(subscriber: EventsSubscriber): void
-} {
-  const listeners = new Map<string, (observation: FlowRunStateObservation) => void>()
-  const healthListeners = new Set<(health: RunStateSourceHealth) => void>()
-  const toHealth = (state: EventsSubscriber['state']): RunStateSourceHealth =>
-    state === 'open'
-      ? 'healthy'
-      : state === 'reconnecting'
-        ? 'degraded'
-        : state === 'closed'
-          ? 'failed'
-          : 'connecting'
-  let subscriber: EventsSubscriber | undefined
-  let health: RunStateSourceHealth = 'connecting'
-  const update = (next: RunStateSourceHealth) => {
-    if (next === health) return
-    health = next
-    for (const listener of [...healthListeners]) listener(next)
-  }
-  return {
-    name: 'websocket',
-    get health() {
-      return health
-    },
-    get lastError(): FlowcastError | undefined {
-      return subscriber?.error ?? subscriber?.lastError
-    },
-    watch(flowRunId, listener) {
-      listeners.set(flowRunId, listener)
-      return () => listeners.delete(flowRunId)
-    },
-    onHealthChange(listener) {
-      healthListeners.add(listener)
-      return () => healthListeners.delete(listener)
-    },
-    deliver(event) {
-      const observation = flowRunStateFromEvent(event)
-      if (observation) listeners.get(observation.flowRunId)?.(observation)
-    },
-    attach(attached) {
-      subscriber = attached
-      attached.onStateChange((state) => update(toHealth(state)))
-      update(toHealth(attached.state))
-    },
   }
 }
 
@@ -232,7 +160,10 @@ export interface WatchFlowRunOptions {
   indent?: string
   /** Skip the header line. @default false */
   quietHeader?: boolean
-  /** Called with the events subscriber once created (the demo reads its stats). */
+  /**
+   * Called with each events subscription the WebSocket source opens (the first, and one per
+   * re-probe after a failure); the demo and `--verbose` read their stats.
+   */
   onSubscriber?: (subscriber: EventsSubscriber) => void
   /**
    * Show the run's logs beside its states.
@@ -267,7 +198,6 @@ export async function watchFlowRun(options: WatchFlowRunOptions): Promise<WaitFo
     timeoutMs: 5_000,
     ...(options.fetch ? { fetch: options.fetch } : {}),
   })
-  const polling = createPollingRunStateSource({ client })
   const startedAt = Date.now()
   const timeline = json ? undefined : createTimeline(io, startedAt)
   const say = (text: string) => timeline?.line(`${indent}${text}`)
@@ -318,36 +248,45 @@ export async function watchFlowRun(options: WatchFlowRunOptions): Promise<WaitFo
   }
   let finished = false
 
-  let subscriber: EventsSubscriber | undefined
-  let sources: RunStateSources
-  // A mistyped id should not keep a terminal busy: 3 s of NOT_FOUND ends the wait.
-  const tuning: Partial<RunWatcherOptions> = { notFoundGraceMs: 3_000 }
-  if (transport === 'polling') {
-    sources = { push: polling, pull: polling }
-    tuning.reconcileIntervalMs = Infinity
-  } else {
-    const source = subscriberRunStateSource()
-    subscriber = createEventsSubscriber({
-      apiUrl: connection.apiUrl,
-      ...credentials,
-      WebSocket: WebSocket as unknown as WebSocketConstructorLike,
-      filter: { resource: { id: [flowRunResourceId(flowRunId)] } },
-      lookbackMs: 60_000,
+  // The sources are the SDK's (`composeTransport`), with the subscription narrowed to this run
+  // and its raw events printed in --json mode.
+  const composed = composeTransport({
+    transport,
+    client,
+    ...credentials,
+    rest: { retries: 0, timeoutMs: 5_000 },
+    ...(options.fetch ? { fetch: options.fetch } : {}),
+    websocket: {
+      flowRunIds: [flowRunId],
       connectTimeoutMs: 5_000,
       ...(options.reconnect ? { reconnect: options.reconnect } : {}),
       onEvent: (event) => {
         if (json) io.stdout.write(`{"type":"event","event":${serializeReceivedEvent(event)}}\n`)
         const observation = flowRunStateFromEvent(event)
         if (observation) printState(observation, 'websocket')
-        source.deliver(event)
       },
-    })
-    source.attach(subscriber)
-    options.onSubscriber?.(subscriber)
-    sources = { push: source, pull: polling }
-    if (transport === 'websocket') tuning.fallbackPolling = false
+    },
+    logsWebSocket: {
+      connectTimeoutMs: 5_000,
+      ...(options.reconnect ? { reconnect: options.reconnect } : {}),
+    },
+  })
+  // A mistyped id should not keep a terminal busy: 3 s of NOT_FOUND ends the wait.
+  const tuning: Partial<RunWatcherOptions> = { notFoundGraceMs: 3_000, ...composed.tuning }
+  const source = composed.websocket
+  // Each subscription the source opens (the first, and one per re-probe) is reported once.
+  let reported: EventsSubscriber | undefined
+  const reportSubscriber = () => {
+    const current = source?.subscriber
+    if (current && current !== reported) {
+      reported = current
+      options.onSubscriber?.(current)
+    }
+  }
+  if (source) {
     let wasHealthy = false
     source.onHealthChange((health) => {
+      reportSubscriber()
       if (finished) return
       if (health === 'healthy') {
         holdFor(300)
@@ -364,47 +303,26 @@ export async function watchFlowRun(options: WatchFlowRunOptions): Promise<WaitFo
             ? 'reading the run over REST meanwhile'
             : 'no fallback (--transport websocket)'
         say(`WebSocket ${health === 'failed' ? 'failed' : 'down'} (${why}): ${then}`)
-        // stdout carries the JSON contract; a WebSocket that failed for good (credentials it
-        // rejected while REST accepts them, a proxy block) is still worth a line on stderr.
+        // stdout carries the JSON contract; a WebSocket that failed (credentials it rejected
+        // while REST accepts them, a proxy block) is still worth a line on stderr.
         if (json && health === 'failed') {
           io.stderr.write(`flowcast watch: WebSocket failed (${why}): ${then}\n`)
         }
       }
     })
   }
-  const watcher = createRunWatcher({ ...tuning, ...options.tuning, sources })
+  const watcher = createRunWatcher({ ...tuning, ...options.tuning, sources: composed.sources })
 
   // Logs: from the socket when the server streams them (not with --transport polling), and
   // over REST always; a failing logs endpoint is said once and changes nothing else.
-  let logsPush: WebSocketLogsSource | undefined
-  const logsSources: LogsSources = {}
-  if (options.logs !== false) {
-    const logsClient = createLogsClient({
-      apiUrl: connection.apiUrl,
-      ...credentials,
-      retries: 0,
-      timeoutMs: 5_000,
-      ...(options.fetch ? { fetch: options.fetch } : {}),
-    })
-    logsSources.pull = createPollingLogsSource({ client: logsClient })
-    if (transport !== 'polling') {
-      logsPush = createWebSocketLogsSource({
-        apiUrl: connection.apiUrl,
-        ...credentials,
-        WebSocket: WebSocket as unknown as WebSocketConstructorLike,
-        connectTimeoutMs: 5_000,
-        ...(options.reconnect ? { reconnect: options.reconnect } : {}),
-      })
-      logsSources.push = logsPush
-    }
-  }
+  const logsSources = options.logs !== false ? composed.logs() : {}
   const logsFollower = createRunLogsFollower({
     flowRunId,
     sources: logsSources,
     onLogs: printLogs,
-    onError: (error, source) => {
+    onError: (error, from) => {
       io.stderr.write(
-        `flowcast watch: logs from ${source === 'polling' ? 'REST' : 'the logs socket'} unavailable (${error.message}); going on without them\n`,
+        `flowcast watch: logs from ${from === 'polling' ? 'REST' : 'the logs socket'} unavailable (${error.message}); going on without them\n`,
       )
     },
   })
@@ -425,8 +343,8 @@ export async function watchFlowRun(options: WatchFlowRunOptions): Promise<WaitFo
     const result = await watcher.wait(flowRunId, {
       ...(options.timeoutMs === undefined ? {} : { timeoutMs: options.timeoutMs }),
       signal: io.signal,
-      onState: (observation, source) => {
-        printState(observation, source)
+      onState: (observation, learnedFrom) => {
+        printState(observation, learnedFrom)
         startLogs()
       },
     })
@@ -457,10 +375,10 @@ export async function watchFlowRun(options: WatchFlowRunOptions): Promise<WaitFo
     finished = true
     if (holdTimer !== undefined) clearTimeout(holdTimer)
     timeline?.stop()
+    reportSubscriber()
     watcher.close()
-    polling.close()
     logsFollower.stop()
-    await Promise.all([subscriber?.close(), logsPush?.close()])
+    await composed.close()
   }
 }
 
