@@ -70,13 +70,18 @@ describe.skipIf(!available && !inCi)('live dashboard in headless Chromium', () =
   let siteUrl = ''
   let browser: Browser | undefined
   let page: Page
+  const authString = 'dashboard:e2e-secret'
   const pageSockets: string[] = []
+  const pageCredentials: string[] = []
   const pageErrors: string[] = []
 
   async function rest<T>(path: string, body?: unknown): Promise<T> {
     const response = await fetch(`${apiUrl}${path}`, {
       method: 'POST',
-      headers: { 'content-type': 'application/json' },
+      headers: {
+        'content-type': 'application/json',
+        authorization: `Basic ${Buffer.from(authString).toString('base64')}`,
+      },
       body: JSON.stringify(body ?? {}),
     })
     if (!response.ok) throw new Error(`${path}: ${response.status} ${await response.text()}`)
@@ -109,8 +114,10 @@ describe.skipIf(!available && !inCi)('live dashboard in headless Chromium', () =
     apiUrl = (await fake.line(/^listening on (\S+)$/))[1]!
     deploymentId = (await fake.line(/^deployment demo-flow\/demo (\S+)$/))[1]!
 
-    // The proxy reads PREFECT_API_URL on the server side, as in production.
+    // The proxy reads PREFECT_API_URL and the credentials on the server side, as in
+    // production; the server refuses REST calls and sockets without them.
     process.env.PREFECT_API_URL = apiUrl
+    process.env.PREFECT_API_AUTH_STRING = authString
     const port = await freePort()
     site = await preview({
       root: appDir,
@@ -132,6 +139,16 @@ describe.skipIf(!available && !inCi)('live dashboard in headless Chromium', () =
     page = await browser.newPage({ viewport: { width: 1000, height: 700 } })
     page.on('websocket', (socket) => pageSockets.push(socket.url()))
     page.on('pageerror', (error) => pageErrors.push(error.message))
+    page.on('request', (request) => {
+      const authorization = request.headers()['authorization']
+      if (authorization) pageCredentials.push(`${request.url()}: ${authorization}`)
+    })
+    page.on('websocket', (socket) =>
+      socket.on('framesent', ({ payload }) => {
+        if (String(payload).includes('e2e-secret'))
+          pageCredentials.push(`${socket.url()}: auth frame`)
+      }),
+    )
     await page.goto(siteUrl)
   }, 60_000)
 
@@ -215,5 +232,16 @@ describe.skipIf(!available && !inCi)('live dashboard in headless Chromium', () =
     mkdirSync(join(appDir, 'test-output'), { recursive: true })
     await page.screenshot({ path: join(appDir, 'test-output', 'dashboard.png'), fullPage: true })
     expect(pageErrors).toEqual([])
+  })
+
+  it('the page never held the credentials: the proxy added them on the server', async () => {
+    expect(pageCredentials).toEqual([])
+    const html = await (await fetch(siteUrl)).text()
+    const scripts = [...html.matchAll(/src="(\/assets\/[^"]+\.js)"/g)].map((m) => m[1]!)
+    expect(scripts.length).toBeGreaterThan(0)
+    for (const script of scripts) {
+      const code = await (await fetch(new URL(script, siteUrl))).text()
+      expect(code).not.toContain('e2e-secret')
+    }
   })
 })
