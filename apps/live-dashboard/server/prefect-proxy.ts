@@ -56,8 +56,8 @@ export function restProxy(options: PrefectProxyOptions): Record<string, ProxyOpt
  * Relays the events and logs sockets (`/api/events/out`, `/api/logs/out`): the page's socket
  * is accepted only once Prefect accepted the relayed one (a refused upgrade is refused to the
  * page with the same status, so the page falls back to polling as it would behind a proxy
- * that blocks WebSockets), the first `auth` frame gets the server-side token (docs: Prefect's
- * subscribers authenticate with an auth frame, not a header), and a drop on either side drops
+ * that blocks WebSockets), the first `auth` frame gets the server-side token (Prefect's
+ * subscribers authenticate with that frame, not with a header), and a drop on either side drops
  * the other without a close frame so the page reconnects.
  */
 function relayUpgrade(options: PrefectProxyOptions) {
