@@ -1,10 +1,8 @@
 import { parseArgs } from 'node:util'
 import { sleep, type WaitForFlowRunResult } from '@flowcast/core'
-import {
-  createFakePrefectServer,
-  sampleFrames,
-  type FakePrefectServer,
-} from '@flowcast/fake-server'
+// The fake server (and its JSON Schema validator) is loaded when the demo runs, not at the
+// CLI's start-up.
+import type { FakePrefectServer, sampleFrames as SampleFrames } from '@flowcast/fake-server'
 import type { EventsSubscriber } from '@flowcast/websocket'
 import { ExitCode, type CliIO, type Command } from '../io.js'
 import { watchFlowRun, type WatchFlowRunOptions } from './watch.js'
@@ -70,6 +68,7 @@ async function liveRun(
   server: FakePrefectServer,
   io: CliIO,
   narrate: (text: string) => void,
+  sampleFrames: typeof SampleFrames,
 ): Promise<RunSummary> {
   const deployment = server.createDeployment({
     name: 'nightly-etl',
@@ -165,10 +164,11 @@ export const demoCommand: Command = {
   async run(args, io) {
     parseArgs({ args, options: {}, allowPositionals: false, strict: true })
     const narrate = (text: string) => io.stdout.write(`› ${text}\n`)
+    const { createFakePrefectServer, sampleFrames } = await import('@flowcast/fake-server')
     const server = await createFakePrefectServer({ host: '127.0.0.1', port: 0 })
     try {
       narrate(`fake Prefect server listening on ${server.apiUrl}`)
-      const first = await liveRun(server, io, narrate)
+      const first = await liveRun(server, io, narrate, sampleFrames)
       io.stdout.write('\n')
       const second = await blockedRun(server, io, narrate)
       io.stdout.write(`\nOutcomes:\n${summaryLine(first)}\n${summaryLine(second)}\n`)

@@ -1,7 +1,8 @@
 import { readFileSync } from 'node:fs'
 import { parseArgs } from 'node:util'
 import { isUuid } from '@flowcast/core'
-import { createFakePrefectServer, type FakePrefectServerOptions } from '@flowcast/fake-server'
+// The fake server is loaded when this command runs, not at the CLI's start-up.
+import type { FakePrefectServer, FakePrefectServerOptions } from '@flowcast/fake-server'
 import { ExitCode, UsageError, type CliIO, type Command } from '../io.js'
 
 const help = `Usage: flowcast fake-server [options]
@@ -191,7 +192,7 @@ function corsOptions(
 
 /** Applies `--control-stdin` commands to `server` until the input ends or `signal` aborts. */
 async function readControlCommands(
-  server: Awaited<ReturnType<typeof createFakePrefectServer>>,
+  server: FakePrefectServer,
   io: Pick<CliIO, 'stdout' | 'stderr' | 'stdin' | 'signal'>,
 ): Promise<void> {
   const input = io.stdin ?? process.stdin
@@ -300,6 +301,7 @@ export const fakeServerCommand: Command = {
       },
     )
     const rejectUpgrades = parseRejectUpgrades(values['reject-upgrades'])
+    const { createFakePrefectServer } = await import('@flowcast/fake-server')
     let server
     try {
       server = await createFakePrefectServer(config)

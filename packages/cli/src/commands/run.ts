@@ -8,7 +8,8 @@ import {
 } from '@flowcast/polling'
 import { connectionHelp, connectionOptions, resolveConnection } from '../connection.js'
 import { ExitCode, UsageError, type CliIO, type Command } from '../io.js'
-import { checkParameters, readParameterValue, type ParameterIssue } from '../parameter-schema.js'
+// The JSON Schema validator (ajv) is loaded when `run` runs, not at the CLI's start-up.
+import type { ParameterIssue } from '../parameter-schema.js'
 import {
   createWaitCounters,
   exitCodeFor,
@@ -264,6 +265,7 @@ export const runCommand: Command = {
     const schema = isSchemaObject(deployment.parameter_openapi_schema)
       ? deployment.parameter_openapi_schema
       : null
+    const { checkParameters, readParameterValue } = await import('../parameter-schema.js')
     const parameters: Record<string, unknown> = { ...fromParams }
     for (const [key, raw] of pairs) parameters[key] = readParameterValue(key, raw, schema)
 
