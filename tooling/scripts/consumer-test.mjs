@@ -136,11 +136,12 @@ const npmInstallArgs = [
 ]
 const npmInstall = (cwd) => run('npm', npmInstallArgs, cwd)
 
-// 3. README snippets: every ```ts block of every published README is one module. A block
+// 3. README snippets: every ```ts (or ```tsx) block of every published README is one module. A block
 // that continues earlier ones or uses names it does not declare gets them from an HTML
 // comment right before it: <!-- snippet-prelude: declare const flowRunId: string -->; a block
 // that shows a shape rather than code is marked <!-- snippet: not-checked -->.
 const harnessRanges = {
+  ...readJson(join(root, 'packages/react/package.json')).devDependencies,
   ...readJson(join(root, 'packages/fake-server/package.json')).devDependencies,
   ...readJson(join(root, 'package.json')).devDependencies,
 }
@@ -152,12 +153,19 @@ writeJson(join(snippets, 'package.json'), {
   type: 'module',
   dependencies: fileDeps,
   overrides: fileDeps,
-  // What a service's test setup adds: the test runner, and the optional peers of the harness.
+  // What a service's test setup adds: the test runner, and the optional peers of the harness;
+  // React and its types for the hooks' snippets.
   devDependencies: Object.fromEntries(
-    ['typescript', '@types/node', '@types/ws', 'vitest', 'msw', 'mock-socket'].map((dep) => [
-      dep,
-      harnessRanges[dep],
-    ]),
+    [
+      'typescript',
+      '@types/node',
+      '@types/ws',
+      'vitest',
+      'msw',
+      'mock-socket',
+      'react',
+      '@types/react',
+    ].map((dep) => [dep, harnessRanges[dep]]),
   ),
 })
 writeJson(join(snippets, 'tsconfig.json'), {
@@ -171,6 +179,7 @@ writeJson(join(snippets, 'tsconfig.json'), {
     noUncheckedIndexedAccess: true,
     noEmit: true,
     skipLibCheck: false,
+    jsx: 'react-jsx',
     types: ['node'],
   },
   include: ['src'],
@@ -179,13 +188,13 @@ let count = 0
 for (const [name] of tarballOf) {
   const readme = readFileSync(join(unpacked, name.replace('/', '+'), 'README.md'), 'utf8')
   const blocks = readme.matchAll(
-    /(?:<!--\s*snippet(-prelude)?:([\s\S]*?)-->\s*\n)?```ts\n([\s\S]*?)```/g,
+    /(?:<!--\s*snippet(-prelude)?:([\s\S]*?)-->\s*\n)?```(tsx?)\n([\s\S]*?)```/g,
   )
   let index = 0
-  for (const [, isPrelude, comment, body] of blocks) {
+  for (const [, isPrelude, comment, language, body] of blocks) {
     index += 1
     if (comment !== undefined && !isPrelude) continue // <!-- snippet: not-checked -->
-    const file = `${name.replace('@', '').replace('/', '-')}-${index}.ts`
+    const file = `${name.replace('@', '').replace('/', '-')}-${index}.${language}`
     const prelude = isPrelude ? `${comment.trim().replaceAll('; ', '\n')}\n` : ''
     writeFileSync(join(snippets, 'src', file), `${prelude}${body}export {}\n`)
     count += 1
