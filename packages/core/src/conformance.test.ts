@@ -16,12 +16,7 @@ import {
   type EventFilter,
   type ReceivedEvent,
 } from './models.js'
-import {
-  EventFilterSchema,
-  FlowRunSchema,
-  ReceivedEventSchema,
-  validate,
-} from './schemas.js'
+import { EventFilterSchema, FlowRunSchema, ReceivedEventSchema, validate } from './schemas.js'
 
 const recorded = readFlowRunFrames().map((raw) => JSON.parse(raw).event as ReceivedEvent)
 const roundTrip = (text: string): unknown => JSON.parse(text)

@@ -13,11 +13,7 @@ import {
   parseReceivedEvent,
   type Event,
 } from './models.js'
-import {
-  EventSchema,
-  ReceivedEventSchema,
-  validate,
-} from './schemas.js'
+import { EventSchema, ReceivedEventSchema, validate } from './schemas.js'
 
 const frames = readFlowRunFrames()
 const baseEvents = frames.map(

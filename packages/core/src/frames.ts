@@ -1,11 +1,6 @@
 import { fastAdoptReceivedEvent, fastParseReceivedEvent } from './fast-validate.js'
 import { eventFilterCheck, receivedEventCheck, runCheck } from './model-checks.js'
-import {
-  formatIssues,
-  parseEventFilter,
-  type EventFilter,
-  type ReceivedEvent,
-} from './models.js'
+import { formatIssues, parseEventFilter, type EventFilter, type ReceivedEvent } from './models.js'
 
 /** Why a frame was not understood, for counting and logging. */
 export type UnknownFrameReason =

@@ -111,71 +111,75 @@ const log = {
   worker_id: null,
 }
 
-const pairs: { name: string; check: Check; schema: Parameters<typeof validate>[0]; bases: unknown[] }[] =
-  [
-    { name: 'Event', check: eventCheck, schema: EventSchema, bases: [receivedEvent] },
-    {
-      name: 'ReceivedEvent',
-      check: receivedEventCheck,
-      schema: ReceivedEventSchema,
-      bases: [receivedEvent],
-    },
-    {
-      name: 'EventFilter',
-      check: eventFilterCheck,
-      schema: EventFilterSchema,
-      bases: [
-        eventFilter,
-        {
-          ...eventFilter,
-          related: eventFilter.related[0],
-          any_resource: [eventFilter.any_resource],
-        },
-        {},
-      ],
-    },
-    { name: 'FlowRun', check: flowRunCheck, schema: FlowRunSchema, bases: [flowRun] },
-    {
-      name: 'EventPage',
-      check: eventPageCheck,
-      schema: EventPageSchema,
-      bases: [{ events: [receivedEvent], total: 1, next_page: 'http://127.0.0.1/next' }],
-    },
-    {
-      name: 'OrchestrationResult',
-      check: orchestrationResultCheck,
-      schema: OrchestrationResultSchema,
-      bases: [
-        {
-          state,
-          status: 'ACCEPT',
-          details: { type: 'accept_details', reason: null, delay_seconds: 1, more: 1 },
-        },
-      ],
-    },
-    { name: 'Log', check: logCheck, schema: LogSchema, bases: [log] },
-    {
-      name: 'LogCreate',
-      check: logCreateCheck,
-      schema: LogCreateSchema,
-      bases: [{ name: 'x', level: 20, message: 'm', timestamp: at, flow_run_id: uuid }],
-    },
-    {
-      name: 'LogFilter',
-      check: logFilterCheck,
-      schema: LogFilterSchema,
-      bases: [
-        {
-          operator: 'and_',
-          level: { ge_: 20, le_: null },
-          timestamp: { before_: at, after_: null },
-          flow_run_id: { any_: [uuid] },
-          task_run_id: { any_: null, is_null_: true },
-          text: { query: 'x' },
-        },
-      ],
-    },
-  ]
+const pairs: {
+  name: string
+  check: Check
+  schema: Parameters<typeof validate>[0]
+  bases: unknown[]
+}[] = [
+  { name: 'Event', check: eventCheck, schema: EventSchema, bases: [receivedEvent] },
+  {
+    name: 'ReceivedEvent',
+    check: receivedEventCheck,
+    schema: ReceivedEventSchema,
+    bases: [receivedEvent],
+  },
+  {
+    name: 'EventFilter',
+    check: eventFilterCheck,
+    schema: EventFilterSchema,
+    bases: [
+      eventFilter,
+      {
+        ...eventFilter,
+        related: eventFilter.related[0],
+        any_resource: [eventFilter.any_resource],
+      },
+      {},
+    ],
+  },
+  { name: 'FlowRun', check: flowRunCheck, schema: FlowRunSchema, bases: [flowRun] },
+  {
+    name: 'EventPage',
+    check: eventPageCheck,
+    schema: EventPageSchema,
+    bases: [{ events: [receivedEvent], total: 1, next_page: 'http://127.0.0.1/next' }],
+  },
+  {
+    name: 'OrchestrationResult',
+    check: orchestrationResultCheck,
+    schema: OrchestrationResultSchema,
+    bases: [
+      {
+        state,
+        status: 'ACCEPT',
+        details: { type: 'accept_details', reason: null, delay_seconds: 1, more: 1 },
+      },
+    ],
+  },
+  { name: 'Log', check: logCheck, schema: LogSchema, bases: [log] },
+  {
+    name: 'LogCreate',
+    check: logCreateCheck,
+    schema: LogCreateSchema,
+    bases: [{ name: 'x', level: 20, message: 'm', timestamp: at, flow_run_id: uuid }],
+  },
+  {
+    name: 'LogFilter',
+    check: logFilterCheck,
+    schema: LogFilterSchema,
+    bases: [
+      {
+        operator: 'and_',
+        level: { ge_: 20, le_: null },
+        timestamp: { before_: at, after_: null },
+        flow_run_id: { any_: [uuid] },
+        task_run_id: { any_: null, is_null_: true },
+        text: { query: 'x' },
+      },
+    ],
+  },
+]
 
 const keyOrder = (value: unknown): unknown =>
   Array.isArray(value)
@@ -260,7 +264,10 @@ const exotic: fc.Arbitrary<unknown> = fc.oneof(
     'x'.repeat(1025),
     '😀'.repeat(150),
     Array.from({ length: 101 }, () => 'a'),
-    Array.from({ length: 101 }, () => ({ 'prefect.resource.id': 'r', 'prefect.resource.role': 't' })),
+    Array.from({ length: 101 }, () => ({
+      'prefect.resource.id': 'r',
+      'prefect.resource.role': 't',
+    })),
     Object.fromEntries(Array.from({ length: 501 }, (_, i) => [`l${i}`, 'v'])),
     JSON.parse('{"__proto__": 1, "a": "b"}') as unknown,
     { [Symbol('s')]: 1 },
@@ -282,21 +289,19 @@ describe('the zod-free checks agree with the zod schemas', () => {
 
   test.each(pairs)('$name: values broken in one to three places', (pair) => {
     const seen = { accepted: 0, rejected: 0 }
-    const mutated = fc
-      .constantFrom(...pair.bases)
-      .chain((base) =>
-        fc
-          .array(fc.tuple(fc.constantFrom(...paths(base)), exotic), { minLength: 1, maxLength: 3 })
-          .map((edits) =>
-            edits.reduce<unknown>((value, [path, replacement]) => {
-              try {
-                return setAt(value, path, replacement)
-              } catch {
-                return value
-              }
-            }, base),
-          ),
-      )
+    const mutated = fc.constantFrom(...pair.bases).chain((base) =>
+      fc
+        .array(fc.tuple(fc.constantFrom(...paths(base)), exotic), { minLength: 1, maxLength: 3 })
+        .map((edits) =>
+          edits.reduce<unknown>((value, [path, replacement]) => {
+            try {
+              return setAt(value, path, replacement)
+            } catch {
+              return value
+            }
+          }, base),
+        ),
+    )
     fc.assert(
       fc.property(mutated, (value) => {
         seen[expectSame(pair, value) ? 'accepted' : 'rejected']++

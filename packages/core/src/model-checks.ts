@@ -29,7 +29,8 @@ import {
 const dateTime = string(refine(isPrefectDateTime, 'not an ISO 8601 datetime with a timezone'))
 const uuid = string(refine(isUuid, 'not a UUID'))
 const labelCount = refine(
-  (labels: Record<string, string>) => Object.keys(labels).length <= eventLimits.maxLabelsPerResource,
+  (labels: Record<string, string>) =>
+    Object.keys(labels).length <= eventLimits.maxLabelsPerResource,
   `more than ${eventLimits.maxLabelsPerResource} labels`,
 )
 const id = string(nonEmpty('must not be empty'))
@@ -43,10 +44,7 @@ const relatedResource = object(
 const eventShape = {
   occurred: dateTime,
   event: string(
-    max(
-      eventLimits.maxEventNameLength,
-      `longer than ${eventLimits.maxEventNameLength} characters`,
-    ),
+    max(eventLimits.maxEventNameLength, `longer than ${eventLimits.maxEventNameLength} characters`),
   ),
   resource,
   related: withDefault(
@@ -86,12 +84,15 @@ const anyResourceFilter = object({ id: stringList, id_prefix: stringList, labels
 /** `EventFilterSchema`. */
 export const eventFilterCheck = object(
   {
-    occurred: optional(
-      object({ since: optional(dateTime), until: optional(dateTime) }, 'strict'),
-    ),
+    occurred: optional(object({ since: optional(dateTime), until: optional(dateTime) }, 'strict')),
     event: nullish(
       object(
-        { prefix: stringList, exclude_prefix: stringList, name: stringList, exclude_name: stringList },
+        {
+          prefix: stringList,
+          exclude_prefix: stringList,
+          name: stringList,
+          exclude_name: stringList,
+        },
         'strict',
       ),
     ),
@@ -223,13 +224,9 @@ export const logFilterCheck = object(
   {
     operator: optional(oneOf(['and_', 'or_'])),
     level: nullish(object({ ge_: nullish(int), le_: nullish(int) }, 'strict')),
-    timestamp: nullish(
-      object({ before_: nullish(dateTime), after_: nullish(dateTime) }, 'strict'),
-    ),
+    timestamp: nullish(object({ before_: nullish(dateTime), after_: nullish(dateTime) }, 'strict')),
     flow_run_id: nullish(object({ any_: nullableUuidList }, 'strict')),
-    task_run_id: nullish(
-      object({ any_: nullableUuidList, is_null_: nullish(boolean) }, 'strict'),
-    ),
+    task_run_id: nullish(object({ any_: nullableUuidList, is_null_: nullish(boolean) }, 'strict')),
     text: nullish(object({ query: string(max(maxTextQueryLength)) }, 'strict')),
   },
   'strict',

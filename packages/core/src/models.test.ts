@@ -19,10 +19,7 @@ import {
   type Event,
   type ReceivedEvent,
 } from './models.js'
-import {
-  EventFilterSchema,
-  validate,
-} from './schemas.js'
+import { EventFilterSchema, validate } from './schemas.js'
 
 const received = JSON.parse(readFlowRunFrames()[0]!).event as ReceivedEvent
 const { received: _r, ...sent } = received

@@ -209,7 +209,8 @@ export function parseEvent(value: unknown): Event {
  */
 export function parseSerializedEvent(value: unknown): { event: Event; text: string } {
   // The hot-path check accepts exactly what the full check does; the full check names the problems.
-  const event = fastParseEvent(value) ?? parseOrThrow<Event>(eventCheck, value, 'INVALID_EVENT', 'event')
+  const event =
+    fastParseEvent(value) ?? parseOrThrow<Event>(eventCheck, value, 'INVALID_EVENT', 'event')
   return { event, text: checkSize(event) }
 }
 
@@ -254,7 +255,12 @@ export function parseEventPage(value: unknown): EventPage {
  * @throws FlowcastError `PROTOCOL`
  */
 export function parseOrchestrationResult(value: unknown): OrchestrationResult {
-  return parseOrThrow<OrchestrationResult>(orchestrationResultCheck, value, 'PROTOCOL', 'orchestration result')
+  return parseOrThrow<OrchestrationResult>(
+    orchestrationResultCheck,
+    value,
+    'PROTOCOL',
+    'orchestration result',
+  )
 }
 
 /** Options of {@link withServerFilterDefaults}. */

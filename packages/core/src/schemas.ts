@@ -372,4 +372,3 @@ export function validate<T extends z.ZodType>(
   collectIssues(result.error.issues, [], issues)
   return { success: false, issues }
 }
-

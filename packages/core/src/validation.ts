@@ -133,7 +133,10 @@ export const number = (int = false): Check<number> => ({
     } else if (int && !Number.isInteger(value)) {
       wrongType(issues, 'int', value)
     } else if (int && !Number.isSafeInteger(value)) {
-      const bound = value > 0 ? `greater than ${Number.MAX_SAFE_INTEGER}` : `less than ${Number.MIN_SAFE_INTEGER}`
+      const bound =
+        value > 0
+          ? `greater than ${Number.MAX_SAFE_INTEGER}`
+          : `less than ${Number.MIN_SAFE_INTEGER}`
       issues.push({ path: [], message: bound, fatal: false })
     }
     return value as number

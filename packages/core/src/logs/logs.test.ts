@@ -6,17 +6,8 @@ import { formatPrefectDateTime } from '../datetime.js'
 import { FlowcastError } from '../errors.js'
 import { encodeLogsFilterFrame, parseLogsServerFrame } from './frames.js'
 import { compareLogs, matchesLogFilter } from './matching.js'
-import {
-  logLevelName,
-  parseLogLevel,
-  type Log,
-} from './models.js'
-import {
-  LogCreateSchema,
-  LogFilterSchema,
-  LogSchema,
-  validate,
-} from '../schemas.js'
+import { logLevelName, parseLogLevel, type Log } from './models.js'
+import { LogCreateSchema, LogFilterSchema, LogSchema, validate } from '../schemas.js'
 import { createRunLogsFollower } from './run-logs-follower.js'
 import type { PullLogsSource, PushLogsSource } from './sources.js'
 
