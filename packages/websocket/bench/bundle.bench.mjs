@@ -21,7 +21,7 @@ for (const bundle of bundles) {
     }),
     figure({
       id: `bundle.${bundle.id}_min`,
-      name: `the same bundle, minified, before gzip`,
+      name: `browser bundle: ${bundle.name}, minified, before gzip`,
       value: clean ? measured.min : null,
       unit: 'B',
     }),
