@@ -216,9 +216,9 @@ const remove = Symbol('remove')
 function setAt(value: unknown, path: PropertyKey[], replacement: unknown): unknown {
   if (path.length === 0) return replacement
   const [key, ...rest] = path
-  const copy: Record<PropertyKey, unknown> = Array.isArray(value)
-    ? [...(value as unknown[])]
-    : { ...(value as object) }
+  const copy = (
+    Array.isArray(value) ? [...(value as unknown[])] : { ...(value as object) }
+  ) as Record<PropertyKey, unknown>
   if (rest.length === 0 && replacement === remove) {
     if (Array.isArray(copy)) copy.splice(key as number, 1)
     else delete copy[key!]
