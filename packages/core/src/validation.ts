@@ -1,11 +1,13 @@
 // A small validator for the wire models, so that validating them does not cost a browser page
 // a schema library. It follows zod 4's rules for the subset of schemas that `schemas.ts`
 // declares (which issues are reported, in which order, with which output), and gives the
-// messages of `schemas.ts`'s error map; `validation.test.ts` checks both against zod.
+// messages of `schemas.ts`'s error map; `model-checks.test.ts` checks both against zod.
 
 /** One problem found by a {@link Check}, with its path relative to the checked value. */
 export interface CheckIssue {
+  /** Keys and list indices from the checked value down to the problem. */
   path: PropertyKey[]
+  /** Why, e.g. `required` or `longer than 1024 characters`. */
   message: string
   /** Stops later refinements of enclosing values (zod's issues without `continue`). */
   fatal: boolean
@@ -15,6 +17,7 @@ export interface CheckIssue {
 
 /** A validator: pushes problems onto `issues` and returns the output (meaningful without new issues). */
 export interface Check<Out = unknown> {
+  /** Checks `value`, pushing its problems onto `issues`; returns the output. */
   run: (value: unknown, issues: CheckIssue[]) => Out
   /** `optional`: an absent key is skipped; `defaulted`: an absent key gets the default. */
   opt?: 'optional' | 'defaulted'
