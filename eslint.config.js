@@ -10,7 +10,7 @@ export default tseslint.config(
       '**/reports/**',
       '**/.turbo/**',
       'tooling/prefect-spec/data/**',
-      'packages/polling/src/generated/**',
+      'packages/polling/generated/**',
     ],
   },
   js.configs.recommended,

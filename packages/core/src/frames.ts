@@ -76,12 +76,53 @@ export function parseServerFrame(
   data: string | ArrayBuffer | ArrayBufferView | readonly ArrayBufferView[],
   options: ParseServerFrameOptions = {},
 ): ServerFrame {
+  return classifyFrame(data, options.binary, 'event', readEvent)
+}
+
+function readEvent(value: unknown, raw: string): ServerFrame {
+  // The hand-written check accepts exactly what the schema does, several times faster;
+  // the full check runs only for the rare invalid event, to name its problems. The message
+  // is ours alone, so an event already in the schema's output form is kept, not copied.
+  const event = fastAdoptReceivedEvent(value) ?? fastParseReceivedEvent(value)
+  if (event !== undefined) return { kind: 'event', event }
+  const result = runCheck<ReceivedEvent>(receivedEventCheck, value)
+  if (result.success) return { kind: 'event', event: result.data }
+  const detail = formatIssues(result.issues)
+  return { kind: 'unknown', reason: 'invalid_event', type: 'event', raw, detail }
+}
+
+/** @internal Why a frame's envelope was not understood (before its payload is read). */
+export type EnvelopeReason = Exclude<UnknownFrameReason, 'invalid_event'>
+
+/** @internal The frames every server stream shares: auth replies and skipped frames. */
+export type EnvelopeFrame =
+  | { kind: 'auth_success' }
+  | { kind: 'auth_failure'; reason: string | null }
+  | {
+      kind: 'unknown'
+      reason: EnvelopeReason
+      type: string | null
+      raw: string
+      detail?: string
+    }
+
+/**
+ * @internal Classifies a server frame's envelope: `{"type":<payloadType>,<payloadType>:…}`
+ * goes to `readPayload` (with the frame text, for reporting), auth replies and unreadable
+ * frames are answered here. Never throws. Allocates nothing beyond the returned frame.
+ */
+export function classifyFrame<F>(
+  data: unknown,
+  binary: boolean | undefined,
+  payloadType: string,
+  readPayload: (value: unknown, raw: string) => F,
+): F | EnvelopeFrame {
   let raw = ''
   try {
     const text = frameText(data)
     if (text === null) return { kind: 'unknown', reason: 'binary', type: null, raw }
     raw = text
-    if (options.binary) return { kind: 'unknown', reason: 'binary', type: null, raw }
+    if (binary) return { kind: 'unknown', reason: 'binary', type: null, raw }
     let message: unknown
     try {
       message = JSON.parse(text)
@@ -99,24 +140,8 @@ export function parseServerFrame(
     }
     const type = (message as Record<string, unknown>)['type']
     if (typeof type !== 'string') return { kind: 'unknown', reason: 'no_type', type: null, raw }
+    if (type === payloadType) return readPayload((message as Record<string, unknown>)[type], raw)
     switch (type) {
-      case 'event': {
-        const value = (message as Record<string, unknown>)['event']
-        // The hand-written check accepts exactly what the schema does, several times faster;
-        // the full check runs only for the rare invalid event, to name its problems. The message
-        // is ours alone, so an event already in the schema's output form is kept, not copied.
-        const event = fastAdoptReceivedEvent(value) ?? fastParseReceivedEvent(value)
-        if (event !== undefined) return { kind: 'event', event }
-        const result = runCheck<ReceivedEvent>(receivedEventCheck, value)
-        if (result.success) return { kind: 'event', event: result.data }
-        return {
-          kind: 'unknown',
-          reason: 'invalid_event',
-          type,
-          raw,
-          detail: formatIssues(result.issues),
-        }
-      }
       case 'auth_success':
         return { kind: 'auth_success' }
       case 'auth_failure': {

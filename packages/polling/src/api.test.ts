@@ -108,11 +108,11 @@ describe('client.api retries by method', () => {
     expect(pause.calls).toHaveLength(1)
   })
 
-  it('retries a state-changing call when the caller says it is safe', async () => {
+  it('retries a state-changing call when the caller says it is idempotent', async () => {
     const pause = statusFetch([503, 204])
     const result = await client(pause.fetch).api.POST('/deployments/{id}/pause_deployment', {
       params: { path: { id: ID } },
-      retry: 'safe',
+      retry: 'idempotent',
     })
     expect(result).toBeUndefined()
     expect(pause.calls).toHaveLength(2)

@@ -1,5 +1,5 @@
 import { FlowcastError, type PrefectCredentials } from '@flowcast/core'
-import type { components, operations, paths } from './generated/prefect-api.js'
+import type { components, operations, paths } from '../generated/prefect-api.js'
 import {
   displayUrl,
   sendRequest,
@@ -82,7 +82,7 @@ export type PrefectApiInit<Op> = RequestOptions &
   BodyInit<Op> & {
     /**
      * When a failure may be retried.
-     * @default 'safe' for GET, PUT, DELETE and read-only POSTs (paths ending in `/filter`,
+     * @default 'idempotent' for GET, PUT, DELETE and read-only POSTs (paths ending in `/filter`,
      * `/count`, `/paginate` or `/history`); 'rate-limit-only' for other POSTs and PATCH
      */
     retry?: RetryMode
@@ -147,8 +147,8 @@ const readOnlyPost = /\/(filter|count|paginate|history)$/
 
 /** The retry mode of a call that names none. */
 function defaultRetryMode(method: PrefectApiMethod, path: string): RetryMode {
-  if (method === 'GET' || method === 'PUT' || method === 'DELETE') return 'safe'
-  return method === 'POST' && readOnlyPost.test(path) ? 'safe' : 'rate-limit-only'
+  if (method === 'GET' || method === 'PUT' || method === 'DELETE') return 'idempotent'
+  return method === 'POST' && readOnlyPost.test(path) ? 'idempotent' : 'rate-limit-only'
 }
 
 /** @internal A `PROTOCOL` error naming the call (never its secrets). */

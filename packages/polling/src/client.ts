@@ -25,6 +25,7 @@ import {
   type PrefectApiLocation,
   type ReceivedEvent,
 } from '@flowcast/core'
+import { nonNegativeOr } from '@flowcast/core/internal'
 import {
   apiCallUrl,
   createPrefectApi,
@@ -244,13 +245,7 @@ function invalidOptions(why: string): FlowcastError {
   return new FlowcastError('INVALID_OPTIONS', `[@flowcast/polling] invalid client options: ${why}`)
 }
 
-function nonNegative(value: number | undefined, fallback: number, name: string): number {
-  if (value === undefined) return fallback
-  if (typeof value !== 'number' || Number.isNaN(value) || value < 0) {
-    throw invalidOptions(`${name} must be a number >= 0`)
-  }
-  return value
-}
+const optionsPrefix = '[@flowcast/polling] invalid client options'
 
 /**
  * Creates a {@link PrefectClient}.
@@ -284,10 +279,15 @@ export function createPrefectClient(options: PrefectClientOptions): PrefectClien
     credentials,
     authorization: httpAuthorizationHeader(credentials),
     headers: { ...options.headers },
-    timeoutMs: nonNegative(options.timeoutMs, d.timeoutMs, 'timeoutMs'),
-    retries: nonNegative(options.retries, d.retries, 'retries'),
+    timeoutMs: nonNegativeOr(optionsPrefix, 'timeoutMs', options.timeoutMs, d.timeoutMs),
+    retries: nonNegativeOr(optionsPrefix, 'retries', options.retries, d.retries),
     retryBackoff: { ...d.retryBackoff, ...options.retryBackoff },
-    maxRetryDelayMs: nonNegative(options.maxRetryDelayMs, d.maxRetryDelayMs, 'maxRetryDelayMs'),
+    maxRetryDelayMs: nonNegativeOr(
+      optionsPrefix,
+      'maxRetryDelayMs',
+      options.maxRetryDelayMs,
+      d.maxRetryDelayMs,
+    ),
   }
 
   const context: ApiContext = { settings, apiUrl, credentials }
@@ -324,7 +324,7 @@ export function createPrefectClient(options: PrefectClientOptions): PrefectClien
     const { limit = 50, ...rest } = requestOptions
     const value = await api.POST('/events/filter', {
       ...rest,
-      retry: 'safe',
+      retry: 'idempotent',
       body: { filter: filter == null ? null : parseEventFilter(filter), limit },
     })
     return validated('POST', apiCallUrl(apiUrl, '/events/filter'), () => parseEventPage(value))
@@ -344,7 +344,14 @@ export function createPrefectClient(options: PrefectClientOptions): PrefectClien
         `next_page points to ${target.origin}, not the API's origin ${base.origin}`,
       )
     }
-    const value = await sendApiCall(context, 'GET', nextPage, undefined, 'safe', requestOptions)
+    const value = await sendApiCall(
+      context,
+      'GET',
+      nextPage,
+      undefined,
+      'idempotent',
+      requestOptions,
+    )
     return validated('GET', nextPage, () => parseEventPage(value))
   }
 
@@ -365,7 +372,7 @@ export function createPrefectClient(options: PrefectClientOptions): PrefectClien
       const value: unknown = await api.POST('/flow_runs/filter', {
         ...requestOptions,
         body,
-        retry: 'safe',
+        retry: 'idempotent',
       })
       const url = apiCallUrl(apiUrl, '/flow_runs/filter')
       if (!Array.isArray(value)) throw protocolError('POST', url, 'expected a list of flow runs')
@@ -380,7 +387,7 @@ export function createPrefectClient(options: PrefectClientOptions): PrefectClien
         ...requestOptions,
         params,
         body: withKey,
-        retry: 'safe',
+        retry: 'idempotent',
       })
       const url = apiCallUrl(apiUrl, '/deployments/{id}/create_flow_run', params)
       return validated('POST', url, () => parseFlowRun(value))
@@ -424,7 +431,7 @@ export function createPrefectClient(options: PrefectClientOptions): PrefectClien
         'POST',
         apiCallUrl(apiUrl, '/events'),
         body,
-        'safe',
+        'idempotent',
         requestOptions,
       )
     },

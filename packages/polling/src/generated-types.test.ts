@@ -8,7 +8,7 @@ const schemaUrl = new URL(
   '../../../tooling/prefect-spec/data/prefect-openapi.json',
   import.meta.url,
 )
-const generatedUrl = new URL('./generated/prefect-api.ts', import.meta.url)
+const generatedUrl = new URL('../generated/prefect-api.ts', import.meta.url)
 const packageJson = JSON.parse(
   readFileSync(new URL('../package.json', import.meta.url), 'utf8'),
 ) as { scripts: Record<string, string> }
@@ -22,7 +22,7 @@ const methods = ['get', 'put', 'post', 'delete', 'patch'] as const
 describe('generated Prefect REST types', () => {
   it('the generate script uses the options this test regenerates with', () => {
     expect(packageJson.scripts['generate']).toBe(
-      'openapi-typescript ../../tooling/prefect-spec/data/prefect-openapi.json --default-non-nullable false --output src/generated/prefect-api.ts',
+      'openapi-typescript ../../tooling/prefect-spec/data/prefect-openapi.json --default-non-nullable false --output generated/prefect-api.ts',
     )
   })
 
@@ -36,7 +36,7 @@ describe('generated Prefect REST types', () => {
       const expectedLines = expected.split('\n')
       const line = expectedLines.findIndex((text, index) => actualLines[index] !== text)
       expect.fail(
-        `src/generated/prefect-api.ts is stale (first difference at line ${line + 1}: ` +
+        `generated/prefect-api.ts is stale (first difference at line ${line + 1}: ` +
           `expected ${JSON.stringify(expectedLines[line])}, found ${JSON.stringify(actualLines[line])}); ` +
           'run `pnpm --filter @flowcast/polling generate`',
       )

@@ -22,14 +22,23 @@ export interface RequestOptions {
   timeoutMs?: number
 }
 
-/** When a failed request may be sent again. */
+/**
+ * When a failed request may be sent again. The mode is about the request's effect, not its
+ * method: sending an `idempotent` request twice leaves the server as sending it once.
+ */
 export type RetryMode =
-  /** Idempotent requests: network errors, timeouts, 408, 429 and 5xx (500, 502, 503, 504). */
-  | 'safe'
+  /**
+   * Requests that may run twice: network errors, timeouts, 408, 429 and 5xx (500, 502, 503,
+   * 504) are retried. The client uses it for GET, PUT and DELETE, for read-only POSTs (the
+   * `/filter`, `/count`, `/paginate` and `/history` queries, logs included), for creating a
+   * run from a deployment (it always sends an `idempotency_key`) and for emitting events
+   * (the server keeps one event per `id`).
+   */
+  | 'idempotent'
   /** Requests that must not run twice: only 429 (refused before any processing). */
   | 'rate-limit-only'
 
-/** Statuses retried for `safe` requests. */
+/** Statuses retried for `idempotent` requests. */
 export const retryableStatuses: readonly number[] = Object.freeze([408, 429, 500, 502, 503, 504])
 
 /** @internal The transport settings of one client. */
@@ -287,7 +296,7 @@ async function attemptOnce(
     if (signal?.aborted) throw abortedError(signal, shownUrl, call.method)
     if (timeout.signal.aborted) {
       return {
-        retryable: call.retry === 'safe',
+        retryable: call.retry === 'idempotent',
         error: new FlowcastError('TIMEOUT', `${prefix}: timed out after ${timeoutMs} ms`, {
           cause,
           details,
@@ -300,7 +309,7 @@ async function attemptOnce(
       settings.credentials,
     )
     return {
-      retryable: call.retry === 'safe',
+      retryable: call.retry === 'idempotent',
       error: new FlowcastError('CONNECT_FAILED', `${prefix}: ${why}`, {
         cause,
         details: { ...details, ...(network ? { networkCode: network.code } : {}) },
@@ -329,6 +338,7 @@ async function attemptOnce(
       ...(retryAfterMs === undefined ? {} : { retryAfterMs }),
     },
   })
-  const retryable = status === 429 || (call.retry === 'safe' && retryableStatuses.includes(status))
+  const retryable =
+    status === 429 || (call.retry === 'idempotent' && retryableStatuses.includes(status))
   return { error, retryable, ...(retryAfterMs === undefined ? {} : { retryAfterMs }) }
 }

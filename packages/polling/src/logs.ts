@@ -135,7 +135,7 @@ export function createLogsClient(options: PrefectClientOptions): PrefectLogsClie
     const url = `${apiUrl}/logs/filter`
     const { text } = await sendRequest(
       settings,
-      { method: 'POST', url, body: JSON.stringify(payload), retry: 'safe', authorize: true },
+      { method: 'POST', url, body: JSON.stringify(payload), retry: 'idempotent', authorize: true },
       requestOptions,
     )
     const fail = (why: string, cause?: unknown) =>

@@ -15,6 +15,7 @@ import {
   type RunStateSourceHealth,
   type TimerHandle,
 } from '@flowcast/core'
+import { atLeastOr, nonNegativeOr, notifyListeners } from '@flowcast/core/internal'
 import type { PrefectClient } from './client.js'
 
 /** Options of {@link createPollingRunStateSource}. */
@@ -136,16 +137,7 @@ function chunk<T>(items: readonly T[], size: number): T[][] {
   return out
 }
 
-function atLeast(value: number | undefined, fallback: number, name: string, min = 0): number {
-  if (value === undefined) return fallback
-  if (typeof value !== 'number' || Number.isNaN(value) || value < min) {
-    throw new FlowcastError(
-      'INVALID_OPTIONS',
-      `[@flowcast/polling] invalid polling source options: ${name} must be a number >= ${min}`,
-    )
-  }
-  return value
-}
+const optionsPrefix = '[@flowcast/polling] invalid polling source options'
 
 /**
  * Creates a {@link PollingRunStateSource}.
@@ -168,20 +160,26 @@ export function createPollingRunStateSource(
     resolveProfile(options.profile, '@flowcast/polling') === 'test'
       ? pollingRunStateSourceTestProfile
       : pollingRunStateSourceDefaults
-  const initialInterval = atLeast(options.intervalMs, d.intervalMs, 'intervalMs')
-  const multiplier = atLeast(
+  const initialInterval = nonNegativeOr(
+    optionsPrefix,
+    'intervalMs',
+    options.intervalMs,
+    d.intervalMs,
+  )
+  const multiplier = atLeastOr(
+    optionsPrefix,
+    'intervalMultiplier',
     options.intervalMultiplier,
     d.intervalMultiplier,
-    'intervalMultiplier',
     1,
   )
   const maxInterval = Math.max(
     initialInterval,
-    atLeast(options.maxIntervalMs, d.maxIntervalMs, 'maxIntervalMs'),
+    nonNegativeOr(optionsPrefix, 'maxIntervalMs', options.maxIntervalMs, d.maxIntervalMs),
   )
-  const pageSize = Math.floor(atLeast(options.pageSize, d.pageSize, 'pageSize', 1))
+  const pageSize = Math.floor(atLeastOr(optionsPrefix, 'pageSize', options.pageSize, d.pageSize, 1))
   const maxIds = Math.floor(
-    atLeast(options.maxIdsPerRequest, d.maxIdsPerRequest, 'maxIdsPerRequest', 1),
+    atLeastOr(optionsPrefix, 'maxIdsPerRequest', options.maxIdsPerRequest, d.maxIdsPerRequest, 1),
   )
   // One controller per request (aborted on close), so no signal collects many listeners.
   const inflight = new Set<AbortController>()
@@ -214,13 +212,7 @@ export function createPollingRunStateSource(
     health = next
     logger.debug('polling source health changed', { health: next })
     if (wasFailed && !polling && hasPollable()) scheduleTick(interval)
-    for (const listener of [...healthListeners]) {
-      try {
-        listener(next)
-      } catch (cause) {
-        logger.error('health listener threw', { message: String(cause) })
-      }
-    }
+    notifyListeners([...healthListeners], [next], logger, 'health listener threw')
   }
 
   function onRequestError(cause: unknown): FlowcastError {
@@ -263,13 +255,9 @@ export function createPollingRunStateSource(
       entry.terminal = true
     }
     const listeners = Array.isArray(entry.listeners) ? [...entry.listeners] : [entry.listeners]
-    for (const listener of listeners) {
-      try {
-        listener(observation)
-      } catch (cause) {
-        logger.error('watch listener threw', { flowRunId: run.id, message: String(cause) })
-      }
-    }
+    notifyListeners(listeners, [observation], logger, 'watch listener threw', {
+      flowRunId: run.id,
+    })
     return true
   }
 

@@ -236,7 +236,10 @@ describe('typed REST calls (OSS URL)', () => {
     expect(server.recorder.httpRequests).toHaveLength(1)
 
     server.faults.httpError({ path: '/flow_runs/*/set_state', status: 503, times: 1 })
-    const result = await client.api.POST('/flow_runs/{id}/set_state', { ...init, retry: 'safe' })
+    const result = await client.api.POST('/flow_runs/{id}/set_state', {
+      ...init,
+      retry: 'idempotent',
+    })
     expect(result.status).toBe('ACCEPT')
     expect(server.recorder.httpRequests.map((request) => request.status)).toEqual([503, 503, 201])
   })

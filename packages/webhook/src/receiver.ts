@@ -6,6 +6,7 @@ import {
   type Clock,
   type Logger,
 } from '@flowcast/core'
+import { notifyListeners, positiveOr } from '@flowcast/core/internal'
 import type { DeliveryFanout } from './fanout.js'
 import { decodeJsonBody, parseDelivery } from './parse.js'
 import { createMemoryIdempotencyStore, type IdempotencyStore } from './store.js'
@@ -156,13 +157,7 @@ function toList(value: string | readonly string[] | undefined, what: string): st
   return list
 }
 
-function positive(value: number | undefined, fallback: number, what: string): number {
-  if (value === undefined) return fallback
-  if (!Number.isFinite(value) || value <= 0) {
-    throw new FlowcastError('INVALID_OPTIONS', `[@flowcast/webhook] invalid ${what}: ${value}`)
-  }
-  return value
-}
+const optionsPrefix = '[@flowcast/webhook] invalid options'
 
 /**
  * Creates a {@link WebhookReceiver}.
@@ -180,15 +175,17 @@ function positive(value: number | undefined, fallback: number, what: string): nu
 export function createWebhookReceiver(options: WebhookReceiverOptions = {}): WebhookReceiver {
   const clock = options.clock ?? systemClock
   const logger = options.logger ?? silentLogger
-  const maxBytes = positive(
+  const maxBytes = positiveOr(
+    optionsPrefix,
+    'maxBodyBytes',
     options.maxBodyBytes,
     webhookReceiverDefaults.maxBodyBytes,
-    'maxBodyBytes',
   )
-  const timeoutMs = positive(
+  const timeoutMs = positiveOr(
+    optionsPrefix,
+    'readTimeoutMs',
     options.readTimeoutMs,
     webhookReceiverDefaults.readTimeoutMs,
-    'readTimeoutMs',
   )
   const secrets = toList(options.secrets, 'secrets')
   const sharedSecretCheck =
@@ -201,10 +198,11 @@ export function createWebhookReceiver(options: WebhookReceiverOptions = {}): Web
   const hmacCheck = options.hmac
     ? createHmacCheck({
         secrets: toList(options.hmac.secrets, 'hmac.secrets'),
-        toleranceSeconds: positive(
+        toleranceSeconds: positiveOr(
+          optionsPrefix,
+          'hmac.toleranceSeconds',
           options.hmac.toleranceSeconds,
           webhookReceiverDefaults.hmacToleranceSeconds,
-          'hmac.toleranceSeconds',
         ),
         now: () => clock.now(),
       })
@@ -315,13 +313,8 @@ export function createWebhookReceiver(options: WebhookReceiverOptions = {}): Web
       for (const handler of [...handlers]) await handler(delivery)
     } catch (error) {
       logger.error('webhook handler threw', { key: delivery.key, event: delivery.event.event })
-      for (const listener of [...errorListeners]) {
-        try {
-          listener(error, delivery)
-        } catch {
-          // An error hook that throws must not hide the handler's failure.
-        }
-      }
+      // An error hook that throws must not hide the handler's failure: it is logged.
+      notifyListeners([...errorListeners], [error, delivery], logger, 'webhook error hook threw')
       await store.release(delivery.key).catch((releaseError: unknown) => {
         logger.error('webhook claim release failed', {
           key: delivery.key,

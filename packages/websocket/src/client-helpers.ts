@@ -1,5 +1,6 @@
 // Private pieces shared by the emitter and the subscriber (not exported from the package).
 import type { Logger, PrefectCredentials } from '@flowcast/core'
+import { notifyListeners } from '@flowcast/core/internal'
 
 /**
  * @internal Calls every state listener with the new and the previous state; a listener that
@@ -11,13 +12,12 @@ export function notifyStateListeners<S>(
   previous: S,
   logger: Logger,
 ): void {
-  for (const listener of [...listeners]) {
-    try {
-      listener(next, previous)
-    } catch (error) {
-      logger.error('[@flowcast/websocket] a state listener threw', { error: String(error) })
-    }
-  }
+  notifyListeners(
+    [...listeners],
+    [next, previous],
+    logger,
+    '[@flowcast/websocket] a state listener threw',
+  )
 }
 
 /** @internal The credentials a client was given, for redacting them from messages. */

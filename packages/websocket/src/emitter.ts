@@ -1,7 +1,6 @@
 import {
   FlowcastError,
   createSerializedEvent,
-  eventLimits,
   httpAuthorizationHeader,
   parseApiUrl,
   resolveProfile,
@@ -100,8 +99,6 @@ interface FlushWaiter {
   resolve: () => void
   reject: (error: FlowcastError) => void
 }
-
-const encoder = new TextEncoder()
 
 /** @internal */
 export class EventsEmitterImpl implements EventsEmitter {
@@ -264,17 +261,6 @@ export class EventsEmitterImpl implements EventsEmitter {
       )
     }
     const { event, text } = createSerializedEvent(input, { clock: this.#clock })
-    const limit = eventLimits.maxEventSizeBytes
-    if (text.length > limit / 3) {
-      const size = encoder.encode(text).byteLength
-      if (size > limit) {
-        throw new FlowcastError(
-          'INVALID_EVENT',
-          `[@flowcast/websocket] event too large: ${size} bytes serialised, the server drops events over ${limit} bytes`,
-          { details: { size, limit, event: event.event, id: event.id } },
-        )
-      }
-    }
     if (this.#outbox.length >= this.#maxOutbox) {
       throw new FlowcastError(
         'OUTBOX_FULL',

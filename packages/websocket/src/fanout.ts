@@ -1,4 +1,5 @@
 import type { FlowcastError, Logger } from '@flowcast/core'
+import { notifyListeners } from '@flowcast/core/internal'
 import { Queue } from './queue.js'
 
 /** @internal Options of {@link Fanout}. */
@@ -85,13 +86,7 @@ export class Fanout<T> {
       }
       this.#flushPreBuffer()
     }
-    for (const listener of this.#listeners) {
-      try {
-        listener(item)
-      } catch (error) {
-        this.#o.logger.error(this.#o.listenerError, { error: String(error) })
-      }
-    }
+    notifyListeners(this.#listeners, [item], this.#o.logger, this.#o.listenerError)
     for (const consumer of this.#consumers) {
       consumer.queue.push(item)
       this.#noteLength(consumer.queue.length)

@@ -13,23 +13,20 @@ import {
   type WebSocketLogsSource,
   type WebSocketLogsSourceOptions,
 } from './logs-subscriber.js'
-import type { WebSocketConstructorLike } from './socket.js'
 import {
   EventsSubscriberImpl,
   type EventsSubscriber,
   type EventsSubscriberOptions,
 } from './subscriber.js'
 
-function globalWebSocket(): WebSocketConstructorLike | undefined {
-  return (globalThis as { WebSocket?: WebSocketConstructorLike }).WebSocket
-}
+import { defaultWebSocket } from './default-socket.js'
 
 /**
  * Subscribes to Prefect's event stream (`/events/out`): an async iterable of every matching
  * event, exactly once, that survives drops (resume + dedupe), control frames (skipped and
  * counted) and fails fast on rejected credentials (`AUTH_REJECTED`, never retried).
- * Connects at once. Uses the global `WebSocket` unless `options.WebSocket` is given
- * (under Node, `@flowcast/websocket` resolves to an entry that defaults to `ws`).
+ * Connects at once. Uses `options.WebSocket`, else `ws` under Node and the global
+ * `WebSocket` elsewhere (the package's `node` export condition selects the `ws` default).
  * Throws `INVALID_OPTIONS` / `INVALID_FILTER` at once for bad options.
  *
  * @example
@@ -42,12 +39,13 @@ function globalWebSocket(): WebSocketConstructorLike | undefined {
  * ```
  */
 export function createEventsSubscriber(options: EventsSubscriberOptions): EventsSubscriber {
-  return new EventsSubscriberImpl(options, globalWebSocket())
+  return new EventsSubscriberImpl(options, defaultWebSocket())
 }
 
 /**
  * Emits events to Prefect over `/events/in`, confirming them with ping/pong checkpoints and
- * resending unconfirmed ones after a reconnect. Connects on the first `emit`.
+ * resending unconfirmed ones after a reconnect. Connects on the first `emit`. Uses
+ * `options.WebSocket`, else `ws` under Node and the global `WebSocket` elsewhere.
  *
  * @example
  * ```ts
@@ -57,13 +55,14 @@ export function createEventsSubscriber(options: EventsSubscriberOptions): Events
  * ```
  */
 export function createEventsEmitter(options: EventsEmitterOptions): EventsEmitter {
-  return new EventsEmitterImpl(options, globalWebSocket())
+  return new EventsEmitterImpl(options, defaultWebSocket())
 }
 
 /**
  * The WebSocket run-state source for core's waiter: one shared `/events/out` subscription
  * (`prefect.flow-run.*`, replaying at most 60 s before the first watch) demultiplexed by
- * flow run id, so one socket serves any number of concurrent waits.
+ * flow run id, so one socket serves any number of concurrent waits. Uses
+ * `options.WebSocket`, else `ws` under Node and the global `WebSocket` elsewhere.
  *
  * @example
  * ```ts
@@ -74,14 +73,15 @@ export function createEventsEmitter(options: EventsEmitterOptions): EventsEmitte
 export function createWebSocketRunStateSource(
   options: WebSocketRunStateSourceOptions,
 ): WebSocketRunStateSource {
-  return new WebSocketRunStateSourceImpl(options, globalWebSocket())
+  return new WebSocketRunStateSourceImpl(options, defaultWebSocket())
 }
 
 /**
  * Subscribes to Prefect's live logs (`/logs/out`): an async iterable of every matching log,
  * each once, that survives drops (reconnect + dedupe by id) and skips non-log frames. Live
  * only — a default OSS server streams nothing — so read `POST /logs/filter` as well (the
- * `followFlowRun` of `@flowcast/core` does both).
+ * `followFlowRun` of `@flowcast/core` does both). Uses `options.WebSocket`, else `ws` under
+ * Node and the global `WebSocket` elsewhere.
  *
  * @example
  * ```ts
@@ -90,11 +90,12 @@ export function createWebSocketRunStateSource(
  * ```
  */
 export function createLogsSubscriber(options: LogsSubscriberOptions): LogsSubscriber {
-  return new LogsSubscriberImpl(options, globalWebSocket())
+  return new LogsSubscriberImpl(options, defaultWebSocket())
 }
 
 /**
  * The WebSocket logs source for `followFlowRun`: one `/logs/out` subscription per watched run.
+ * Uses `options.WebSocket`, else `ws` under Node and the global `WebSocket` elsewhere.
  *
  * @example
  * ```ts
@@ -105,7 +106,7 @@ export function createLogsSubscriber(options: LogsSubscriberOptions): LogsSubscr
 export function createWebSocketLogsSource(
   options: WebSocketLogsSourceOptions,
 ): WebSocketLogsSource {
-  return createWebSocketLogsSourceWith(options, globalWebSocket())
+  return createWebSocketLogsSourceWith(options, defaultWebSocket())
 }
 
 export { eventsSocketUrl } from './urls.js'

@@ -18,7 +18,7 @@ import {
   type PushLogsSource,
   type UnknownLogsFrameReason,
 } from '@flowcast/core'
-import { credentialsOf, notifyStateListeners } from './client-helpers.js'
+import { credentialsOf } from './client-helpers.js'
 import { ManagedConnection, type ConnectionState } from './connection.js'
 import {
   checkConnectionOptions,
@@ -32,6 +32,7 @@ import {
 } from './options.js'
 import { Fanout } from './fanout.js'
 import type { SocketConnection, WebSocketConstructorLike } from './socket.js'
+import { StreamClient } from './stream-client.js'
 import { socketUrlFor } from './urls.js'
 
 /** Why a `/logs/out` frame was skipped: core's reasons, plus `control` for a stray `auth_success`. */
@@ -181,31 +182,30 @@ export interface LogsSubscriber extends AsyncIterable<Log> {
 const farFutureSeconds = 365 * 24 * 60 * 60
 
 /** @internal */
-export class LogsSubscriberImpl implements LogsSubscriber {
+export class LogsSubscriberImpl
+  extends StreamClient<Log, LogsServerFrame>
+  implements LogsSubscriber
+{
   readonly #clock: Clock
   readonly #logger: Logger
   readonly #conn: ManagedConnection<LogsServerFrame>
   readonly #filter: LogFilter
   readonly #lookbackSeconds: number
   readonly #dedupe: DedupeWindow
-  #state: ConnectionState = 'connecting'
   readonly #fanout: Fanout<Log>
   /** When the socket last closed for a slow consumer (epoch ms), while paused. */
   #pausedAt: number | undefined
-  readonly #stateListeners = new Set<(state: ConnectionState, previous: ConnectionState) => void>()
-  readonly #errorListeners = new Set<(error: FlowcastError) => void>()
   #logs = 0
   #duplicates = 0
   #filtered = 0
   #skipped = 0
   readonly #skippedByKind: Partial<Record<SkippedLogsFrameKind, number>> = {}
-  readonly #signal: AbortSignal | undefined
-  readonly #onAbort = () => void this.close()
 
   constructor(
     options: LogsSubscriberOptions,
     defaultWebSocket: WebSocketConstructorLike | undefined,
   ) {
+    super(options.logger ?? silentLogger)
     checkConnectionOptions(options)
     checkNumber('lookbackMs', options.lookbackMs, { min: 0 })
     checkNumber('connectTimeoutMs', options.connectTimeoutMs, { min: 1 })
@@ -281,21 +281,11 @@ export class LogsSubscriberImpl implements LogsSubscriber {
         pong: () => {},
         down: () => {},
         // Paused for a slow consumer: not connected, and coming back on its own.
-        state: (state) => this.#setState(state === 'idle' ? 'reconnecting' : state),
-        finished: (error) => this.#onFinished(error),
+        state: (state) => this.setState(state === 'idle' ? 'reconnecting' : state),
+        finished: (error) => this.finishStream(error),
       },
     })
-    this.#signal = options.signal
-    if (this.#signal?.aborted) {
-      void this.#conn.close()
-      return
-    }
-    this.#signal?.addEventListener('abort', this.#onAbort, { once: true })
-    this.#conn.start()
-  }
-
-  get state(): ConnectionState {
-    return this.#state
+    this.startStream(this.#conn, this.#fanout, options.signal)
   }
 
   get stats(): LogsSubscriberStats {
@@ -305,58 +295,12 @@ export class LogsSubscriberImpl implements LogsSubscriber {
       filtered: this.#filtered,
       skippedFrames: this.#skipped,
       skippedByKind: { ...this.#skippedByKind },
-      connections: this.#conn.connections,
-      reconnects: this.#conn.reconnects,
-      stalls: this.#conn.stalls,
-      pauses: this.#fanout.overflows,
-      queued: this.#fanout.queued,
-      queuedHighWater: this.#fanout.highWater,
+      ...this.transportStats(),
     }
-  }
-
-  get lastError(): FlowcastError | undefined {
-    return this.#conn.lastError
-  }
-
-  get error(): FlowcastError | undefined {
-    return this.#conn.error
   }
 
   onLog(listener: (log: Log) => void): () => void {
     return this.#fanout.listen(listener)
-  }
-
-  onStateChange(listener: (state: ConnectionState, previous: ConnectionState) => void): () => void {
-    this.#stateListeners.add(listener)
-    return () => {
-      this.#stateListeners.delete(listener)
-    }
-  }
-
-  onError(listener: (error: FlowcastError) => void): () => void {
-    this.#errorListeners.add(listener)
-    return () => {
-      this.#errorListeners.delete(listener)
-    }
-  }
-
-  close(): Promise<void> {
-    return this.#conn.close()
-  }
-
-  [Symbol.asyncDispose](): Promise<void> {
-    return this.close()
-  }
-
-  [Symbol.asyncIterator](): AsyncIterator<Log> {
-    return this.#fanout.iterator()
-  }
-
-  #setState(next: ConnectionState): void {
-    const previous = this.#state
-    if (previous === next) return
-    this.#state = next
-    notifyStateListeners(this.#stateListeners, next, previous, this.#logger)
   }
 
   #onReady(socket: SocketConnection): void {
@@ -433,23 +377,6 @@ export class LogsSubscriberImpl implements LogsSubscriber {
       `[@flowcast/websocket] the logs subscriber was paused for a slow consumer: logs written from ${gap.since} to ${gap.until} may be missing (read them with POST /logs/filter)`,
       gap,
     )
-  }
-
-  #onFinished(error: FlowcastError | undefined): void {
-    this.#signal?.removeEventListener('abort', this.#onAbort)
-    this.#fanout.end(error)
-    if (error) {
-      for (const listener of [...this.#errorListeners]) {
-        try {
-          listener(error)
-        } catch (thrown) {
-          this.#logger.error('[@flowcast/websocket] an error listener threw', {
-            error: String(thrown),
-          })
-        }
-      }
-    }
-    this.#errorListeners.clear()
   }
 }
 

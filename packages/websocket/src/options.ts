@@ -4,6 +4,7 @@ import {
   type BackoffPolicy,
   type FlowcastProfile,
 } from '@flowcast/core'
+import { acceptsNumber, describeNumberRule, type NumberRule } from '@flowcast/core/internal'
 import type { WebSocketConstructorLike } from './socket.js'
 
 /** How a client reconnects after a dropped or failed connection. */
@@ -85,26 +86,10 @@ export function invalidOption(message: string): FlowcastError {
   return new FlowcastError('INVALID_OPTIONS', `[@flowcast/websocket] invalid options: ${message}`)
 }
 
-/** @internal */
-export function checkNumber(
-  name: string,
-  value: number | undefined,
-  rule: { min: number; allowInfinity?: boolean; integer?: boolean; max?: number },
-): void {
-  if (value === undefined) return
-  const ok =
-    typeof value === 'number' &&
-    !Number.isNaN(value) &&
-    value >= rule.min &&
-    (rule.max === undefined || value <= rule.max) &&
-    (Number.isFinite(value) || rule.allowInfinity === true) &&
-    (!rule.integer || !Number.isFinite(value) || Number.isInteger(value))
-  if (!ok) {
-    const range =
-      rule.max !== undefined ? `between ${rule.min} and ${rule.max}` : `at least ${rule.min}`
-    throw invalidOption(
-      `${name} must be ${rule.integer ? 'an integer ' : 'a number '}${range}${rule.allowInfinity ? ' (or Infinity)' : ''}, got ${String(value)}`,
-    )
+/** @internal Throws INVALID_OPTIONS unless `value` is undefined or a number `rule` accepts. */
+export function checkNumber(name: string, value: number | undefined, rule: NumberRule): void {
+  if (value !== undefined && !acceptsNumber(value, rule)) {
+    throw invalidOption(`${name} must be ${describeNumberRule(rule)}, got ${String(value)}`)
   }
 }
 

@@ -11,6 +11,7 @@ import {
   type RunStateSourceHealth,
   type TimerHandle,
 } from '@flowcast/core'
+import { notifyListeners } from '@flowcast/core/internal'
 import type { ConnectionState } from './connection.js'
 import { checkNumber, invalidOption } from './options.js'
 import type { WebSocketConstructorLike } from './socket.js'
@@ -177,7 +178,7 @@ export class WebSocketRunStateSourceImpl implements WebSocketRunStateSource {
     const recent = this.#recent.get(flowRunId)
     if (recent && this.#clock.now() - recent.at <= this.#recentMs) {
       queueMicrotask(() => {
-        if (listeners.has(entry)) this.#call(entry, recent.observation)
+        if (listeners.has(entry)) this.#notify([entry], recent.observation)
       })
     }
     return () => {
@@ -281,16 +282,12 @@ export class WebSocketRunStateSourceImpl implements WebSocketRunStateSource {
     if (error) this.#lastError = error
     if (this.#health === health) return
     this.#health = health
-    for (const listener of [...this.#healthListeners]) {
-      try {
-        listener(health)
-      } catch (thrown) {
-        ;(this.#options.logger ?? silentLogger).error(
-          '[@flowcast/websocket] a health listener threw',
-          { error: String(thrown) },
-        )
-      }
-    }
+    notifyListeners(
+      [...this.#healthListeners],
+      [health],
+      this.#options.logger ?? silentLogger,
+      '[@flowcast/websocket] a health listener threw',
+    )
   }
 
   #onEvent(event: ReceivedEvent): void {
@@ -307,21 +304,17 @@ export class WebSocketRunStateSourceImpl implements WebSocketRunStateSource {
     }
     const listeners = this.#watchers.get(id)
     if (!listeners) return
-    for (const listener of [...listeners]) this.#call(listener, observation)
+    this.#notify([...listeners], observation)
   }
 
-  #call(listener: Listener, observation: FlowRunStateObservation): void {
-    try {
-      listener(observation)
-    } catch (error) {
-      ;(this.#options.logger ?? silentLogger).error(
-        '[@flowcast/websocket] a watch listener threw',
-        {
-          error: String(error),
-          flowRunId: observation.flowRunId,
-        },
-      )
-    }
+  #notify(listeners: Iterable<Listener>, observation: FlowRunStateObservation): void {
+    notifyListeners(
+      listeners,
+      [observation],
+      this.#options.logger ?? silentLogger,
+      '[@flowcast/websocket] a watch listener threw',
+      { flowRunId: observation.flowRunId },
+    )
   }
 }
 

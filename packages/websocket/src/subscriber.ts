@@ -16,8 +16,8 @@ import {
   type ReceivedEvent,
   type ServerFrame,
 } from '@flowcast/core'
-import { credentialsOf, notifyStateListeners } from './client-helpers.js'
-import { ManagedConnection, type ConnectionState } from './connection.js'
+import { credentialsOf } from './client-helpers.js'
+import { ManagedConnection } from './connection.js'
 import { Fanout } from './fanout.js'
 import {
   checkConnectionOptions,
@@ -29,6 +29,7 @@ import {
   resolveWebSocket,
 } from './options.js'
 import type { SocketConnection, WebSocketConstructorLike } from './socket.js'
+import { StreamClient } from './stream-client.js'
 import { socketUrlFor } from './urls.js'
 
 import {
@@ -47,7 +48,10 @@ const farFutureSeconds = 365 * 24 * 60 * 60
 const maxReplayMs = 15 * 60_000
 
 /** @internal */
-export class EventsSubscriberImpl implements EventsSubscriber {
+export class EventsSubscriberImpl
+  extends StreamClient<ReceivedEvent, ServerFrame>
+  implements EventsSubscriber
+{
   readonly #clock: Clock
   readonly #logger: Logger
   readonly #conn: ManagedConnection
@@ -58,26 +62,22 @@ export class EventsSubscriberImpl implements EventsSubscriber {
   readonly #marginSeconds: number
   readonly #dedupe: DedupeWindow
   #cursor: PrefectDateTime
-  #state: ConnectionState = 'connecting'
   #opened = false
   /** When the socket was last open: a live stream has missed nothing up to then. */
   #liveAt: number | undefined
   readonly #fanout: Fanout<ReceivedEvent>
-  readonly #stateListeners = new Set<(state: ConnectionState, previous: ConnectionState) => void>()
-  readonly #errorListeners = new Set<(error: FlowcastError) => void>()
   #events = 0
   #duplicates = 0
   #filtered = 0
   #skipped = 0
   readonly #skippedByKind: Partial<Record<SkippedFrameKind, number>> = {}
   readonly #skippedByType: Record<string, number> = {}
-  readonly #signal: AbortSignal | undefined
-  readonly #onAbort = () => void this.close()
 
   constructor(
     options: EventsSubscriberOptions,
     defaultWebSocket: WebSocketConstructorLike | undefined,
   ) {
+    super(options.logger ?? silentLogger)
     checkConnectionOptions(options)
     checkNumber('lookbackMs', options.lookbackMs, { min: 0 })
     checkNumber('resumeMarginMs', options.resumeMarginMs, { min: 0 })
@@ -173,22 +173,12 @@ export class EventsSubscriberImpl implements EventsSubscriber {
         state: (state, previous) => {
           if (previous === 'open') this.#liveAt = this.#clock.now()
           // Paused for a slow consumer: not connected, and coming back on its own.
-          this.#setState(state === 'idle' ? 'reconnecting' : state)
+          this.setState(state === 'idle' ? 'reconnecting' : state)
         },
-        finished: (error) => this.#onFinished(error),
+        finished: (error) => this.finishStream(error),
       },
     })
-    this.#signal = options.signal
-    if (this.#signal?.aborted) {
-      void this.#conn.close()
-      return
-    }
-    this.#signal?.addEventListener('abort', this.#onAbort, { once: true })
-    this.#conn.start()
-  }
-
-  get state(): ConnectionState {
-    return this.#state
+    this.startStream(this.#conn, this.#fanout, options.signal)
   }
 
   get stats(): EventsSubscriberStats {
@@ -199,12 +189,7 @@ export class EventsSubscriberImpl implements EventsSubscriber {
       skippedFrames: this.#skipped,
       skippedByKind: { ...this.#skippedByKind },
       skippedByType: { ...this.#skippedByType },
-      connections: this.#conn.connections,
-      reconnects: this.#conn.reconnects,
-      stalls: this.#conn.stalls,
-      pauses: this.#fanout.overflows,
-      queued: this.#fanout.queued,
-      queuedHighWater: this.#fanout.highWater,
+      ...this.transportStats(),
     }
   }
 
@@ -212,49 +197,8 @@ export class EventsSubscriberImpl implements EventsSubscriber {
     return this.#cursor.toString()
   }
 
-  get lastError(): FlowcastError | undefined {
-    return this.#conn.lastError
-  }
-
-  get error(): FlowcastError | undefined {
-    return this.#conn.error
-  }
-
   onEvent(listener: (event: ReceivedEvent) => void): () => void {
     return this.#fanout.listen(listener)
-  }
-
-  onStateChange(listener: (state: ConnectionState, previous: ConnectionState) => void): () => void {
-    this.#stateListeners.add(listener)
-    return () => {
-      this.#stateListeners.delete(listener)
-    }
-  }
-
-  onError(listener: (error: FlowcastError) => void): () => void {
-    this.#errorListeners.add(listener)
-    return () => {
-      this.#errorListeners.delete(listener)
-    }
-  }
-
-  close(): Promise<void> {
-    return this.#conn.close()
-  }
-
-  [Symbol.asyncDispose](): Promise<void> {
-    return this.close()
-  }
-
-  [Symbol.asyncIterator](): AsyncIterator<ReceivedEvent> {
-    return this.#fanout.iterator()
-  }
-
-  #setState(next: ConnectionState): void {
-    const previous = this.#state
-    if (previous === next) return
-    this.#state = next
-    notifyStateListeners(this.#stateListeners, next, previous, this.#logger)
   }
 
   #onReady(socket: SocketConnection): void {
@@ -390,22 +334,5 @@ export class EventsSubscriberImpl implements EventsSubscriber {
       return
     }
     this.#conn.start()
-  }
-
-  #onFinished(error: FlowcastError | undefined): void {
-    this.#signal?.removeEventListener('abort', this.#onAbort)
-    this.#fanout.end(error)
-    if (error) {
-      for (const listener of [...this.#errorListeners]) {
-        try {
-          listener(error)
-        } catch (thrown) {
-          this.#logger.error('[@flowcast/websocket] an error listener threw', {
-            error: String(thrown),
-          })
-        }
-      }
-    }
-    this.#errorListeners.clear()
   }
 }

@@ -6,6 +6,7 @@ import {
   type ReceivedEvent,
 } from '@flowcast/core'
 import { createEventsSubscriber, eventsSocketUrl } from '@flowcast/websocket'
+import { parseSecondsFlag } from './wait-outcome.js'
 import { connectionHelp, connectionOptions, resolveConnection } from '../connection.js'
 import { ExitCode, UsageError, type Command } from '../io.js'
 
@@ -43,11 +44,8 @@ const options = {
 /** Parses `--connect-timeout` (seconds) into milliseconds. */
 export function parseConnectTimeout(text: string | undefined): number {
   if (text === undefined) return 15_000
-  const seconds = Number(text)
-  if (!/^\d+(\.\d+)?$/.test(text) || !Number.isFinite(seconds) || seconds <= 0) {
-    throw new UsageError(`--connect-timeout must be a positive number of seconds, got '${text}'`)
-  }
-  return seconds * 1000
+  const rule = { min: 0, exclusive: true, plainDecimal: true }
+  return parseSecondsFlag('--connect-timeout', text, rule) * 1000
 }
 
 function formatEvent(event: ReceivedEvent): string {

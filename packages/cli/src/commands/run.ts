@@ -16,6 +16,7 @@ import {
   parseTransport,
   verboseHelp,
   waitOptions,
+  parseSecondsFlag,
 } from './wait-outcome.js'
 import { watchFlowRun, type WatchFlowRunOptions } from './watch.js'
 
@@ -151,11 +152,7 @@ async function parseParamsOption(
 
 function parseStartIn(value: string | undefined): number | undefined {
   if (value === undefined) return undefined
-  const seconds = Number(value)
-  if (value.trim() === '' || !Number.isFinite(seconds) || seconds < 0) {
-    throw new UsageError(`--start-in must be a number of seconds >= 0, got '${value}'`)
-  }
-  return seconds
+  return parseSecondsFlag('--start-in', value, { min: 0 })
 }
 
 function describeRef(ref: DeploymentRef): string {

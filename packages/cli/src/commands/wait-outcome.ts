@@ -1,6 +1,7 @@
 // What `flowcast watch` and `flowcast run` share around the wait itself: option parsing,
 // exit codes and the `--verbose` counters.
 import type { WaitForFlowRunResult } from '@flowcast/core'
+import { acceptsNumber, describeNumberRule, type NumberRule } from '@flowcast/core/internal'
 import type { EventsSubscriber } from '@flowcast/websocket'
 import { ExitCode, UsageError, type CliIO } from '../io.js'
 
@@ -28,14 +29,29 @@ export function exitCodeFor(result: WaitForFlowRunResult): number {
   }
 }
 
+/**
+ * A flag's number of seconds, checked against `rule`; a usage error otherwise. With
+ * `plainDecimal`, only digits with an optional fraction are read (no `1e3`, `0x10`, spaces).
+ */
+export function parseSecondsFlag(
+  flag: string,
+  value: string,
+  rule: NumberRule & { plainDecimal?: boolean },
+): number {
+  const readable = rule.plainDecimal === true ? /^\d+(\.\d+)?$/.test(value) : value.trim() !== ''
+  const seconds = readable ? Number(value) : Number.NaN
+  if (!acceptsNumber(seconds, rule)) {
+    throw new UsageError(
+      `${flag} must be ${describeNumberRule(rule)} (seconds), got ${JSON.stringify(value)}`,
+    )
+  }
+  return seconds
+}
+
 /** `--timeout SECONDS` in ms (`undefined` when absent); a usage error unless > 0. */
 export function parseTimeout(value: string | undefined): number | undefined {
   if (value === undefined) return undefined
-  const secondsValue = Number(value)
-  if (value.trim() === '' || !Number.isFinite(secondsValue) || secondsValue <= 0) {
-    throw new UsageError(`--timeout must be a number of seconds > 0, got ${JSON.stringify(value)}`)
-  }
-  return Math.round(secondsValue * 1000)
+  return Math.round(parseSecondsFlag('--timeout', value, { min: 0, exclusive: true }) * 1000)
 }
 
 /** `--transport`, checked. */

@@ -1,5 +1,5 @@
 import { isPrefectDateTime } from '../datetime.js'
-import type { UnknownFrameReason } from '../frames.js'
+import { classifyFrame, type UnknownFrameReason } from '../frames.js'
 import { logCheck, runCheck } from '../model-checks.js'
 import { formatIssues } from '../models.js'
 import { isUuid } from '../uuid.js'
@@ -40,87 +40,16 @@ export function parseLogsServerFrame(
   data: string | ArrayBuffer | ArrayBufferView | readonly ArrayBufferView[],
   options: { binary?: boolean } = {},
 ): LogsServerFrame {
-  let raw = ''
-  try {
-    const text = typeof data === 'string' ? data : decodeFrame(data)
-    if (text === null) return { kind: 'unknown', reason: 'binary', type: null, raw }
-    raw = text
-    if (options.binary) return { kind: 'unknown', reason: 'binary', type: null, raw }
-    let message: unknown
-    try {
-      message = JSON.parse(text)
-    } catch (error) {
-      return {
-        kind: 'unknown',
-        reason: 'not_json',
-        type: null,
-        raw,
-        detail: error instanceof Error ? error.message : 'invalid JSON',
-      }
-    }
-    if (typeof message !== 'object' || message === null || Array.isArray(message)) {
-      return { kind: 'unknown', reason: 'not_object', type: null, raw }
-    }
-    const record = message as Record<string, unknown>
-    const type = record['type']
-    if (typeof type !== 'string') return { kind: 'unknown', reason: 'no_type', type: null, raw }
-    switch (type) {
-      case 'log': {
-        const value = record['log']
-        if (isValidLog(value)) return { kind: 'log', log: value }
-        // The full check runs only for the rare invalid log, to name its problems.
-        const result = runCheck<Log>(logCheck, value)
-        if (result.success) return { kind: 'log', log: result.data }
-        return {
-          kind: 'unknown',
-          reason: 'invalid_log',
-          type,
-          raw,
-          detail: formatIssues(result.issues),
-        }
-      }
-      case 'auth_success':
-        return { kind: 'auth_success' }
-      case 'auth_failure': {
-        const reason = record['reason']
-        return { kind: 'auth_failure', reason: typeof reason === 'string' ? reason : null }
-      }
-      default:
-        return { kind: 'unknown', reason: 'unknown_type', type, raw }
-    }
-  } catch (error) {
-    return {
-      kind: 'unknown',
-      reason: 'not_json',
-      type: null,
-      raw,
-      detail: error instanceof Error ? error.message : 'unreadable frame',
-    }
-  }
+  return classifyFrame(data, options.binary, 'log', readLog)
 }
 
-const decoder = new TextDecoder('utf-8', { fatal: false })
-
-function decodeFrame(
-  data: ArrayBuffer | ArrayBufferView | readonly ArrayBufferView[],
-): string | null {
-  if (data instanceof ArrayBuffer) return decoder.decode(data)
-  if (ArrayBuffer.isView(data)) {
-    return decoder.decode(new Uint8Array(data.buffer, data.byteOffset, data.byteLength))
-  }
-  if (Array.isArray(data) && data.every((part) => ArrayBuffer.isView(part))) {
-    const parts = (data as readonly ArrayBufferView[]).map(
-      (part) => new Uint8Array(part.buffer, part.byteOffset, part.byteLength),
-    )
-    const joined = new Uint8Array(parts.reduce((n, part) => n + part.length, 0))
-    let offset = 0
-    for (const part of parts) {
-      joined.set(part, offset)
-      offset += part.length
-    }
-    return decoder.decode(joined)
-  }
-  return null
+function readLog(value: unknown, raw: string): LogsServerFrame {
+  if (isValidLog(value)) return { kind: 'log', log: value }
+  // The full check runs only for the rare invalid log, to name its problems.
+  const result = runCheck<Log>(logCheck, value)
+  if (result.success) return { kind: 'log', log: result.data }
+  const detail = formatIssues(result.issues)
+  return { kind: 'unknown', reason: 'invalid_log', type: 'log', raw, detail }
 }
 
 const isNullableDateTime = (value: unknown) => value === null || isPrefectDateTime(value)

@@ -2,6 +2,7 @@ import { computeBackoffDelay, type BackoffPolicy } from '../backoff.js'
 import { systemClock, type TimerHandle } from '../clock.js'
 import { compareDateTimes } from '../datetime.js'
 import { FlowcastError } from '../errors.js'
+import { nonNegativeOr } from '../internal/numbers.js'
 import { silentLogger } from '../logger.js'
 import { resolveProfile } from '../profile.js'
 import { isTerminalStateType, type FlowRunStateObservation } from '../states.js'
@@ -46,12 +47,12 @@ interface RunEntry {
   readAttempt: number
   /**
    * Since when every read failed (not counting NOT_FOUND), from the start of the first
-   * failed read, so a read that hangs until its timeout counts from when it was sent; NaN
-   * when the last read worked.
+   * failed read, so a read that hangs until its timeout counts from when it was sent;
+   * `undefined` when the last read worked.
    */
-  readFailingSince: number
-  /** Since when reads answer NOT_FOUND; NaN otherwise. */
-  notFoundSince: number
+  readFailingSince: number | undefined
+  /** Since when reads answer NOT_FOUND; `undefined` otherwise. */
+  notFoundSince: number | undefined
   readError: FlowcastError | undefined
   /** The pull source rejected the credentials: no more reads for this run. */
   pullRejected: boolean
@@ -65,16 +66,7 @@ function compareTimestamps(a: string, b: string): number {
   }
 }
 
-function nonNegativeOr(value: number | undefined, fallback: number, name: string): number {
-  if (value === undefined) return fallback
-  if (typeof value !== 'number' || Number.isNaN(value) || value < 0) {
-    throw new FlowcastError(
-      'INVALID_OPTIONS',
-      `[@flowcast/core] invalid run watcher options: ${name} must be a number >= 0`,
-    )
-  }
-  return value
-}
+const optionsPrefix = '[@flowcast/core] invalid run watcher options'
 
 /**
  * Creates a {@link RunWatcher}: the race-free hybrid waiter for any number of flow runs.
@@ -109,23 +101,26 @@ export function createRunWatcher(options: RunWatcherOptions): RunWatcher {
       ? runWatcherTestProfile
       : runWatcherDefaults
   const reconcileIntervalMs = nonNegativeOr(
+    optionsPrefix,
+    'reconcileIntervalMs',
     options.reconcileIntervalMs,
     base.reconcileIntervalMs,
-    'reconcileIntervalMs',
   )
   const transportFailureMs = nonNegativeOr(
+    optionsPrefix,
+    'transportFailureMs',
     options.transportFailureMs,
     base.transportFailureMs,
-    'transportFailureMs',
   )
   const notFoundGraceMs = nonNegativeOr(
+    optionsPrefix,
+    'notFoundGraceMs',
     options.notFoundGraceMs,
     base.notFoundGraceMs,
-    'notFoundGraceMs',
   )
   const timerGridMs = Math.max(
     1,
-    nonNegativeOr(options.timerGridMs, base.timerGridMs, 'timerGridMs'),
+    nonNegativeOr(optionsPrefix, 'timerGridMs', options.timerGridMs, base.timerGridMs),
   )
   const fallbackEnabled = options.fallbackPolling !== false
   const fallbackPolling: BackoffPolicy = {
@@ -138,23 +133,24 @@ export function createRunWatcher(options: RunWatcherOptions): RunWatcher {
   let closed = false
   let timer: TimerHandle | undefined
   let timerAt = Infinity
-  /** Since when the push source has not been healthy; NaN while it is. */
-  let pushUnhealthySince = push && push.health === 'healthy' ? Number.NaN : clock.now()
+  /** Since when the push source has not been healthy; `undefined` while it is. */
+  let pushUnhealthySince: number | undefined =
+    push && push.health === 'healthy' ? undefined : clock.now()
 
   const offHealth = push?.onHealthChange((health) => {
     if (closed) return
     const now = clock.now()
     if (health === 'healthy') {
-      pushUnhealthySince = Number.NaN
+      pushUnhealthySince = undefined
       // Back to push: the next read is a slow reconciliation.
       for (const entry of entries.values()) {
         entry.readAttempt = 0
-        if (!entry.reading && !entry.pullRejected && pull && Number.isNaN(entry.readFailingSince)) {
+        if (!entry.reading && !entry.pullRejected && pull && entry.readFailingSince === undefined) {
           entry.nextReadAt = now + reconcileIntervalMs
         }
       }
     } else {
-      const wasHealthy = Number.isNaN(pushUnhealthySince)
+      const wasHealthy = pushUnhealthySince === undefined
       if (wasHealthy) pushUnhealthySince = now
       if (wasHealthy && pull && fallbackEnabled) {
         // Push just went down: read every run now and then on the fast backoff.
@@ -205,21 +201,21 @@ export function createRunWatcher(options: RunWatcherOptions): RunWatcher {
   function entryDue(entry: RunEntry): number {
     let due = entry.reading ? Infinity : entry.nextReadAt
     for (const waiter of entry.waiters) due = Math.min(due, waiter.deadline)
-    if (!Number.isNaN(entry.notFoundSince) && entry.lastState === null) {
+    if (entry.notFoundSince !== undefined && entry.lastState === null) {
       due = Math.min(due, entry.notFoundSince + notFoundGraceMs)
     }
     const since = unreachableSince(entry)
-    if (!Number.isNaN(since)) due = Math.min(due, since + transportFailureMs)
+    if (since !== undefined) due = Math.min(due, since + transportFailureMs)
     return due
   }
 
-  /** Since when no source has been usable for this run; NaN when one is. */
-  function unreachableSince(entry: RunEntry): number {
-    if (push && push.health === 'healthy') return Number.NaN
+  /** Since when no source has been usable for this run; `undefined` when one is. */
+  function unreachableSince(entry: RunEntry): number | undefined {
+    if (push && push.health === 'healthy') return undefined
     const pushDownSince = push ? pushUnhealthySince : Number.NEGATIVE_INFINITY
     const pullUsable = pull !== undefined && !entry.pullRejected && (fallbackEnabled || !push)
     const pullDownSince = pullUsable ? entry.readFailingSince : Number.NEGATIVE_INFINITY
-    if (Number.isNaN(pushDownSince) || Number.isNaN(pullDownSince)) return Number.NaN
+    if (pushDownSince === undefined || pullDownSince === undefined) return undefined
     return Math.max(entry.createdAt, pushDownSince, pullDownSince)
   }
 
@@ -228,7 +224,7 @@ export function createRunWatcher(options: RunWatcherOptions): RunWatcher {
     const pullUsable = pull !== undefined && !entry.pullRejected && (fallbackEnabled || !push)
     if (!pushUsable && !pullUsable) return failureError(entry)
     if (
-      !Number.isNaN(entry.notFoundSince) &&
+      entry.notFoundSince !== undefined &&
       entry.lastState === null &&
       now - entry.notFoundSince >= notFoundGraceMs &&
       entry.readError
@@ -236,7 +232,7 @@ export function createRunWatcher(options: RunWatcherOptions): RunWatcher {
       return entry.readError
     }
     const since = unreachableSince(entry)
-    if (!Number.isNaN(since) && now - since >= transportFailureMs) return failureError(entry)
+    if (since !== undefined && now - since >= transportFailureMs) return failureError(entry)
     return undefined
   }
 
@@ -287,8 +283,8 @@ export function createRunWatcher(options: RunWatcherOptions): RunWatcher {
   function onRead(entry: RunEntry, observation: FlowRunStateObservation): void {
     entry.reading = false
     if (!isActive(entry)) return
-    entry.readFailingSince = Number.NaN
-    entry.notFoundSince = Number.NaN
+    entry.readFailingSince = undefined
+    entry.notFoundSince = undefined
     entry.readError = undefined
     observe(entry, observation, pull!.name)
     if (!isActive(entry)) return
@@ -312,9 +308,9 @@ export function createRunWatcher(options: RunWatcherOptions): RunWatcher {
       })
     } else {
       if (error.code === 'NOT_FOUND') {
-        entry.readFailingSince = Number.NaN
-        if (Number.isNaN(entry.notFoundSince)) entry.notFoundSince = now
-      } else if (Number.isNaN(entry.readFailingSince)) {
+        entry.readFailingSince = undefined
+        if (entry.notFoundSince === undefined) entry.notFoundSince = now
+      } else if (entry.readFailingSince === undefined) {
         entry.readFailingSince = entry.readStartedAt
       }
       entry.nextReadAt = now + nextReadDelay(entry, true)
@@ -343,7 +339,7 @@ export function createRunWatcher(options: RunWatcherOptions): RunWatcher {
     }
     entry.lastState = observation
     entry.lastSource = source
-    entry.notFoundSince = Number.NaN
+    entry.notFoundSince = undefined
     for (const waiter of entry.waiters.slice()) {
       if (waiter.onState) {
         try {
@@ -503,8 +499,8 @@ export function createRunWatcher(options: RunWatcherOptions): RunWatcher {
           reading: false,
           readStartedAt: startedAt,
           readAttempt: 0,
-          readFailingSince: Number.NaN,
-          notFoundSince: Number.NaN,
+          readFailingSince: undefined,
+          notFoundSince: undefined,
           readError: undefined,
           pullRejected: false,
         }

@@ -1,0 +1,19 @@
+import WebSocket from 'ws'
+import { describe, expect, it } from 'vitest'
+
+import { defaultWebSocket } from './default-socket.js'
+import * as web from './index.js'
+import * as node from './index.node.js'
+
+describe('package entries', () => {
+  it('the Node entry exports the very same API as the default entry', () => {
+    expect(Object.keys(node).sort()).toEqual(Object.keys(web).sort())
+    for (const [name, value] of Object.entries(web)) {
+      expect(node[name as keyof typeof node], name).toBe(value)
+    }
+  })
+
+  it('loading the Node entry makes ws the default WebSocket', () => {
+    expect(defaultWebSocket()).toBe(WebSocket)
+  })
+})
