@@ -8,18 +8,15 @@ import { createEvent } from './create-event.js'
 import { formatPrefectDateTime } from './datetime.js'
 import { encodeFilterFrame } from './frames.js'
 import {
-  EventFilterSchema,
-  FlowRunSchema,
-  ReceivedEventSchema,
   parseFlowRun,
   parseReceivedEvent,
   serializeEvent,
   serializeReceivedEvent,
-  validate,
   withServerFilterDefaults,
   type EventFilter,
   type ReceivedEvent,
 } from './models.js'
+import { EventFilterSchema, FlowRunSchema, ReceivedEventSchema, validate } from './schemas.js'
 
 const recorded = readFlowRunFrames().map((raw) => JSON.parse(raw).event as ReceivedEvent)
 const roundTrip = (text: string): unknown => JSON.parse(text)

@@ -1,6 +1,11 @@
 import type { z } from 'zod'
 import { describe, expectTypeOf, test } from 'vitest'
-import type { EventFilterSchema, EventSchema, FlowRunSchema, ReceivedEventSchema } from './index.js'
+import type {
+  EventFilterSchema,
+  EventSchema,
+  FlowRunSchema,
+  ReceivedEventSchema,
+} from './schemas.js'
 import {
   createEvent,
   flowRunStateFromEvent,

@@ -7,15 +7,13 @@ import { isFlowcastError } from './errors.js'
 import { fastAdoptReceivedEvent, fastParseEvent, fastParseReceivedEvent } from './fast-validate.js'
 import { parseServerFrame, type ServerFrame } from './frames.js'
 import {
-  EventSchema,
-  ReceivedEventSchema,
   eventSizeBytes,
   formatIssues,
   parseEvent,
   parseReceivedEvent,
-  validate,
   type Event,
 } from './models.js'
+import { EventSchema, ReceivedEventSchema, validate } from './schemas.js'
 
 const frames = readFlowRunFrames()
 const baseEvents = frames.map(

@@ -1,13 +1,6 @@
 import { fastAdoptReceivedEvent, fastParseReceivedEvent } from './fast-validate.js'
-import {
-  EventFilterSchema,
-  ReceivedEventSchema,
-  formatIssues,
-  parseEventFilter,
-  validate,
-  type EventFilter,
-  type ReceivedEvent,
-} from './models.js'
+import { eventFilterCheck, receivedEventCheck, runCheck } from './model-checks.js'
+import { formatIssues, parseEventFilter, type EventFilter, type ReceivedEvent } from './models.js'
 
 /** Why a frame was not understood, for counting and logging. */
 export type UnknownFrameReason =
@@ -88,11 +81,11 @@ export function parseServerFrame(
 
 function readEvent(value: unknown, raw: string): ServerFrame {
   // The hand-written check accepts exactly what the schema does, several times faster;
-  // the schema runs only for the rare invalid event, to name its problems. The message
+  // the full check runs only for the rare invalid event, to name its problems. The message
   // is ours alone, so an event already in the schema's output form is kept, not copied.
   const event = fastAdoptReceivedEvent(value) ?? fastParseReceivedEvent(value)
   if (event !== undefined) return { kind: 'event', event }
-  const result = validate(ReceivedEventSchema, value)
+  const result = runCheck<ReceivedEvent>(receivedEventCheck, value)
   if (result.success) return { kind: 'event', event: result.data }
   const detail = formatIssues(result.issues)
   return { kind: 'unknown', reason: 'invalid_event', type: 'event', raw, detail }
@@ -247,7 +240,7 @@ export function parseClientFrame(data: string, expected: 'auth' | 'filter'): Cli
     const token = record['token']
     return { kind: 'auth', token: typeof token === 'string' ? token : null }
   }
-  const result = validate(EventFilterSchema, record['filter'])
+  const result = runCheck<EventFilter>(eventFilterCheck, record['filter'])
   if (!result.success) {
     return { kind: 'invalid', reason: `Invalid filter: ${formatIssues(result.issues)}`, raw: data }
   }

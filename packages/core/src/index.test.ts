@@ -1,5 +1,6 @@
 import { expect, test } from 'vitest'
 import * as core from './index.js'
+import * as schemas from './schemas.js'
 
 // The names the other packages code against (flowcast contract). Dropping or renaming one
 // is a breaking change.
@@ -14,25 +15,6 @@ const contractValues = [
   'PrefectDateTime',
   'formatPrefectDateTime',
   'compareDateTimes',
-  'ResourceSchema',
-  'RelatedResourceSchema',
-  'EventSchema',
-  'ReceivedEventSchema',
-  'EventFilterSchema',
-  'EventOccurredFilterSchema',
-  'EventNameFilterSchema',
-  'EventResourceFilterSchema',
-  'EventRelatedFilterSchema',
-  'EventAnyResourceFilterSchema',
-  'EventIDFilterSchema',
-  'EventTextFilterSchema',
-  'ResourceSpecificationSchema',
-  'EventOrderSchema',
-  'StateTypeSchema',
-  'StateSchema',
-  'FlowRunSchema',
-  'EventPageSchema',
-  'OrchestrationResultSchema',
   'eventLimits',
   'parseEvent',
   'parseReceivedEvent',
@@ -68,6 +50,40 @@ const contractValues = [
 
 test.each(contractValues)('exports %s', (name) => {
   expect(core[name]).toBeDefined()
+})
+
+// The zod schemas live in `@flowcast/core/schemas`, so that the main entry bundles for a
+// browser without a schema library.
+const schemaValues = [
+  'ResourceSchema',
+  'RelatedResourceSchema',
+  'EventSchema',
+  'ReceivedEventSchema',
+  'EventFilterSchema',
+  'EventOccurredFilterSchema',
+  'EventNameFilterSchema',
+  'EventResourceFilterSchema',
+  'EventRelatedFilterSchema',
+  'EventAnyResourceFilterSchema',
+  'EventIDFilterSchema',
+  'EventTextFilterSchema',
+  'ResourceSpecificationSchema',
+  'EventOrderSchema',
+  'StateTypeSchema',
+  'StateSchema',
+  'FlowRunSchema',
+  'EventPageSchema',
+  'OrchestrationResultSchema',
+  'LogSchema',
+  'LogCreateSchema',
+  'LogFilterSchema',
+  'LogSortSchema',
+  'validate',
+] as const
+
+test.each(schemaValues)('exports %s from the schemas entry only', (name) => {
+  expect(schemas[name]).toBeDefined()
+  expect(name in core).toBe(false)
 })
 
 test('eventLimits match the server defaults', () => {

@@ -17,30 +17,10 @@ export {
 } from './datetime.js'
 export type { DateTimeArithmeticOptions } from './datetime.js'
 
-// Models
+// Models (the zod schemas of these models: `@flowcast/core/schemas`)
 export { createEvent, createSerializedEvent } from './create-event.js'
 export type { CreateEventOptions, EventInput } from './create-event.js'
 export {
-  EventAnyResourceFilterSchema,
-  EventFilterSchema,
-  EventIDFilterSchema,
-  EventNameFilterSchema,
-  EventOccurredFilterSchema,
-  EventOrderSchema,
-  EventPageSchema,
-  EventRelatedFilterSchema,
-  EventResourceFilterSchema,
-  EventSchema,
-  EventTextFilterSchema,
-  FlowRunSchema,
-  OrchestrationResultSchema,
-  ReceivedEventSchema,
-  RelatedResourceSchema,
-  ResourceSchema,
-  ResourceSpecificationSchema,
-  SetStateStatusSchema,
-  StateSchema,
-  StateTypeSchema,
   eventLimits,
   eventSizeBytes,
   formatIssues,
@@ -53,7 +33,6 @@ export {
   parseReceivedEvent,
   serializeEvent,
   serializeReceivedEvent,
-  validate,
   withServerFilterDefaults,
 } from './models.js'
 export type {
@@ -159,10 +138,6 @@ export type {
 // Logs
 export {
   LOG_LEVELS,
-  LogCreateSchema,
-  LogFilterSchema,
-  LogSchema,
-  LogSortSchema,
   logLevelName,
   parseLog,
   parseLogCreate,

@@ -12,3 +12,6 @@ export const eventLimits = Object.freeze({
   /** Largest serialised event, in UTF-8 bytes. */
   maxEventSizeBytes: 1_500_000,
 })
+
+/** Longest `text.query` the server accepts in an event or log filter. */
+export const maxTextQueryLength = 200

@@ -5,7 +5,6 @@ import { createEvent, createSerializedEvent } from './create-event.js'
 import type { FlowcastError } from './errors.js'
 import { isFlowcastError } from './errors.js'
 import {
-  EventFilterSchema,
   eventLimits,
   eventSizeBytes,
   parseEvent,
@@ -16,11 +15,11 @@ import {
   parseReceivedEvent,
   serializeEvent,
   serializeReceivedEvent,
-  validate,
   withServerFilterDefaults,
   type Event,
   type ReceivedEvent,
 } from './models.js'
+import { EventFilterSchema, validate } from './schemas.js'
 
 const received = JSON.parse(readFlowRunFrames()[0]!).event as ReceivedEvent
 const { received: _r, ...sent } = received

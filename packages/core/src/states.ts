@@ -1,8 +1,8 @@
 import { isPrefectDateTime } from './datetime.js'
-import { StateTypeSchema, type Event, type FlowRun, type StateType } from './models.js'
+import { stateTypes, type Event, type FlowRun, type StateType } from './models.js'
 
 /** The nine state types, in Prefect's order. */
-export const STATE_TYPES: readonly StateType[] = Object.freeze([...StateTypeSchema.options])
+export const STATE_TYPES: readonly StateType[] = Object.freeze([...stateTypes])
 
 /** The state types after which a run does not change any more on its own. */
 export type TerminalStateType = 'COMPLETED' | 'FAILED' | 'CRASHED' | 'CANCELLED'

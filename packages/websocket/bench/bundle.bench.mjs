@@ -1,47 +1,32 @@
-// What the WebSocket transport costs a browser page: core + websocket + the run watcher,
-// bundled by esbuild for the browser from the built packages, minified and gzipped. Measured
-// only (no target yet):  node packages/websocket/bench/bundle.bench.mjs  (or `pnpm bench`).
-import { gzipSync } from 'node:zlib'
-import { build } from 'esbuild'
+// What flowcast costs a browser page, with the same measurement as the CI budget check
+// (`pnpm size`, tooling/bench/bundle-size.mjs): esbuild for the browser from the built
+// packages, minified, gzip -9.  node packages/websocket/bench/bundle.bench.mjs  (or `pnpm bench`).
+import { bundles, measureBundle } from '../../../tooling/bench/bundle-size.mjs'
 import { figure, writeFigures } from '../../../tooling/bench/figures.mjs'
 
-const entry = `
-export { createEventsEmitter, createEventsSubscriber, createWebSocketRunStateSource } from '@flowcast/websocket'
-export { createRunWatcher, waitForFlowRun } from '@flowcast/core'
-`
-const result = await build({
-  stdin: { contents: entry, resolveDir: new URL('.', import.meta.url).pathname, loader: 'js' },
-  bundle: true,
-  minify: true,
-  platform: 'browser',
-  format: 'esm',
-  target: 'es2022',
-  write: false,
-  metafile: true,
-  logLevel: 'error',
-})
-const code = result.outputFiles[0].contents
-const gz = gzipSync(code, { level: 9 }).length
-const inputs = Object.keys(result.metafile.inputs)
-// Anything Node-only in the browser graph is a bug, whatever the size.
-const nodeOnly = inputs.filter((path) => /(^|\/)ws\/|node:/.test(path))
-if (nodeOnly.length > 0) throw new Error(`bench: Node-only modules bundled: ${nodeOnly.join(', ')}`)
+const figures = []
+const notes = []
+for (const bundle of bundles) {
+  const measured = await measureBundle(bundle)
+  // A bundle that is not browser-clean has no figure worth reporting: null, target not met.
+  const clean = measured.problem === null
+  if (!clean) notes.push(`${bundle.id}: ${measured.problem}`)
+  figures.push(
+    figure({
+      id: `bundle.${bundle.id}_gz`,
+      name: `browser bundle: ${bundle.name} (esbuild, minified, gzip -9)`,
+      value: clean ? measured.gz : null,
+      unit: 'B',
+      target: { atMost: bundle.budgetGz },
+    }),
+    figure({
+      id: `bundle.${bundle.id}_min`,
+      name: `browser bundle: ${bundle.name}, minified, before gzip`,
+      value: clean ? measured.min : null,
+      unit: 'B',
+    }),
+  )
+}
+for (const note of notes) console.error(`bench: ${note}`)
 
-writeFigures(
-  new URL('./bundle-results.json', import.meta.url),
-  [
-    figure({
-      id: 'bundle.core_websocket_gz',
-      name: 'browser bundle of core + websocket + run watcher (esbuild, minified, gzip -9)',
-      value: gz,
-      unit: 'B',
-    }),
-    figure({
-      id: 'bundle.core_websocket_min',
-      name: 'the same bundle, minified, before gzip',
-      value: code.length,
-      unit: 'B',
-    }),
-  ],
-  `bundle size (esbuild, ${inputs.length} input files)`,
-)
+writeFigures(new URL('./bundle-results.json', import.meta.url), figures, 'browser bundle size')

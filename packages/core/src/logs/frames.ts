@@ -1,8 +1,9 @@
 import { isPrefectDateTime } from '../datetime.js'
 import { classifyFrame, type UnknownFrameReason } from '../frames.js'
-import { formatIssues, validate } from '../models.js'
+import { logCheck, runCheck } from '../model-checks.js'
+import { formatIssues } from '../models.js'
 import { isUuid } from '../uuid.js'
-import { LogSchema, parseLogFilter, type Log, type LogFilter } from './models.js'
+import { parseLogFilter, type Log, type LogFilter } from './models.js'
 
 /** Why a `/logs/out` frame was not a log: the events reasons, plus `invalid_log`. */
 export type UnknownLogsFrameReason = Exclude<UnknownFrameReason, 'invalid_event'> | 'invalid_log'
@@ -44,8 +45,8 @@ export function parseLogsServerFrame(
 
 function readLog(value: unknown, raw: string): LogsServerFrame {
   if (isValidLog(value)) return { kind: 'log', log: value }
-  // The schema runs only for the rare invalid log, to name its problems.
-  const result = validate(LogSchema, value)
+  // The full check runs only for the rare invalid log, to name its problems.
+  const result = runCheck<Log>(logCheck, value)
   if (result.success) return { kind: 'log', log: result.data }
   const detail = formatIssues(result.issues)
   return { kind: 'unknown', reason: 'invalid_log', type: 'log', raw, detail }

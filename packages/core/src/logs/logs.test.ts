@@ -6,17 +6,10 @@ import { formatPrefectDateTime } from '../datetime.js'
 import { FlowcastError } from '../errors.js'
 import { encodeLogsFilterFrame, parseLogsServerFrame } from './frames.js'
 import { compareLogs, matchesLogFilter } from './matching.js'
-import {
-  LogCreateSchema,
-  LogFilterSchema,
-  LogSchema,
-  logLevelName,
-  parseLogLevel,
-  type Log,
-} from './models.js'
+import { logLevelName, parseLogLevel, type Log } from './models.js'
+import { LogCreateSchema, LogFilterSchema, LogSchema, validate } from '../schemas.js'
 import { createRunLogsFollower } from './run-logs-follower.js'
 import type { PullLogsSource, PushLogsSource } from './sources.js'
-import { validate } from '../models.js'
 
 const run = '0190b2a4-8c1e-7d3a-9f00-000000000001'
 const other = '0190b2a4-8c1e-7d3a-9f00-000000000002'

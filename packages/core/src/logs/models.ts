@@ -1,76 +1,8 @@
-import { z } from 'zod'
-import { isPrefectDateTime } from '../datetime.js'
+import type { z } from 'zod'
 import { FlowcastError } from '../errors.js'
-import { formatIssues, maxTextQueryLength, validate } from '../models.js'
-import { isUuid } from '../uuid.js'
-
-const dateTimeString = z
-  .string()
-  .refine(isPrefectDateTime, 'not an ISO 8601 datetime with a timezone')
-const uuidString = z.string().refine(isUuid, 'not a UUID')
-const nullableUuidList = z.array(uuidString).nullish()
-
-/** A stored log as `POST /logs/filter` and `/logs/out` return it (docs/protocol.md §11.1). */
-export const LogSchema = z.looseObject({
-  id: uuidString,
-  created: dateTimeString.nullable(),
-  updated: dateTimeString.nullable(),
-  name: z.string(),
-  level: z.number().int(),
-  message: z.string(),
-  timestamp: dateTimeString,
-  flow_run_id: uuidString.nullish(),
-  task_run_id: uuidString.nullish(),
-})
-
-/** A log to create with `POST /logs/` (extra keys forbidden, as on the server). */
-export const LogCreateSchema = z.strictObject({
-  name: z.string(),
-  level: z.number().int(),
-  message: z.string(),
-  timestamp: dateTimeString,
-  flow_run_id: uuidString.nullish(),
-  task_run_id: uuidString.nullish(),
-})
-
-/** `LogFilter.level`: inclusive bounds on the numeric level. */
-export const LogFilterLevelSchema = z.strictObject({
-  ge_: z.number().int().nullish(),
-  le_: z.number().int().nullish(),
-})
-
-/** `LogFilter.timestamp`: inclusive bounds. */
-export const LogFilterTimestampSchema = z.strictObject({
-  before_: dateTimeString.nullish(),
-  after_: dateTimeString.nullish(),
-})
-
-/** `LogFilter.flow_run_id`. */
-export const LogFilterFlowRunIdSchema = z.strictObject({ any_: nullableUuidList })
-
-/** `LogFilter.task_run_id`. */
-export const LogFilterTaskRunIdSchema = z.strictObject({
-  any_: nullableUuidList,
-  is_null_: z.boolean().nullish(),
-})
-
-/** `LogFilter.text` (REST only: the `/logs/out` socket ignores it). */
-export const LogFilterTextSchema = z.strictObject({
-  query: z.string().max(maxTextQueryLength),
-})
-
-/** Prefect's `LogFilter` (docs/protocol.md §11.2); extra keys are rejected as by the server. */
-export const LogFilterSchema = z.strictObject({
-  operator: z.enum(['and_', 'or_']).optional(),
-  level: LogFilterLevelSchema.nullish(),
-  timestamp: LogFilterTimestampSchema.nullish(),
-  flow_run_id: LogFilterFlowRunIdSchema.nullish(),
-  task_run_id: LogFilterTaskRunIdSchema.nullish(),
-  text: LogFilterTextSchema.nullish(),
-})
-
-/** `POST /logs/filter`'s sort. */
-export const LogSortSchema = z.enum(['TIMESTAMP_ASC', 'TIMESTAMP_DESC'])
+import { logCheck, logCreateCheck, logFilterCheck, runCheck } from '../model-checks.js'
+import { formatIssues } from '../models.js'
+import type { LogCreateSchema, LogFilterSchema, LogSchema, LogSortSchema } from '../schemas.js'
 
 /** A stored log. */
 export type Log = z.infer<typeof LogSchema>
@@ -133,7 +65,7 @@ export function parseLogLevel(value: string | number): number {
  * @throws FlowcastError `PROTOCOL` naming each bad field
  */
 export function parseLog(value: unknown): Log {
-  const result = validate(LogSchema, value)
+  const result = runCheck<Log>(logCheck, value)
   if (result.success) return result.data
   throw new FlowcastError(
     'PROTOCOL',
@@ -147,7 +79,7 @@ export function parseLog(value: unknown): Log {
  * @throws FlowcastError `INVALID_OPTIONS` naming each bad field
  */
 export function parseLogCreate(value: unknown): LogCreate {
-  const result = validate(LogCreateSchema, value)
+  const result = runCheck<LogCreate>(logCreateCheck, value)
   if (result.success) return result.data
   throw new FlowcastError(
     'INVALID_OPTIONS',
@@ -161,7 +93,7 @@ export function parseLogCreate(value: unknown): LogCreate {
  * @throws FlowcastError `INVALID_FILTER` naming each bad field
  */
 export function parseLogFilter(value: unknown): LogFilter {
-  const result = validate(LogFilterSchema, value)
+  const result = runCheck<LogFilter>(logFilterCheck, value)
   if (result.success) return result.data
   throw new FlowcastError(
     'INVALID_FILTER',

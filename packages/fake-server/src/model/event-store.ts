@@ -1,15 +1,14 @@
 import {
-  EventSchema,
   formatIssues,
   matchesFilter,
   PrefectDateTime,
   serializeReceivedEvent,
-  validate,
   type Event,
   type EventFilter,
   type Logger,
   type ReceivedEvent,
 } from '@flowcast/core'
+import { EventSchema, validate } from '@flowcast/core/schemas'
 import type { StoredEvent } from './connection.js'
 import { fakeError, formatMicros } from './util.js'
 

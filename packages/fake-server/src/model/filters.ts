@@ -1,4 +1,5 @@
-import { EventFilterSchema, PrefectDateTime, validate, type EventFilter } from '@flowcast/core'
+import { PrefectDateTime, type EventFilter } from '@flowcast/core'
+import { EventFilterSchema, validate } from '@flowcast/core/schemas'
 import type { EffectiveFilter } from '../types.js'
 import { formatMicros, isRecord } from './util.js'
 

@@ -1,11 +1,5 @@
-import {
-  LogCreateSchema,
-  LogFilterSchema,
-  LogSortSchema,
-  validate,
-  type LogCreate,
-  type ValidationIssue,
-} from '@flowcast/core'
+import { type LogCreate, type ValidationIssue } from '@flowcast/core'
+import { LogCreateSchema, LogFilterSchema, LogSortSchema, validate } from '@flowcast/core/schemas'
 import type { FakeLogStore } from './logs.js'
 import { isRecord } from './util.js'
 

@@ -1,4 +1,5 @@
-import { LogFilterSchema, formatIssues, validate, type Log, type LogFilter } from '@flowcast/core'
+import { formatIssues, type Log, type LogFilter } from '@flowcast/core'
+import { LogFilterSchema, validate } from '@flowcast/core/schemas'
 import { closeCodes, constantTimeEqual, type SocketTransport } from './connection.js'
 import type { FakeLogStore } from './logs.js'
 import { closeReason, isRecord, tryParseJson } from './util.js'

@@ -1,5 +1,4 @@
 import {
-  LogCreateSchema,
   PrefectDateTime,
   matchesLogFilter,
   matchesLogTextQuery,
@@ -9,8 +8,8 @@ import {
   type LogCreate,
   type LogFilter,
   type LogSort,
-  validate,
 } from '@flowcast/core'
+import { LogCreateSchema, validate } from '@flowcast/core/schemas'
 import { fakeError, formatMicros } from './util.js'
 
 /** Log options of the fake (part of `FakePrefectOptions`). */
