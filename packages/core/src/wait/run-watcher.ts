@@ -4,6 +4,7 @@ import { compareDateTimes } from '../datetime.js'
 import { FlowcastError } from '../errors.js'
 import { silentLogger } from '../logger.js'
 import { resolveProfile } from '../profile.js'
+import type { InstrumentationSpan } from '../instrumentation.js'
 import { isTerminalStateType, type FlowRunStateObservation } from '../states.js'
 import type {
   PullRunStateSource,
@@ -17,6 +18,7 @@ import {
   type RunWatcher,
   type RunWatcherOptions,
 } from './run-watcher-options.js'
+import { createWaitInstruments } from './wait-instrumentation.js'
 
 export { runWatcherDefaults, runWatcherTestProfile }
 export type { RunWatcher, RunWatcherOptions }
@@ -28,6 +30,7 @@ interface Waiter {
   readonly onState: WaitOptions['onState']
   readonly signal: AbortSignal | undefined
   onAbort: (() => void) | undefined
+  readonly span: InstrumentationSpan | undefined
 }
 
 interface RunEntry {
@@ -133,6 +136,7 @@ export function createRunWatcher(options: RunWatcherOptions): RunWatcher {
     ...(options.fallbackPolling || {}),
   }
 
+  const instruments = options.instrumentation && createWaitInstruments(options.instrumentation)
   const entries = new Map<string, RunEntry>()
   let activeWaits = 0
   let closed = false
@@ -164,6 +168,7 @@ export function createRunWatcher(options: RunWatcherOptions): RunWatcher {
         }
       }
     }
+    instruments?.pushHealth(health === 'healthy', entries.size > 0 && !!pull && fallbackEnabled)
     logger.debug('run-state push source health changed', { source: push.name, health })
     // Decide in the shared tick, not inside the source's callback.
     schedule(now)
@@ -420,6 +425,7 @@ export function createRunWatcher(options: RunWatcherOptions): RunWatcher {
     if (index === -1) return
     entry.waiters.splice(index, 1)
     activeWaits--
+    instruments?.settled(waiter.span, result)
     if (waiter.onAbort) waiter.signal?.removeEventListener('abort', waiter.onAbort)
     waiter.onAbort = undefined
     if (entry.waiters.length === 0) removeEntry(entry)
@@ -488,6 +494,7 @@ export function createRunWatcher(options: RunWatcherOptions): RunWatcher {
         onState,
         signal,
         onAbort: undefined,
+        span: instruments?.started(flowRunId),
       }
       let entry = entries.get(flowRunId)
       const isNew = entry === undefined
