@@ -133,7 +133,8 @@ export const flowcastMetrics = {
     name: 'flowcast.webhook.deliveries',
     kind: 'counter',
     unit: '{delivery}',
-    description: 'Webhook deliveries answered, by http.response.status_code.',
+    description:
+      'Webhook requests answered, by http.response.status_code and flowcast.webhook.outcome.',
   },
   webhookDuplicates: {
     name: 'flowcast.webhook.duplicates',
@@ -164,6 +165,7 @@ export const flowcastAttributes = {
   urlFull: 'url.full',
   urlTemplate: 'url.template',
   resendCount: 'http.request.resend_count',
+  webhookOutcome: 'flowcast.webhook.outcome',
 } as const
 
 /** The span of one wait for a flow run. */

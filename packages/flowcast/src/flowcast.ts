@@ -16,6 +16,7 @@ import {
   type FlowRun,
   type FlowRunFollow,
   type FollowFlowRunOptions,
+  type Instrumentation,
   type Logger,
   type LogsSources,
   type RunStateSources,
@@ -154,6 +155,13 @@ export interface FlowcastOptions {
    * @default undefined (the server's 409 decides)
    */
   validateParameters?: ParameterValidator | undefined
+  /**
+   * Receives metrics and spans from every part (the waiter, the REST client, the polling and
+   * WebSocket sources, `subscribe`), e.g. `createOpenTelemetryInstrumentation()` from
+   * `@flowcast/otel`; the metrics and spans are listed in that package's README.
+   * @default undefined (nothing is recorded, no instrument is created)
+   */
+  instrumentation?: Instrumentation | undefined
 }
 
 /** One parameter that fails a deployment's parameter schema. */
@@ -333,6 +341,8 @@ export function createFlowcast(options: FlowcastOptions = {}): Flowcast {
   const WebSocketImpl = options.WebSocket ?? (WebSocket as unknown as WebSocketConstructorLike)
   // Checked here so a bad value fails at creation, not at the first wait.
   const profile = resolveProfile(options.profile, 'flowcast')
+  // Spread into every part's options, so each one reports through the same instrumentation.
+  const instrumented = options.instrumentation ? { instrumentation: options.instrumentation } : {}
 
   const client = createPrefectClient({
     profile,
@@ -341,6 +351,7 @@ export function createFlowcast(options: FlowcastOptions = {}): Flowcast {
     ...credentials,
     clock,
     logger,
+    ...instrumented,
     ...(options.fetch ? { fetch: options.fetch } : {}),
   })
   const subscribers = new Set<EventsSubscriber>()
@@ -360,6 +371,7 @@ export function createFlowcast(options: FlowcastOptions = {}): Flowcast {
         ...credentials,
         clock,
         logger,
+        ...instrumented,
         ...(options.fetch ? { fetch: options.fetch } : {}),
       }),
     })
@@ -370,6 +382,7 @@ export function createFlowcast(options: FlowcastOptions = {}): Flowcast {
         WebSocket: WebSocketImpl,
         clock,
         logger,
+        ...instrumented,
       })
     }
     return { pull: logsPull, ...(logsPush ? { push: logsPush } : {}) }
@@ -378,7 +391,14 @@ export function createFlowcast(options: FlowcastOptions = {}): Flowcast {
   function getWatcher(): RunWatcher {
     if (closed) throw new FlowcastError('CLOSED', '[flowcast] this flowcast instance is closed')
     if (watcher) return watcher
-    polling = createPollingRunStateSource({ profile, ...options.polling, client, clock, logger })
+    polling = createPollingRunStateSource({
+      profile,
+      ...options.polling,
+      client,
+      clock,
+      logger,
+      ...instrumented,
+    })
     let sources: RunStateSources
     let tuning: Partial<RunWatcherOptions> = {}
     if (transport === 'polling') {
@@ -402,11 +422,20 @@ export function createFlowcast(options: FlowcastOptions = {}): Flowcast {
         WebSocket: WebSocketImpl,
         clock,
         logger,
+        ...instrumented,
       })
       sources = { push: websocket, pull: polling }
       if (transport === 'websocket') tuning = { fallbackPolling: false }
     }
-    watcher = createRunWatcher({ profile, ...tuning, ...options.waiting, sources, clock, logger })
+    watcher = createRunWatcher({
+      profile,
+      ...tuning,
+      ...options.waiting,
+      sources,
+      clock,
+      logger,
+      ...instrumented,
+    })
     return watcher
   }
 
@@ -492,6 +521,7 @@ export function createFlowcast(options: FlowcastOptions = {}): Flowcast {
         WebSocket: WebSocketImpl,
         clock,
         logger,
+        ...instrumented,
         ...subscribeOptions,
         apiUrl: client.apiUrl,
         ...credentials,

@@ -37,6 +37,7 @@ export type {
   LogFilter,
   LogLevelName,
   FlowcastErrorCode,
+  Instrumentation,
   Logger,
   ReceivedEvent,
   RelatedResource,
