@@ -1,0 +1,3 @@
+import { definePackageTests } from '../../tooling/config/vitest.ts'
+
+export default definePackageTests()
