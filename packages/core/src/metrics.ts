@@ -14,12 +14,11 @@ export const flowcastMetrics = {
     unit: '{message}',
     description: 'Events (or logs) delivered to consumers, each once.',
   },
-  frames: {
-    name: 'flowcast.websocket.frames',
+  skippedFrames: {
+    name: 'flowcast.websocket.frames.skipped',
     kind: 'counter',
     unit: '{frame}',
-    description:
-      'Frames received after the handshake, by flowcast.frame.kind (event or log, else why the frame was skipped).',
+    description: 'Frames skipped because they were not events (or logs), by flowcast.frame.kind.',
   },
   duplicates: {
     name: 'flowcast.websocket.duplicates',

@@ -188,9 +188,8 @@ describe('@flowcast/otel: the events subscriber', () => {
       'messaging.destination.name': 'events/out',
     })
     expect(collected.value(m.duplicates.name)).toBe(stats.duplicates)
-    expect(collected.value(m.frames.name, { 'flowcast.frame.kind': 'event' })).toBe(
-      stats.events + stats.duplicates + stats.filtered,
-    )
+    expect(collected.value(m.filtered.name)).toBe(stats.filtered)
+    expect(collected.value(m.skippedFrames.name)).toBe(0)
   })
 
   it('counts skipped frames by kind', async () => {
@@ -215,10 +214,11 @@ describe('@flowcast/otel: the events subscriber', () => {
     const collected = await otel.collect()
     const byKind = Object.fromEntries(
       collected
-        .points(m.frames.name)
+        .points(m.skippedFrames.name)
         .map((point) => [point.attributes['flowcast.frame.kind'], point.value]),
     )
-    expect(byKind).toEqual({ event: 1, ...subscriber.stats.skippedByKind })
+    expect(byKind).toEqual(subscriber.stats.skippedByKind)
+    expect(collected.points(m.skippedFrames.name)[0]!.attributes).toMatchObject(eventsOut)
     expect(Object.keys(subscriber.stats.skippedByKind).length).toBeGreaterThanOrEqual(3)
     expect(subscriber.stats.skippedFrames).toBe(7)
   })

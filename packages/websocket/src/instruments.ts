@@ -79,17 +79,17 @@ export class ConnectionInstruments {
 }
 
 /**
- * @internal The instruments of a socket consumer (events or logs subscriber): frames by kind,
- * messages delivered, duplicates and filtered events, plus its connection's.
+ * @internal The instruments of a socket consumer (events or logs subscriber): skipped frames
+ * by kind, messages delivered, duplicates and filtered events, plus its connection's. Data
+ * frames are not counted apart: each one is delivered, a duplicate or filtered.
  */
 export class ConsumerInstruments extends ConnectionInstruments {
   readonly #consumed: CounterInstrument
-  readonly #frames: CounterInstrument
+  readonly #skippedFrames: CounterInstrument
   readonly #duplicates: CounterInstrument
   readonly #filtered: CounterInstrument
   readonly #messaging: InstrumentationAttributes
   readonly #destination: SocketDestination
-  readonly #dataFrame: InstrumentationAttributes
   readonly #byKind = new Map<string, InstrumentationAttributes>()
 
   constructor(instrumentation: Instrumentation, destination: 'events/out' | 'logs/out') {
@@ -97,10 +97,9 @@ export class ConsumerInstruments extends ConnectionInstruments {
     this.#destination = destination
     this.#messaging = messaging(destination)
     this.#consumed = instrumentation.counter(m.consumedMessages)
-    this.#frames = instrumentation.counter(m.frames)
+    this.#skippedFrames = instrumentation.counter(m.skippedFrames)
     this.#duplicates = instrumentation.counter(m.duplicates)
     this.#filtered = instrumentation.counter(m.filtered)
-    this.#dataFrame = this.#kindAttributes(destination === 'logs/out' ? 'log' : 'event')
   }
 
   #kindAttributes(kind: string): InstrumentationAttributes {
@@ -112,14 +111,9 @@ export class ConsumerInstruments extends ConnectionInstruments {
     return attributes
   }
 
-  /** An event (or log) frame arrived. */
-  dataFrame(): void {
-    this.#frames.add(1, this.#dataFrame)
-  }
-
   /** A frame was skipped; `kind` says why (`control`, `invalid_json`, …). */
   skippedFrame(kind: string): void {
-    this.#frames.add(1, this.#kindAttributes(kind))
+    this.#skippedFrames.add(1, this.#kindAttributes(kind))
   }
 
   /** `count` events (or logs) were delivered to consumers. */

@@ -398,7 +398,6 @@ export class LogsSubscriberImpl implements LogsSubscriber {
       return
     }
     const log = frame.log
-    this.#m?.dataFrame()
     if (!this.#dedupe.firstSeen(log.id)) {
       this.#duplicates++
       this.#m?.duplicate()

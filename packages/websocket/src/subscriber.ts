@@ -329,7 +329,6 @@ export class EventsSubscriberImpl implements EventsSubscriber {
     // One clock read per event serves dedupe and the cursor. The cursor arithmetic is clamped,
     // so nothing after marking the event seen can throw and drop it.
     const now = this.#clock.now()
-    this.#m?.dataFrame()
     if (!this.#dedupe.firstSeen(event.id, now)) {
       this.#duplicates++
       this.#m?.duplicate()

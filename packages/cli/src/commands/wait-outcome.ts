@@ -1,8 +1,8 @@
 // What `flowcast watch` and `flowcast run` share around the wait itself: option parsing,
 // exit codes and the `--verbose` counters.
-import type { WaitForFlowRunResult } from '@flowcast/core'
-import type { EventsSubscriber } from '@flowcast/websocket'
+import { flowcastMetrics as m, type WaitForFlowRunResult } from '@flowcast/core'
 import { ExitCode, UsageError, type CliIO } from '../io.js'
+import { createMemoryInstrumentation } from '../memory-instrumentation.js'
 
 /** How `flowcast watch` and `flowcast run` learn states. */
 export type WatchTransport = 'auto' | 'websocket' | 'polling'
@@ -62,41 +62,39 @@ export const verboseHelp = `  --verbose            print counters on stderr at t
                        WebSocket connections, events, duplicates, skipped frames)`
 
 /**
- * The `--verbose` counters: a counting `fetch` for the command's REST clients and the events
- * subscriber's stats, printed as one `key=value` line on stderr (stdout keeps its contract).
+ * The `--verbose` counters: an in-memory instrumentation that every part of the command reports
+ * through, printed at the end as one `key=value` line on stderr (stdout keeps its contract).
+ * The keys are the metric names of `@flowcast/otel`'s table, `{attribute=value}` narrowing one.
  */
 export function createWaitCounters(command: string) {
   const startedAt = Date.now()
-  let requests = 0
-  let failures = 0
-  let subscriber: EventsSubscriber | undefined
-  const fetchCounting: typeof globalThis.fetch = async (input, init) => {
-    requests++
-    try {
-      const response = await globalThis.fetch(input, init)
-      if (!response.ok) failures++
-      return response
-    } catch (error) {
-      failures++
-      throw error
-    }
-  }
+  const instrumentation = createMemoryInstrumentation()
+  const { total } = instrumentation
+  const destination = 'messaging.destination.name'
   return {
-    fetch: fetchCounting,
-    onSubscriber(created: EventsSubscriber) {
-      subscriber = created
-    },
+    instrumentation,
     /** Writes the counters line to stderr. */
     print(io: CliIO, extra: Record<string, string | number> = {}) {
-      const stats = subscriber?.stats
       const counters: Record<string, string | number> = {
-        rest_requests: requests,
-        rest_failures: failures,
-        ws_connections: stats?.connections ?? 0,
-        ws_reconnects: stats?.reconnects ?? 0,
-        events: stats?.events ?? 0,
-        duplicates: stats?.duplicates ?? 0,
-        skipped_frames: stats?.skippedFrames ?? 0,
+        [`${m.httpDuration.name}.count`]: total(m.httpDuration.name),
+        [`${m.httpDuration.name}.count{error.type}`]: total(m.httpDuration.name, {
+          'error.type': true,
+        }),
+        [m.httpRetries.name]: total(m.httpRetries.name),
+        [m.connections.name]: total(m.connections.name),
+        [m.reconnects.name]: total(m.reconnects.name),
+        [m.stalls.name]: total(m.stalls.name),
+        [`${m.consumedMessages.name}{${destination}=events/out}`]: total(m.consumedMessages.name, {
+          [destination]: 'events/out',
+        }),
+        [`${m.consumedMessages.name}{${destination}=logs/out}`]: total(m.consumedMessages.name, {
+          [destination]: 'logs/out',
+        }),
+        [m.duplicates.name]: total(m.duplicates.name),
+        [m.skippedFrames.name]: total(m.skippedFrames.name),
+        [m.waitFallbacks.name]: total(m.waitFallbacks.name, {
+          'flowcast.wait.fallback.direction': 'to_polling',
+        }),
         ...extra,
         elapsed_ms: Date.now() - startedAt,
       }

@@ -10,6 +10,7 @@ import {
   serializeReceivedEvent,
   type FlowcastError,
   type FlowRunStateObservation,
+  type Instrumentation,
   type Log,
   type LogsSources,
   type PushRunStateSource,
@@ -245,10 +246,12 @@ export interface WatchFlowRunOptions {
    */
   stragglerMs?: number
   /**
-   * `fetch` for the REST reads (`--verbose` counts requests through it).
+   * `fetch` for the REST reads.
    * @default globalThis.fetch
    */
   fetch?: typeof globalThis.fetch
+  /** Receives every part's metrics (`--verbose` prints them). */
+  instrumentation?: Instrumentation
 }
 
 /** Waits for one flow run, printing the timeline (or JSON lines); resolves to the result. */
@@ -260,14 +263,17 @@ export async function watchFlowRun(options: WatchFlowRunOptions): Promise<WaitFo
     ...(connection.authString ? { authString: connection.authString } : {}),
   }
   // The waiter retries reads on its own backoff, so each request is tried once.
+  // Spread into every part's options, so they all report through one instrumentation.
+  const instrumented = options.instrumentation ? { instrumentation: options.instrumentation } : {}
   const client = createPrefectClient({
     apiUrl: connection.apiUrl,
     ...credentials,
     retries: 0,
     timeoutMs: 5_000,
+    ...instrumented,
     ...(options.fetch ? { fetch: options.fetch } : {}),
   })
-  const polling = createPollingRunStateSource({ client })
+  const polling = createPollingRunStateSource({ client, ...instrumented })
   const startedAt = Date.now()
   const timeline = json ? undefined : createTimeline(io, startedAt)
   const say = (text: string) => timeline?.line(`${indent}${text}`)
@@ -334,6 +340,7 @@ export async function watchFlowRun(options: WatchFlowRunOptions): Promise<WaitFo
       filter: { resource: { id: [flowRunResourceId(flowRunId)] } },
       lookbackMs: 60_000,
       connectTimeoutMs: 5_000,
+      ...instrumented,
       ...(options.reconnect ? { reconnect: options.reconnect } : {}),
       onEvent: (event) => {
         if (json) io.stdout.write(`{"type":"event","event":${serializeReceivedEvent(event)}}\n`)
@@ -372,7 +379,7 @@ export async function watchFlowRun(options: WatchFlowRunOptions): Promise<WaitFo
       }
     })
   }
-  const watcher = createRunWatcher({ ...tuning, ...options.tuning, sources })
+  const watcher = createRunWatcher({ ...tuning, ...options.tuning, sources, ...instrumented })
 
   // Logs: from the socket when the server streams them (not with --transport polling), and
   // over REST always; a failing logs endpoint is said once and changes nothing else.
@@ -384,6 +391,7 @@ export async function watchFlowRun(options: WatchFlowRunOptions): Promise<WaitFo
       ...credentials,
       retries: 0,
       timeoutMs: 5_000,
+      ...instrumented,
       ...(options.fetch ? { fetch: options.fetch } : {}),
     })
     logsSources.pull = createPollingLogsSource({ client: logsClient })
@@ -393,6 +401,7 @@ export async function watchFlowRun(options: WatchFlowRunOptions): Promise<WaitFo
         ...credentials,
         WebSocket: WebSocket as unknown as WebSocketConstructorLike,
         connectTimeoutMs: 5_000,
+        ...instrumented,
         ...(options.reconnect ? { reconnect: options.reconnect } : {}),
       })
       logsSources.push = logsPush
@@ -502,7 +511,7 @@ export const watchCommand: Command = {
       logs: values['no-logs'] !== true,
       io,
       ...(timeoutMs === undefined ? {} : { timeoutMs }),
-      ...(counters ? { fetch: counters.fetch, onSubscriber: counters.onSubscriber } : {}),
+      ...(counters ? { instrumentation: counters.instrumentation } : {}),
     })
     counters?.print(io, { outcome: result.outcome })
     return exitCodeFor(result)
