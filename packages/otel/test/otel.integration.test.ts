@@ -3,7 +3,7 @@
 import { flowcastMetrics as m, type EventInput } from '@flowcast/core'
 import { createFakePrefectServer, type FakePrefectServer } from '@flowcast/fake-server'
 import { createEventsSubscriber, type EventsSubscriber } from '@flowcast/websocket'
-import { SpanKind, context, metrics, propagation, trace } from '@opentelemetry/api'
+import { SpanKind, SpanStatusCode, context, metrics, propagation, trace } from '@opentelemetry/api'
 import { AsyncLocalStorageContextManager } from '@opentelemetry/context-async-hooks'
 import { W3CTraceContextPropagator } from '@opentelemetry/core'
 import { createFlowcast, type Flowcast } from 'flowcast'
@@ -142,9 +142,11 @@ describe('@flowcast/otel: waits', () => {
     ])
     const [span] = otel.spans().filter((s) => s.name === 'flowcast.wait_for_flow_run')
     expect(span?.attributes).toMatchObject({
+      'flowcast.flow_run.id': run.id,
       'flowcast.wait.outcome': 'timeout',
-      'flowcast.flow_run.state.type': 'SCHEDULED',
+      'flowcast.wait.source': 'none',
     })
+    expect(span?.status.code).not.toBe(SpanStatusCode.ERROR)
   })
 })
 
