@@ -142,6 +142,7 @@ const npmInstall = (cwd) => run('npm', npmInstallArgs, cwd)
 // that shows a shape rather than code is marked <!-- snippet: not-checked -->.
 const harnessRanges = {
   ...readJson(join(root, 'packages/fake-server/package.json')).devDependencies,
+  ...readJson(join(root, 'packages/otel/package.json')).devDependencies,
   ...readJson(join(root, 'package.json')).devDependencies,
 }
 const snippets = join(work, 'snippets')
@@ -152,12 +153,20 @@ writeJson(join(snippets, 'package.json'), {
   type: 'module',
   dependencies: fileDeps,
   overrides: fileDeps,
-  // What a service's test setup adds: the test runner, and the optional peers of the harness.
+  // What a service's test setup adds: the test runner, and the optional peers of the harness;
+  // what its OpenTelemetry setup adds: the API and the Node SDK with a Prometheus exporter.
   devDependencies: Object.fromEntries(
-    ['typescript', '@types/node', '@types/ws', 'vitest', 'msw', 'mock-socket'].map((dep) => [
-      dep,
-      harnessRanges[dep],
-    ]),
+    [
+      'typescript',
+      '@types/node',
+      '@types/ws',
+      'vitest',
+      'msw',
+      'mock-socket',
+      '@opentelemetry/api',
+      '@opentelemetry/sdk-node',
+      '@opentelemetry/exporter-prometheus',
+    ].map((dep) => [dep, harnessRanges[dep]]),
   ),
 })
 writeJson(join(snippets, 'tsconfig.json'), {
