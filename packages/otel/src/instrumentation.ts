@@ -67,11 +67,18 @@ class Totals {
   readonly #byKey = new Map<string, { value: number; attributes: Attributes }>()
   #plain = 0
   #plainUsed = false
+  // The attribute set used last: a stream adds with the same one over and over.
+  #lastAttributes: object | undefined
+  #lastSlot: { value: number } | undefined
 
   add(value: number, attributes: InstrumentationAttributes | undefined): void {
     if (attributes === undefined) {
       this.#plain += value
       this.#plainUsed = true
+      return
+    }
+    if (attributes === this.#lastAttributes) {
+      this.#lastSlot!.value += value
       return
     }
     let slot = this.#byIdentity.get(attributes)
@@ -86,6 +93,8 @@ class Totals {
       slot = entry
       this.#byIdentity.set(attributes, slot)
     }
+    this.#lastAttributes = attributes
+    this.#lastSlot = slot
     slot.value += value
   }
 
