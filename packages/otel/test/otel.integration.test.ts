@@ -2,7 +2,11 @@
 // OpenTelemetry SDK's in-memory span exporter and an on-demand metric reader.
 import { flowcastMetrics as m, type EventInput } from '@flowcast/core'
 import { createFakePrefectServer, type FakePrefectServer } from '@flowcast/fake-server'
-import { createEventsSubscriber, type EventsSubscriber } from '@flowcast/websocket'
+import {
+  createEventsSubscriber,
+  createLogsSubscriber,
+  type EventsSubscriber,
+} from '@flowcast/websocket'
 import { SpanKind, SpanStatusCode, context, metrics, propagation, trace } from '@opentelemetry/api'
 import { AsyncLocalStorageContextManager } from '@opentelemetry/context-async-hooks'
 import { W3CTraceContextPropagator } from '@opentelemetry/core'
@@ -223,6 +227,42 @@ describe('@flowcast/otel: the events subscriber', () => {
     expect(collected.points(m.skippedFrames.name)[0]!.attributes).toMatchObject(eventsOut)
     expect(Object.keys(subscriber.stats.skippedByKind).length).toBeGreaterThanOrEqual(3)
     expect(subscriber.stats.skippedFrames).toBe(7)
+  })
+})
+
+describe('@flowcast/otel: the logs subscriber', () => {
+  it('counts logs delivered and skipped frames by kind on logs/out', async () => {
+    const server = await startServer()
+    const otel = harness()
+    const run = server.createFlowRun({ deploymentId: server.createDeployment().id })
+    const got: string[] = []
+    const subscriber = createLogsSubscriber({
+      apiUrl: server.apiUrl,
+      WebSocket: WebSocket as never,
+      filter: { flow_run_id: { any_: [run.id] } },
+      instrumentation: otel.instrumentation,
+      onLog: (log) => got.push(log.message),
+    })
+    cleanups.push(() => subscriber.close())
+    await server.logs.waitForSubscriber({ existing: true })
+    server.logs.injectFrames(['not json', { type: 'keep-alive' }])
+    server.logs.create([
+      { message: 'one', flow_run_id: run.id },
+      { message: 'two', flow_run_id: run.id },
+    ])
+    await until(() => got.length === 2, 'two logs')
+
+    const collected = await otel.collect()
+    const logsOut = { 'messaging.destination.name': 'logs/out' }
+    expect(collected.value(m.consumedMessages.name, logsOut)).toBe(2)
+    expect(collected.value(m.connections.name, logsOut)).toBe(1)
+    const byKind = Object.fromEntries(
+      collected
+        .points(m.skippedFrames.name)
+        .map((point) => [point.attributes['flowcast.frame.kind'], point.value]),
+    )
+    expect(byKind).toEqual(subscriber.stats.skippedByKind)
+    expect(subscriber.stats.skippedFrames).toBe(2)
   })
 })
 
