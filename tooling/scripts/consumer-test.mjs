@@ -143,6 +143,7 @@ const npmInstall = (cwd) => run('npm', npmInstallArgs, cwd)
 const harnessRanges = {
   ...readJson(join(root, 'packages/react/package.json')).devDependencies,
   ...readJson(join(root, 'packages/fake-server/package.json')).devDependencies,
+  ...readJson(join(root, 'packages/otel/package.json')).devDependencies,
   ...readJson(join(root, 'package.json')).devDependencies,
 }
 const snippets = join(work, 'snippets')
@@ -154,7 +155,8 @@ writeJson(join(snippets, 'package.json'), {
   dependencies: fileDeps,
   overrides: fileDeps,
   // What a service's test setup adds: the test runner, and the optional peers of the harness;
-  // React and its types for the hooks' snippets.
+  // React and its types for the hooks' snippets; what an OpenTelemetry setup adds: the API and
+  // the Node SDK with a Prometheus exporter.
   devDependencies: Object.fromEntries(
     [
       'typescript',
@@ -165,6 +167,9 @@ writeJson(join(snippets, 'package.json'), {
       'mock-socket',
       'react',
       '@types/react',
+      '@opentelemetry/api',
+      '@opentelemetry/sdk-node',
+      '@opentelemetry/exporter-prometheus',
     ].map((dep) => [dep, harnessRanges[dep]]),
   ),
 })

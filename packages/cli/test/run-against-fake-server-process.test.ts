@@ -301,7 +301,10 @@ describe('flowcast run against flowcast fake-server (both as processes)', () => 
     }).done
     expect(finished.code).toBe(0)
     expect(jsonLines(finished.stdout).map((line) => line.type)).toEqual(['flow_run'])
-    expect(finished.stderr).toMatch(/^flowcast run: counters: rest_requests=2 rest_failures=0 /m)
+    expect(finished.stderr).toMatch(
+      /^flowcast run: counters: http\.client\.request\.duration\.count=2 http\.client\.request\.duration\.count\{error\.type\}=0 /m,
+    )
+    expect(finished.stderr).toMatch(/ outcome=created elapsed_ms=\d+$/m)
   })
 })
 
@@ -368,8 +371,26 @@ describe('flowcast watch --verbose', () => {
     expect(finished.code).toBe(0)
     expect(jsonLines(finished.stdout).at(-1)).toMatchObject({ type: 'outcome' })
     expect(finished.stderr).toMatch(
-      /^flowcast watch: counters: rest_requests=[1-9]\d* rest_failures=0 .*outcome=terminal elapsed_ms=\d+$/m,
+      /^flowcast watch: counters: http\.client\.request\.duration\.count=[1-9]\d* http\.client\.request\.duration\.count\{error\.type\}=0 .*outcome=terminal elapsed_ms=\d+$/m,
     )
+    // The names are the metric table's, fed by the same instrumentation as @flowcast/otel.
+    const line = finished.stderr.split('\n').find((l) => l.startsWith('flowcast watch: counters:'))!
+    const counters = Object.fromEntries(
+      line
+        .slice('flowcast watch: counters: '.length)
+        .split(' ')
+        .map((pair) => /^(.*)=([^=]*)$/.exec(pair)!.slice(1) as [string, string]),
+    )
+    expect(counters).toMatchObject({
+      'flowcast.websocket.connections': expect.stringMatching(/^[1-9]\d*$/),
+      'flowcast.websocket.reconnects': '0',
+      'flowcast.websocket.duplicates': '0',
+      'flowcast.websocket.frames.skipped': '0',
+      'flowcast.wait.fallbacks': '0',
+    })
+    expect(
+      counters['messaging.client.consumed.messages{messaging.destination.name=events/out}'],
+    ).toMatch(/^[1-9]\d*$/)
     server.child.kill('SIGTERM')
     await server.done
   })

@@ -166,3 +166,20 @@ export type {
   FlowRunFollowItem,
   FollowFlowRunOptions,
 } from './wait/follow-flow-run.js'
+
+// Instrumentation
+export { noopInstrumentation } from './instrumentation.js'
+export type {
+  CounterInstrument,
+  HistogramInstrument,
+  InstrumentKind,
+  InstrumentSpec,
+  Instrumentation,
+  InstrumentationAttributeValue,
+  InstrumentationAttributes,
+  InstrumentationSpan,
+  InstrumentationSpanKind,
+  InstrumentationSpanOptions,
+  InstrumentationSpanStatus,
+} from './instrumentation.js'
+export { flowcastAttributes, flowcastMetrics, waitSpanName } from './metrics.js'

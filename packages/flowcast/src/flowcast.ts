@@ -16,6 +16,7 @@ import {
   type FlowRun,
   type FlowRunFollow,
   type FollowFlowRunOptions,
+  type Instrumentation,
   type Logger,
   type RunWatcher,
   type RunWatcherOptions,
@@ -135,6 +136,13 @@ export interface FlowcastOptions {
    * @default undefined (the server's 409 decides)
    */
   validateParameters?: ParameterValidator | undefined
+  /**
+   * Receives metrics and spans from every part (the waiter, the REST client, the polling and
+   * WebSocket sources, `subscribe`), e.g. `createOpenTelemetryInstrumentation()` from
+   * `@flowcast/otel`; the metrics and spans are listed in that package's README.
+   * @default undefined (nothing is recorded, no instrument is created)
+   */
+  instrumentation?: Instrumentation | undefined
 }
 
 /** One parameter that fails a deployment's parameter schema. */
@@ -312,6 +320,8 @@ export function createFlowcast(options: FlowcastOptions = {}): Flowcast {
     : {}
   // Checked here so a bad value fails at creation, not at the first wait.
   const profile = resolveProfile(options.profile, 'flowcast')
+  // Spread into every part's options, so each one reports through the same instrumentation.
+  const instrumented = options.instrumentation ? { instrumentation: options.instrumentation } : {}
 
   const client = createPrefectClient({
     profile,
@@ -320,6 +330,7 @@ export function createFlowcast(options: FlowcastOptions = {}): Flowcast {
     ...credentials,
     clock,
     logger,
+    ...instrumented,
     ...(options.fetch ? { fetch: options.fetch } : {}),
   })
   const subscribers = new Set<EventsSubscriber>()
@@ -337,6 +348,7 @@ export function createFlowcast(options: FlowcastOptions = {}): Flowcast {
       ...(options.fetch ? { fetch: options.fetch } : {}),
       clock,
       logger,
+      ...instrumented,
       profile,
       rest: options.rest,
       polling: options.polling,
@@ -350,7 +362,15 @@ export function createFlowcast(options: FlowcastOptions = {}): Flowcast {
     if (closed) throw new FlowcastError('CLOSED', '[flowcast] this flowcast instance is closed')
     if (watcher) return watcher
     const { sources, tuning } = getComposed()
-    watcher = createRunWatcher({ profile, ...tuning, ...options.waiting, sources, clock, logger })
+    watcher = createRunWatcher({
+      profile,
+      ...tuning,
+      ...options.waiting,
+      sources,
+      clock,
+      logger,
+      ...instrumented,
+    })
     return watcher
   }
 
@@ -436,6 +456,7 @@ export function createFlowcast(options: FlowcastOptions = {}): Flowcast {
         ...webSocketOption,
         clock,
         logger,
+        ...instrumented,
         ...subscribeOptions,
         apiUrl: client.apiUrl,
         ...credentials,

@@ -45,6 +45,7 @@ export type {
   LogFilter,
   LogLevelName,
   FlowcastErrorCode,
+  Instrumentation,
   Logger,
   ReceivedEvent,
   RelatedResource,

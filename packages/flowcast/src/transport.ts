@@ -4,6 +4,7 @@ import {
   FlowcastError,
   type Clock,
   type FlowcastProfile,
+  type Instrumentation,
   type Logger,
   type LogsSources,
   type RunStateSources,
@@ -89,6 +90,11 @@ export interface TransportOptions {
   clock?: Clock | undefined
   /** @default silentLogger */
   logger?: Logger | undefined
+  /**
+   * Where every source reports its metrics and spans (e.g. `@flowcast/otel`). Nothing is
+   * recorded without it.
+   */
+  instrumentation?: Instrumentation | undefined
   /**
    * `'test'` for fast polling, short backoff and short watchdogs in the sources.
    * @default 'default'
@@ -188,6 +194,7 @@ export function composeTransport(options: TransportOptions): TransportCompositio
   const shared = {
     ...(clock ? { clock } : {}),
     ...(logger ? { logger } : {}),
+    ...(options.instrumentation ? { instrumentation: options.instrumentation } : {}),
   }
   const socketOptions = {
     apiUrl: client.apiUrl,

@@ -213,7 +213,7 @@ export async function sendApiCall(
   url: string,
   body: string | undefined,
   retry: RetryMode,
-  options: RequestOptions & { headers?: Record<string, string> } = {},
+  options: RequestOptions & { headers?: Record<string, string>; route?: string } = {},
 ): Promise<unknown> {
   const { text } = await sendRequest(
     context.settings,
@@ -224,6 +224,7 @@ export async function sendApiCall(
       authorize: true,
       ...(body === undefined ? {} : { body }),
       ...(options.headers ? { headers: options.headers } : {}),
+      ...(options.route === undefined ? {} : { route: options.route }),
     },
     options,
   )
@@ -249,7 +250,8 @@ async function callApi(
   }
   const body = init.body === undefined ? undefined : JSON.stringify(init.body)
   const retry = init.retry ?? defaultRetryMode(method, path)
-  const options: RequestOptions & { headers?: Record<string, string> } = {
+  const options: RequestOptions & { headers?: Record<string, string>; route?: string } = {
+    route: path,
     ...(init.signal ? { signal: init.signal } : {}),
     ...(init.timeoutMs === undefined ? {} : { timeoutMs: init.timeoutMs }),
     ...(Object.keys(headers).length > 0 ? { headers } : {}),

@@ -20,6 +20,7 @@ import {
   type EventPage,
   type FlowRun,
   type FlowcastProfile,
+  type Instrumentation,
   type Logger,
   type OrchestrationResult,
   type PrefectApiLocation,
@@ -35,6 +36,7 @@ import {
   type PrefectApi,
 } from './api.js'
 import type { HttpSettings, RequestOptions } from './http.js'
+import { httpInstrumentsFor } from './http-instruments.js'
 import type { DeploymentFlowRunCreate, FlowRunFilterBody, StateCreate } from './types.js'
 
 /** Options of {@link createPrefectClient}. */
@@ -97,6 +99,13 @@ export interface PrefectClientOptions {
    * @default 'default'
    */
   profile?: FlowcastProfile
+  /**
+   * Receives `http.client.request.duration`, `flowcast.http.retries` and a client span per
+   * request attempt (e.g. `createOpenTelemetryInstrumentation()` from `@flowcast/otel`); each
+   * request carries the span's trace context (`traceparent`) when a propagator is registered.
+   * @default undefined (nothing is recorded, no instrument is created)
+   */
+  instrumentation?: Instrumentation | undefined
 }
 
 /** Defaults of {@link PrefectClientOptions}. */
@@ -288,6 +297,7 @@ export function createPrefectClient(options: PrefectClientOptions): PrefectClien
       options.maxRetryDelayMs,
       d.maxRetryDelayMs,
     ),
+    instruments: httpInstrumentsFor(options, apiUrl),
   }
 
   const context: ApiContext = { settings, apiUrl, credentials }
@@ -344,14 +354,10 @@ export function createPrefectClient(options: PrefectClientOptions): PrefectClien
         `next_page points to ${target.origin}, not the API's origin ${base.origin}`,
       )
     }
-    const value = await sendApiCall(
-      context,
-      'GET',
-      nextPage,
-      undefined,
-      'idempotent',
-      requestOptions,
-    )
+    const value = await sendApiCall(context, 'GET', nextPage, undefined, 'idempotent', {
+      ...requestOptions,
+      route: '/events/filter/next',
+    })
     return validated('GET', nextPage, () => parseEventPage(value))
   }
 
@@ -426,14 +432,10 @@ export function createPrefectClient(options: PrefectClientOptions): PrefectClien
 
     async emitEvents(events, requestOptions) {
       const body = `[${events.map((event) => serializeEvent(parseEvent(event))).join(',')}]`
-      await sendApiCall(
-        context,
-        'POST',
-        apiCallUrl(apiUrl, '/events'),
-        body,
-        'idempotent',
-        requestOptions,
-      )
+      await sendApiCall(context, 'POST', apiCallUrl(apiUrl, '/events'), body, 'idempotent', {
+        ...requestOptions,
+        route: '/events',
+      })
     },
 
     async version(requestOptions) {

@@ -10,6 +10,7 @@ import {
   type Logger,
   type PrefectCredentials,
 } from '@flowcast/core'
+import type { HttpInstruments } from './http-instruments.js'
 
 /** Options every request accepts. */
 export interface RequestOptions {
@@ -54,6 +55,8 @@ export interface HttpSettings {
   retries: number
   retryBackoff: Partial<BackoffPolicy>
   maxRetryDelayMs: number
+  /** Metrics and spans of each attempt; only when instrumentation was given. */
+  instruments?: HttpInstruments | undefined
 }
 
 /** @internal One request. */
@@ -67,6 +70,8 @@ export interface HttpCall {
   authorize: boolean
   /** Headers of this call only (typed header params); the client's headers come first. */
   headers?: Record<string, string>
+  /** The path template (`/flow_runs/{id}`), for span names and `url.template`. */
+  route?: string
 }
 
 const statusTexts: Record<number, string> = {
@@ -238,13 +243,26 @@ export async function sendRequest(
   }
   if (call.body !== undefined) headers['content-type'] = 'application/json'
   if (call.authorize && settings.authorization) headers['authorization'] = settings.authorization
+  const { instruments } = settings
 
   for (let attempt = 0; ; attempt++) {
     if (signal?.aborted) throw abortedError(signal, shownUrl, call.method)
-    const result = await attemptOnce(settings, call, headers, shownUrl, signal, timeoutMs, attempt)
+    const trace = instruments?.start(call.method, call.route, shownUrl, headers, attempt)
+    let result: Awaited<ReturnType<typeof attemptOnce>>
+    try {
+      result = await attemptOnce(settings, call, headers, shownUrl, signal, timeoutMs, attempt)
+    } catch (thrown) {
+      if (trace) instruments?.end(trace, undefined, FlowcastError.from(thrown))
+      throw thrown
+    }
+    if (trace) {
+      if ('text' in result) instruments?.end(trace, result.status, undefined)
+      else instruments?.end(trace, result.error.status, result.error)
+    }
     if ('text' in result) return result
     const { error, retryable, retryAfterMs } = result
     if (!retryable || attempt >= settings.retries) throw error
+    instruments?.retry(call.method, error)
     const delay = Math.min(
       retryAfterMs ?? computeBackoffDelay(attempt, settings.retryBackoff, settings.random),
       settings.maxRetryDelayMs,

@@ -20,6 +20,7 @@ import {
 } from '@flowcast/core'
 import { prefectClientDefaults, type PrefectClientOptions } from './client.js'
 import { displayUrl, sendRequest, type HttpSettings, type RequestOptions } from './http.js'
+import { httpInstrumentsFor } from './http-instruments.js'
 
 /** Prefect's largest `limit` for `POST /logs/filter` (422 above it). */
 export const maxLogsPageSize = 200
@@ -121,6 +122,7 @@ export function createLogsClient(options: PrefectClientOptions): PrefectLogsClie
     retries: options.retries ?? prefectClientDefaults.retries,
     retryBackoff: { ...prefectClientDefaults.retryBackoff, ...options.retryBackoff },
     maxRetryDelayMs: options.maxRetryDelayMs ?? prefectClientDefaults.maxRetryDelayMs,
+    instruments: httpInstrumentsFor(options, location.apiUrl),
   }
   const apiUrl = location.apiUrl
 
@@ -135,7 +137,14 @@ export function createLogsClient(options: PrefectClientOptions): PrefectLogsClie
     const url = `${apiUrl}/logs/filter`
     const { text } = await sendRequest(
       settings,
-      { method: 'POST', url, body: JSON.stringify(payload), retry: 'idempotent', authorize: true },
+      {
+        method: 'POST',
+        url,
+        route: '/logs/filter',
+        body: JSON.stringify(payload),
+        retry: 'idempotent',
+        authorize: true,
+      },
       requestOptions,
     )
     const fail = (why: string, cause?: unknown) =>
@@ -165,7 +174,14 @@ export function createLogsClient(options: PrefectClientOptions): PrefectLogsClie
       // The server does not dedupe logs: a retried request could store them twice.
       await sendRequest(
         settings,
-        { method: 'POST', url: `${apiUrl}/logs/`, body, retry: 'rate-limit-only', authorize: true },
+        {
+          method: 'POST',
+          url: `${apiUrl}/logs/`,
+          route: '/logs/',
+          body,
+          retry: 'rate-limit-only',
+          authorize: true,
+        },
         requestOptions,
       )
     },

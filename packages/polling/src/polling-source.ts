@@ -2,6 +2,7 @@ import {
   FlowcastError,
   TERMINAL_STATE_TYPES,
   flowRunStateFromFlowRun,
+  flowcastMetrics,
   resolveProfile,
   silentLogger,
   systemClock,
@@ -9,6 +10,7 @@ import {
   type FlowRun,
   type FlowcastProfile,
   type FlowRunStateObservation,
+  type Instrumentation,
   type Logger,
   type PullRunStateSource,
   type PushRunStateSource,
@@ -64,6 +66,12 @@ export interface PollingRunStateSourceOptions {
    * @default 'default'
    */
   profile?: FlowcastProfile
+  /**
+   * Receives `flowcast.polling.runs` (flow runs asked for per request). The requests
+   * themselves are measured by the client's own `instrumentation`.
+   * @default undefined (nothing is recorded, no instrument is created)
+   */
+  instrumentation?: Instrumentation | undefined
 }
 
 /** Defaults of {@link PollingRunStateSourceOptions}. */
@@ -181,9 +189,14 @@ export function createPollingRunStateSource(
   const maxIds = Math.floor(
     atLeastOr(optionsPrefix, 'maxIdsPerRequest', options.maxIdsPerRequest, d.maxIdsPerRequest, 1),
   )
+  const runsPerRequest = options.instrumentation?.histogram(flowcastMetrics.pollingRuns)
   // One controller per request (aborted on close), so no signal collects many listeners.
   const inflight = new Set<AbortController>()
-  function tracked<T>(send: (options: { signal: AbortSignal; timeoutMs?: number }) => Promise<T>) {
+  function tracked<T>(
+    runs: number,
+    send: (options: { signal: AbortSignal; timeoutMs?: number }) => Promise<T>,
+  ) {
+    runsPerRequest?.record(runs)
     const controller = new AbortController()
     inflight.add(controller)
     const request = send({
@@ -268,7 +281,7 @@ export function createPollingRunStateSource(
     let changed = false
     try {
       if (ids.length <= pageSize) {
-        const runs = await tracked((o) =>
+        const runs = await tracked(ids.length, (o) =>
           client.filterFlowRuns({ flow_runs: { id: { any_: ids } }, limit: ids.length }, o),
         )
         for (const run of runs) changed = deliver(run) || changed
@@ -284,7 +297,7 @@ export function createPollingRunStateSource(
               limit: pageSize,
               offset,
             }
-            const runs = await tracked((o) => client.filterFlowRuns(body, o))
+            const runs = await tracked(part.length, (o) => client.filterFlowRuns(body, o))
             for (const run of runs) changed = deliver(run) || changed
             if (runs.length < pageSize) break
           }
@@ -332,7 +345,7 @@ export function createPollingRunStateSource(
       new FlowcastError('PROTOCOL', `[@flowcast/polling] flow run ${run.id} has no state`)
     if (ids.length === 1) {
       const id = ids[0]!
-      tracked((o) => client.readFlowRun(id, o)).then(
+      tracked(1, (o) => client.readFlowRun(id, o)).then(
         (run) => {
           setHealth('healthy')
           settle(id, observe(run))
@@ -349,7 +362,7 @@ export function createPollingRunStateSource(
     }
     for (const part of chunk(ids, pageSize)) {
       const body = { flow_runs: { id: { any_: part } }, limit: part.length }
-      tracked((o) => client.filterFlowRuns(body, o)).then(
+      tracked(part.length, (o) => client.filterFlowRuns(body, o)).then(
         (runs) => {
           setHealth('healthy')
           const byId = new Map(runs.map((run) => [run.id, run]))

@@ -4,10 +4,12 @@ import {
   silentLogger,
   systemClock,
   type Clock,
+  type Instrumentation,
   type Logger,
 } from '@flowcast/core'
 import { notifyListeners, positiveOr } from '@flowcast/core/internal'
 import type { DeliveryFanout } from './fanout.js'
+import { createWebhookInstruments } from './instruments.js'
 import { decodeJsonBody, parseDelivery } from './parse.js'
 import { createMemoryIdempotencyStore, type IdempotencyStore } from './store.js'
 import type {
@@ -81,6 +83,13 @@ export interface WebhookReceiverOptions {
    * @default silentLogger
    */
   logger?: Logger
+  /**
+   * Receives `flowcast.webhook.deliveries` (by status and outcome) and
+   * `flowcast.webhook.duplicates` (e.g. `createOpenTelemetryInstrumentation()` from
+   * `@flowcast/otel`).
+   * @default undefined (nothing is recorded, no instrument is created)
+   */
+  instrumentation?: Instrumentation | undefined
 }
 
 /** Defaults of {@link WebhookReceiverOptions}. */
@@ -218,6 +227,7 @@ export function createWebhookReceiver(options: WebhookReceiverOptions = {}): Web
   const errorListeners = new Set<(error: unknown, delivery: WebhookDelivery) => void>()
   const observers = new Set<(delivery: WebhookDelivery) => void>()
   let warnedParsedBody = false
+  const record = options.instrumentation && createWebhookInstruments(options.instrumentation)
 
   function notifyObservers(delivery: WebhookDelivery): void {
     for (const observer of [...observers]) {
@@ -344,12 +354,15 @@ export function createWebhookReceiver(options: WebhookReceiverOptions = {}): Web
     observe: (listener) => add(observers, listener),
     matchesPath: (path) => options.path === undefined || path === options.path,
     async handle(request) {
+      let response: WebhookResponse
       try {
-        return await run(request)
+        response = await run(request)
       } catch (error) {
         logger.error('webhook request failed', { error: String(error) })
-        return answer(500, 'handler_failed')
+        response = answer(500, 'handler_failed')
       }
+      record?.(response)
+      return response
     },
   }
 }

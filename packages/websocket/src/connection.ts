@@ -43,6 +43,8 @@ export interface ManagedConnectionHooks<F extends HandshakeFrame = ServerFrame> 
   state(state: ConnectionState | 'idle', previous: ConnectionState | 'idle'): void
   /** Closed for good; `error` is undefined for a requested or clean close. */
   finished(error: FlowcastError | undefined): void
+  /** A connection attempt after the first; `cause` is why the previous socket went away. */
+  reconnecting?(cause: FlowcastError | undefined): void
   /** Asked after a drop: false parks the connection in `idle` instead of reconnecting. */
   wantsConnection?(): boolean
 }
@@ -190,7 +192,10 @@ export class ManagedConnection<F extends HandshakeFrame = ServerFrame> {
   #connect(): void {
     const o = this.#o
     this.connections++
-    if (this.connections > 1) this.reconnects++
+    if (this.connections > 1) {
+      this.reconnects++
+      o.hooks.reconnecting?.(this.lastError)
+    }
     this.#ready = false
     this.#upgradeStatus = undefined
     this.#lastCause = undefined

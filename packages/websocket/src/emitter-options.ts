@@ -1,4 +1,4 @@
-import type { Logger, Clock, FlowcastProfile } from '@flowcast/core'
+import type { Logger, Clock, FlowcastProfile, Instrumentation } from '@flowcast/core'
 import type { ReconnectOptions } from './options.js'
 import type { WebSocketConstructorLike } from './socket.js'
 
@@ -80,6 +80,12 @@ export interface EventsEmitterOptions {
    * @default 'default'
    */
   profile?: FlowcastProfile
+  /**
+   * Receives the emitter's metrics: events sent, confirmed and resent, the outbox depth,
+   * checkpoint latency, connections and reconnects by cause.
+   * @default undefined (nothing is recorded, no instrument is created)
+   */
+  instrumentation?: Instrumentation | undefined
 }
 
 /** The defaults of {@link EventsEmitterOptions}. */

@@ -22,6 +22,7 @@ import {
   resolveReconnect,
   resolveWebSocket,
 } from './options.js'
+import { EmitterInstruments } from './instruments.js'
 import { Queue } from './queue.js'
 import {
   isNodeStyleConstructor,
@@ -116,6 +117,9 @@ export class EventsEmitterImpl implements EventsEmitter {
   #nextSeq = 1
   #checkpoint: Checkpoint | undefined
   #checkpointIds = 0
+  /** When the pending checkpoint started (for its latency). */
+  #checkpointAt = 0
+  readonly #m: EmitterInstruments | undefined
   #intervalTimer: TimerHandle | undefined
   #waiters: FlushWaiter[] = []
   #state: EmitterState = 'idle'
@@ -154,6 +158,7 @@ export class EventsEmitterImpl implements EventsEmitter {
     const WebSocket = resolveWebSocket(options.WebSocket, defaultWebSocket)
     this.#clock = options.clock ?? systemClock
     this.#logger = options.logger ?? silentLogger
+    this.#m = options.instrumentation && new EmitterInstruments(options.instrumentation)
     const profile = resolveProfile(options.profile, '@flowcast/websocket')
     const d = profile === 'test' ? emitterTestProfile : emitterDefaults
     this.#checkpointEvery = options.checkpointEvery ?? d.checkpointEvery
@@ -200,6 +205,7 @@ export class EventsEmitterImpl implements EventsEmitter {
         skipped: () => {},
         pong: (data) => this.#onPong(data),
         down: () => this.#onDown(),
+        reconnecting: (cause) => this.#m?.reconnecting(cause),
         state: (state) => this.#setState(state),
         finished: (error) => this.#onFinished(error),
         wantsConnection: () => this.#outbox.length > 0,
@@ -269,6 +275,7 @@ export class EventsEmitterImpl implements EventsEmitter {
       )
     }
     this.#outbox.push({ seq: this.#nextSeq++, event, text, sends: 0 })
+    this.#m?.outbox(1)
     this.#emitted++
     const socket = this.#conn.socket
     if (socket) this.#sendPending(socket)
@@ -369,6 +376,7 @@ export class EventsEmitterImpl implements EventsEmitter {
   }
 
   #onReady(socket: SocketConnection): void {
+    this.#m?.connected()
     this.#sentOnSocket = 0
     this.#sendPending(socket)
     if (this.#waiters.length > 0) this.#startCheckpoint(socket)
@@ -385,6 +393,7 @@ export class EventsEmitterImpl implements EventsEmitter {
         return
       }
       if (entry.sends > 0) this.#resent++
+      this.#m?.sent(entry.sends > 0)
       entry.sends++
       this.#sent++
       this.#sentOnSocket++
@@ -410,6 +419,7 @@ export class EventsEmitterImpl implements EventsEmitter {
       this.#intervalTimer = undefined
     }
     const count = this.#sentOnSocket
+    this.#checkpointAt = this.#clock.now()
     if (socket.canPing) {
       const id = `flowcast-checkpoint-${++this.#checkpointIds}`
       const timer = this.#clock.setTimeout(() => {
@@ -463,10 +473,18 @@ export class EventsEmitterImpl implements EventsEmitter {
     const checkpoint = this.#checkpoint
     this.#checkpoint = undefined
     let confirmedSeq = 0
+    const before = this.#outbox.length
     for (let i = 0; i < count; i++) {
       const entry = this.#outbox.shift()
       if (!entry) break
       confirmedSeq = entry.seq
+    }
+    if (this.#m) {
+      this.#m.outbox(this.#outbox.length - before)
+      this.#m.confirmed(
+        before - this.#outbox.length,
+        (this.#clock.now() - this.#checkpointAt) / 1000,
+      )
     }
     this.#sentOnSocket = Math.max(0, this.#sentOnSocket - count)
     this.#confirmed += count
@@ -493,6 +511,8 @@ export class EventsEmitterImpl implements EventsEmitter {
 
   #onFinished(error: FlowcastError | undefined): void {
     this.#onDown()
+    // The emitter is done: what is left is handed back to the caller, no longer in flight.
+    this.#m?.outbox(-this.#outbox.length)
     this.#signal?.removeEventListener('abort', this.#onAbort)
     this.#closeRequested = true
     const waiters = this.#waiters

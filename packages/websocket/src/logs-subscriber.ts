@@ -13,6 +13,7 @@ import {
   type DedupeWindow,
   type Log,
   type LogFilter,
+  type Instrumentation,
   type Logger,
   type LogsServerFrame,
   type PushLogsSource,
@@ -31,6 +32,7 @@ import {
   type ReconnectOptions,
 } from './options.js'
 import { Fanout } from './fanout.js'
+import { ConsumerInstruments } from './instruments.js'
 import type { SocketConnection, WebSocketConstructorLike } from './socket.js'
 import { StreamClient } from './stream-client.js'
 import { socketUrlFor } from './urls.js'
@@ -109,6 +111,12 @@ export interface LogsSubscriberOptions {
   random?: () => number
   /** Aborting it closes the subscriber. */
   signal?: AbortSignal
+  /**
+   * Receives the subscriber's metrics: frames by kind, logs delivered, duplicates,
+   * connections, reconnects by cause and stall-watchdog firings.
+   * @default undefined (nothing is recorded, no instrument is created)
+   */
+  instrumentation?: Instrumentation | undefined
 }
 
 /** Defaults of {@link LogsSubscriberOptions}. */
@@ -200,6 +208,8 @@ export class LogsSubscriberImpl
   #filtered = 0
   #skipped = 0
   readonly #skippedByKind: Partial<Record<SkippedLogsFrameKind, number>> = {}
+  /** Only when instrumentation was given: otherwise every report is a skipped `?.` call. */
+  readonly #m: ConsumerInstruments | undefined
 
   constructor(
     options: LogsSubscriberOptions,
@@ -239,6 +249,8 @@ export class LogsSubscriberImpl
     const WebSocket = resolveWebSocket(options.WebSocket, defaultWebSocket)
     this.#clock = options.clock ?? systemClock
     this.#logger = options.logger ?? silentLogger
+    this.#m =
+      options.instrumentation && new ConsumerInstruments(options.instrumentation, 'logs/out')
     this.#lookbackSeconds = (options.lookbackMs ?? logsSubscriberDefaults.lookbackMs) / 1000
     this.#dedupe = createDedupeWindow({
       windowMs: options.dedupe?.windowMs ?? logsSubscriberDefaults.dedupeWindowMs,
@@ -279,7 +291,8 @@ export class LogsSubscriberImpl
         frame: (frame) => this.#onFrame(frame),
         skipped: (frame) => this.#countSkipped(frame),
         pong: () => {},
-        down: () => {},
+        down: () => this.#m?.down(this.#conn.stalls),
+        reconnecting: (cause) => this.#m?.reconnecting(cause),
         // Paused for a slow consumer: not connected, and coming back on its own.
         state: (state) => this.setState(state === 'idle' ? 'reconnecting' : state),
         finished: (error) => this.finishStream(error),
@@ -304,6 +317,7 @@ export class LogsSubscriberImpl
   }
 
   #onReady(socket: SocketConnection): void {
+    this.#m?.connected()
     this.#warnPauseGap()
     // As Prefect's client: every (re)connect moves the window to now (docs/protocol.md §11.4).
     const now = PrefectDateTime.fromEpochMillis(this.#clock.now())
@@ -331,19 +345,23 @@ export class LogsSubscriberImpl
     const log = frame.log
     if (!this.#dedupe.firstSeen(log.id)) {
       this.#duplicates++
+      this.#m?.duplicate()
       return
     }
     if (!matchesLogFilter(log, this.#filter)) {
       this.#filtered++
+      this.#m?.filtered()
       return
     }
     this.#logs++
+    this.#m?.delivered()
     this.#fanout.deliver(log)
   }
 
   #countSkipped(frame: LogsServerFrame): void {
     const kind: SkippedLogsFrameKind = frame.kind === 'unknown' ? frame.reason : 'control'
     this.#skipped++
+    this.#m?.skippedFrame(kind)
     this.#skippedByKind[kind] = (this.#skippedByKind[kind] ?? 0) + 1
     this.#logger.debug('[@flowcast/websocket] skipped a frame that is not a log', { kind })
   }
@@ -359,6 +377,7 @@ export class LogsSubscriberImpl
 
   #onQueueDrained(): void {
     if (this.#conn.state !== 'idle') return
+    this.#m?.resuming()
     this.#conn.start()
   }
 

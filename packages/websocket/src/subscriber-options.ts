@@ -3,6 +3,7 @@ import type {
   EventFilter,
   FlowcastError,
   FlowcastProfile,
+  Instrumentation,
   Logger,
   ReceivedEvent,
   UnknownFrameReason,
@@ -132,6 +133,13 @@ export interface EventsSubscriberOptions {
    * @default 'default'
    */
   profile?: FlowcastProfile
+  /**
+   * Receives the subscriber's metrics: frames by kind, events delivered, duplicates,
+   * connections, reconnects by cause and stall-watchdog firings (e.g.
+   * `createOpenTelemetryInstrumentation()` from `@flowcast/otel`).
+   * @default undefined (nothing is recorded, no instrument is created)
+   */
+  instrumentation?: Instrumentation | undefined
 }
 
 /** The defaults of {@link EventsSubscriberOptions}. */

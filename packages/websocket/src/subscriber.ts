@@ -19,6 +19,7 @@ import {
 import { credentialsOf } from './client-helpers.js'
 import { ManagedConnection } from './connection.js'
 import { Fanout } from './fanout.js'
+import { ConsumerInstruments } from './instruments.js'
 import {
   checkConnectionOptions,
   checkNumber,
@@ -72,6 +73,8 @@ export class EventsSubscriberImpl
   #skipped = 0
   readonly #skippedByKind: Partial<Record<SkippedFrameKind, number>> = {}
   readonly #skippedByType: Record<string, number> = {}
+  /** Only when instrumentation was given: otherwise every report is a skipped `?.` call. */
+  readonly #m: ConsumerInstruments | undefined
 
   constructor(
     options: EventsSubscriberOptions,
@@ -114,6 +117,8 @@ export class EventsSubscriberImpl
     this.#filter = parseEventFilter(options.filter ?? {})
     this.#clock = options.clock ?? systemClock
     this.#logger = options.logger ?? silentLogger
+    this.#m =
+      options.instrumentation && new ConsumerInstruments(options.instrumentation, 'events/out')
     this.#backfill = options.backfill ?? subscriberDefaults.backfill
     this.#marginSeconds = (options.resumeMarginMs ?? subscriberDefaults.resumeMarginMs) / 1000
     const occurred = this.#filter.occurred
@@ -169,7 +174,8 @@ export class EventsSubscriberImpl
         frame: (frame) => this.#onFrame(frame),
         skipped: (frame) => this.#countSkipped(frame),
         pong: () => {},
-        down: () => {},
+        down: () => this.#m?.down(this.#conn.stalls),
+        reconnecting: (cause) => this.#m?.reconnecting(cause),
         state: (state, previous) => {
           if (previous === 'open') this.#liveAt = this.#clock.now()
           // Paused for a slow consumer: not connected, and coming back on its own.
@@ -204,6 +210,7 @@ export class EventsSubscriberImpl
   #onReady(socket: SocketConnection): void {
     const firstOpen = !this.#opened
     this.#opened = true
+    this.#m?.connected()
     const gap = firstOpen ? undefined : this.#unreplayableGap()
     if (gap) {
       // The server clamps replays to 15 minutes (docs/protocol.md §1.4): older events are gone.
@@ -253,6 +260,7 @@ export class EventsSubscriberImpl
       type = frame.kind
     }
     this.#skipped++
+    this.#m?.skippedFrame(kind)
     this.#skippedByKind[kind] = (this.#skippedByKind[kind] ?? 0) + 1
     if (type !== null) this.#skippedByType[type] = (this.#skippedByType[type] ?? 0) + 1
     this.#logger.debug('[@flowcast/websocket] skipped a frame that is not an event', {
@@ -267,14 +275,17 @@ export class EventsSubscriberImpl
     const now = this.#clock.now()
     if (!this.#dedupe.firstSeen(event.id, now)) {
       this.#duplicates++
+      this.#m?.duplicate()
       return
     }
     this.#advanceCursor(event.occurred, now)
     if (!matchesFilter(event, this.#filter, { occurred: this.#clientFilterOccurred })) {
       this.#filtered++
+      this.#m?.filtered()
       return
     }
     this.#events++
+    this.#m?.delivered()
     this.#deliver(event)
   }
 
@@ -333,6 +344,7 @@ export class EventsSubscriberImpl
       )
       return
     }
+    this.#m?.resuming()
     this.#conn.start()
   }
 }

@@ -240,7 +240,7 @@ export const runCommand: Command = {
       ...(connection.apiKey ? { apiKey: connection.apiKey } : {}),
       ...(connection.authString ? { authString: connection.authString } : {}),
       timeoutMs: 10_000,
-      ...(counters ? { fetch: counters.fetch } : {}),
+      ...(counters ? { instrumentation: counters.instrumentation } : {}),
     })
     const fail = (code: number, message: string) => {
       io.stderr.write(`flowcast run: ${message}\n`)
@@ -338,7 +338,7 @@ export const runCommand: Command = {
       io,
       ...(remainingMs === undefined ? {} : { timeoutMs: remainingMs }),
       ...(values['no-logs'] ? { logs: false } : {}),
-      ...(counters ? { fetch: counters.fetch, onSubscriber: counters.onSubscriber } : {}),
+      ...(counters ? { instrumentation: counters.instrumentation } : {}),
     }
     const result = await watchFlowRun(watchOptions)
     counters?.print(io, { outcome: result.outcome })

@@ -1,9 +1,9 @@
 // What `flowcast watch` and `flowcast run` share around the wait itself: option parsing,
 // exit codes and the `--verbose` counters.
-import type { WaitForFlowRunResult } from '@flowcast/core'
+import { flowcastMetrics as m, type WaitForFlowRunResult } from '@flowcast/core'
 import { acceptsNumber, describeNumberRule, type NumberRule } from '@flowcast/core/internal'
-import type { EventsSubscriber } from '@flowcast/websocket'
 import { ExitCode, UsageError, type CliIO } from '../io.js'
+import { createMemoryInstrumentation } from '../memory-instrumentation.js'
 
 /** How `flowcast watch` and `flowcast run` learn states. */
 export type WatchTransport = 'auto' | 'websocket' | 'polling'
@@ -78,43 +78,39 @@ export const verboseHelp = `  --verbose            print counters on stderr at t
                        WebSocket connections, events, duplicates, skipped frames)`
 
 /**
- * The `--verbose` counters: a counting `fetch` for the command's REST clients and the events
- * subscriber's stats, printed as one `key=value` line on stderr (stdout keeps its contract).
+ * The `--verbose` counters: an in-memory instrumentation that every part of the command reports
+ * through, printed at the end as one `key=value` line on stderr (stdout keeps its contract).
+ * The keys are the metric names of `@flowcast/otel`'s table, `{attribute=value}` narrowing one.
  */
 export function createWaitCounters(command: string) {
   const startedAt = Date.now()
-  let requests = 0
-  let failures = 0
-  // Every subscription of the wait (a re-probe after a failure opens a new one), summed.
-  const subscribers: EventsSubscriber[] = []
-  const fetchCounting: typeof globalThis.fetch = async (input, init) => {
-    requests++
-    try {
-      const response = await globalThis.fetch(input, init)
-      if (!response.ok) failures++
-      return response
-    } catch (error) {
-      failures++
-      throw error
-    }
-  }
+  const instrumentation = createMemoryInstrumentation()
+  const { total } = instrumentation
+  const destination = 'messaging.destination.name'
   return {
-    fetch: fetchCounting,
-    onSubscriber(created: EventsSubscriber) {
-      subscribers.push(created)
-    },
+    instrumentation,
     /** Writes the counters line to stderr. */
     print(io: CliIO, extra: Record<string, string | number> = {}) {
-      const sum = (key: 'connections' | 'reconnects' | 'events' | 'duplicates' | 'skippedFrames') =>
-        subscribers.reduce((total, subscriber) => total + subscriber.stats[key], 0)
       const counters: Record<string, string | number> = {
-        rest_requests: requests,
-        rest_failures: failures,
-        ws_connections: sum('connections'),
-        ws_reconnects: sum('reconnects'),
-        events: sum('events'),
-        duplicates: sum('duplicates'),
-        skipped_frames: sum('skippedFrames'),
+        [`${m.httpDuration.name}.count`]: total(m.httpDuration.name),
+        [`${m.httpDuration.name}.count{error.type}`]: total(m.httpDuration.name, {
+          'error.type': true,
+        }),
+        [m.httpRetries.name]: total(m.httpRetries.name),
+        [m.connections.name]: total(m.connections.name),
+        [m.reconnects.name]: total(m.reconnects.name),
+        [m.stalls.name]: total(m.stalls.name),
+        [`${m.consumedMessages.name}{${destination}=events/out}`]: total(m.consumedMessages.name, {
+          [destination]: 'events/out',
+        }),
+        [`${m.consumedMessages.name}{${destination}=logs/out}`]: total(m.consumedMessages.name, {
+          [destination]: 'logs/out',
+        }),
+        [m.duplicates.name]: total(m.duplicates.name),
+        [m.skippedFrames.name]: total(m.skippedFrames.name),
+        [m.waitFallbacks.name]: total(m.waitFallbacks.name, {
+          'flowcast.wait.fallback.direction': 'to_polling',
+        }),
         ...extra,
         elapsed_ms: Date.now() - startedAt,
       }

@@ -8,6 +8,7 @@ import {
   isUuid,
   serializeReceivedEvent,
   type FlowRunStateObservation,
+  type Instrumentation,
   type Log,
   type RunWatcherOptions,
   type WaitForFlowRunResult,
@@ -176,10 +177,12 @@ export interface WatchFlowRunOptions {
    */
   stragglerMs?: number
   /**
-   * `fetch` for the REST reads (`--verbose` counts requests through it).
+   * `fetch` for the REST reads.
    * @default globalThis.fetch
    */
   fetch?: typeof globalThis.fetch
+  /** Receives every part's metrics (`--verbose` prints them). */
+  instrumentation?: Instrumentation
 }
 
 /** Waits for one flow run, printing the timeline (or JSON lines); resolves to the result. */
@@ -191,11 +194,14 @@ export async function watchFlowRun(options: WatchFlowRunOptions): Promise<WaitFo
     ...(connection.authString ? { authString: connection.authString } : {}),
   }
   // The waiter retries reads on its own backoff, so each request is tried once.
+  // Spread into every part's options, so they all report through one instrumentation.
+  const instrumented = options.instrumentation ? { instrumentation: options.instrumentation } : {}
   const client = createPrefectClient({
     apiUrl: connection.apiUrl,
     ...credentials,
     retries: 0,
     timeoutMs: 5_000,
+    ...instrumented,
     ...(options.fetch ? { fetch: options.fetch } : {}),
   })
   const startedAt = Date.now()
@@ -256,6 +262,7 @@ export async function watchFlowRun(options: WatchFlowRunOptions): Promise<WaitFo
     ...credentials,
     rest: { retries: 0, timeoutMs: 5_000 },
     ...(options.fetch ? { fetch: options.fetch } : {}),
+    ...instrumented,
     websocket: {
       flowRunIds: [flowRunId],
       connectTimeoutMs: 5_000,
@@ -311,7 +318,12 @@ export async function watchFlowRun(options: WatchFlowRunOptions): Promise<WaitFo
       }
     })
   }
-  const watcher = createRunWatcher({ ...tuning, ...options.tuning, sources: composed.sources })
+  const watcher = createRunWatcher({
+    ...tuning,
+    ...options.tuning,
+    sources: composed.sources,
+    ...instrumented,
+  })
 
   // Logs: from the socket when the server streams them (not with --transport polling), and
   // over REST always; a failing logs endpoint is said once and changes nothing else.
@@ -420,7 +432,7 @@ export const watchCommand: Command = {
       logs: values['no-logs'] !== true,
       io,
       ...(timeoutMs === undefined ? {} : { timeoutMs }),
-      ...(counters ? { fetch: counters.fetch, onSubscriber: counters.onSubscriber } : {}),
+      ...(counters ? { instrumentation: counters.instrumentation } : {}),
     })
     counters?.print(io, { outcome: result.outcome })
     return exitCodeFor(result)

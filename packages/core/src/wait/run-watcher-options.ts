@@ -1,6 +1,7 @@
 import type { BackoffPolicy } from '../backoff.js'
 import type { Clock } from '../clock.js'
 import type { Logger } from '../logger.js'
+import type { Instrumentation } from '../instrumentation.js'
 import type { FlowcastProfile } from '../profile.js'
 import type { RunStateSources, WaitForFlowRunResult, WaitOptions } from './types.js'
 
@@ -66,6 +67,12 @@ export interface RunWatcherOptions {
    * @default 'default'
    */
   profile?: FlowcastProfile
+  /**
+   * Receives the waiter's metrics (`flowcast.wait.*`) and a `flowcast.wait_for_flow_run` span
+   * per wait (e.g. `createOpenTelemetryInstrumentation()` from `@flowcast/otel`).
+   * @default undefined (nothing is recorded, no instrument is created)
+   */
+  instrumentation?: Instrumentation | undefined
 }
 
 /** Defaults of {@link RunWatcherOptions}. */

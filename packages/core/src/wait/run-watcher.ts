@@ -5,6 +5,7 @@ import { FlowcastError } from '../errors.js'
 import { nonNegativeOr } from '../internal/numbers.js'
 import { silentLogger } from '../logger.js'
 import { resolveProfile } from '../profile.js'
+import type { InstrumentationSpan } from '../instrumentation.js'
 import { isTerminalStateType, type FlowRunStateObservation } from '../states.js'
 import type {
   PullRunStateSource,
@@ -18,6 +19,7 @@ import {
   type RunWatcher,
   type RunWatcherOptions,
 } from './run-watcher-options.js'
+import { createWaitInstruments } from './wait-instrumentation.js'
 
 export { runWatcherDefaults, runWatcherTestProfile }
 export type { RunWatcher, RunWatcherOptions }
@@ -29,6 +31,7 @@ interface Waiter {
   readonly onState: WaitOptions['onState']
   readonly signal: AbortSignal | undefined
   onAbort: (() => void) | undefined
+  readonly span: InstrumentationSpan | undefined
 }
 
 interface RunEntry {
@@ -128,6 +131,7 @@ export function createRunWatcher(options: RunWatcherOptions): RunWatcher {
     ...(options.fallbackPolling || {}),
   }
 
+  const instruments = options.instrumentation && createWaitInstruments(options.instrumentation)
   const entries = new Map<string, RunEntry>()
   let activeWaits = 0
   let closed = false
@@ -160,6 +164,7 @@ export function createRunWatcher(options: RunWatcherOptions): RunWatcher {
         }
       }
     }
+    instruments?.pushHealth(health === 'healthy', entries.size > 0 && !!pull && fallbackEnabled)
     logger.debug('run-state push source health changed', { source: push.name, health })
     // Decide in the shared tick, not inside the source's callback.
     schedule(now)
@@ -416,6 +421,7 @@ export function createRunWatcher(options: RunWatcherOptions): RunWatcher {
     if (index === -1) return
     entry.waiters.splice(index, 1)
     activeWaits--
+    instruments?.settled(waiter.span, result)
     if (waiter.onAbort) waiter.signal?.removeEventListener('abort', waiter.onAbort)
     waiter.onAbort = undefined
     if (entry.waiters.length === 0) removeEntry(entry)
@@ -484,6 +490,7 @@ export function createRunWatcher(options: RunWatcherOptions): RunWatcher {
         onState,
         signal,
         onAbort: undefined,
+        span: instruments?.started(flowRunId),
       }
       let entry = entries.get(flowRunId)
       const isNew = entry === undefined

@@ -1,0 +1,6 @@
+export {
+  createOpenTelemetryInstrumentation,
+  instrumentationScope,
+  openTelemetryInstrumentationDefaults,
+} from './instrumentation.js'
+export type { OpenTelemetryInstrumentationOptions } from './instrumentation.js'
