@@ -358,3 +358,31 @@ describe('epochMicrosOf', () => {
     expect(epochMicrosOf('1969-12-31T23:59:59.999999-00:00')).toBe(-1)
   })
 })
+
+describe('formatPrefectDateTime', () => {
+  test('matches PrefectDateTime for any milliseconds, repeated or not', () => {
+    const ms = fc.oneof(
+      fc.integer({ min: -62_135_596_800_000, max: 253_402_300_799_999 }),
+      fc.double({ min: -62_135_596_800_000, max: 253_402_300_799_999, noNaN: true }),
+      fc.integer({ min: 1_700_000_000_000, max: 1_800_000_000_000 }),
+    )
+    fc.assert(
+      fc.property(fc.array(ms, { minLength: 1, maxLength: 4 }), (values) => {
+        for (const value of [...values, ...values]) {
+          expect(formatPrefectDateTime(value)).toBe(
+            PrefectDateTime.fromEpochMillis(value).toString(),
+          )
+        }
+      }),
+      { numRuns: 2000 },
+    )
+  })
+
+  test('throws INVALID_DATETIME outside years 1–9999, even right after a valid call', () => {
+    formatPrefectDateTime(0)
+    for (const bad of [Number.NaN, Infinity, 253_402_300_800_000, -62_135_596_800_001]) {
+      expect(() => formatPrefectDateTime(bad)).toThrow(/invalid datetime/)
+    }
+    expect(formatPrefectDateTime(0)).toBe('1970-01-01T00:00:00Z')
+  })
+})

@@ -392,8 +392,21 @@ function fromMicros(micros: bigint, clamp: boolean): PrefectDateTime {
  * ```
  */
 export function formatPrefectDateTime(ms: number): string {
-  return PrefectDateTime.fromEpochMillis(ms).toString()
+  // An emitter stamps a burst of events within one millisecond: each is formatted once, and
+  // whole milliseconds of years 1685–2255 without a bigint.
+  if (ms === lastFormattedMs) return lastFormatted
+  const micros = ms * 1000
+  const text =
+    Number.isInteger(ms) && micros >= -Number.MAX_SAFE_INTEGER && micros <= Number.MAX_SAFE_INTEGER
+      ? formatSafeMicros(micros, 'Z')
+      : PrefectDateTime.fromEpochMillis(ms).toString()
+  lastFormattedMs = ms
+  lastFormatted = text
+  return text
 }
+
+let lastFormattedMs = Number.NaN
+let lastFormatted = ''
 
 /**
  * Compares two datetime strings as instants, to the microsecond, whatever their offsets.

@@ -106,6 +106,8 @@ const encoder = new TextEncoder()
 /** @internal */
 export class EventsEmitterImpl implements EventsEmitter {
   readonly #clock: Clock
+  /** `createSerializedEvent`'s options, made once rather than per event. */
+  readonly #createOptions: { clock: Clock }
   readonly #logger: Logger
   readonly #conn: ManagedConnection
   readonly #checkpointEvery: number
@@ -156,6 +158,7 @@ export class EventsEmitterImpl implements EventsEmitter {
     }
     const WebSocket = resolveWebSocket(options.WebSocket, defaultWebSocket)
     this.#clock = options.clock ?? systemClock
+    this.#createOptions = { clock: this.#clock }
     this.#logger = options.logger ?? silentLogger
     const profile = resolveProfile(options.profile, '@flowcast/websocket')
     const d = profile === 'test' ? emitterTestProfile : emitterDefaults
@@ -263,7 +266,7 @@ export class EventsEmitterImpl implements EventsEmitter {
         { cause: this.#conn.error },
       )
     }
-    const { event, text } = createSerializedEvent(input, { clock: this.#clock })
+    const { event, text } = createSerializedEvent(input, this.#createOptions)
     const limit = eventLimits.maxEventSizeBytes
     if (text.length > limit / 3) {
       const size = encoder.encode(text).byteLength
