@@ -169,9 +169,20 @@ async function baseline(server) {
 async function flowcast(server) {
   const fake = await server
   const { ids } = fake
-  const client = createPrefectClient({ apiUrl: fake.apiUrl, retries: 0 })
+  // Timeouts loosened for a loaded machine: the 500 batched first reads queue at the fake
+  // server for longer than the default 30 s, and a wait must not end as transport_failed
+  // before the states it measures are published.
+  const client = createPrefectClient({ apiUrl: fake.apiUrl, retries: 0, timeoutMs: 600_000 })
   const polling = createPollingRunStateSource({ client })
-  const websocket = createWebSocketRunStateSource({ apiUrl: fake.apiUrl, WebSocket })
+  // No look-back, as the baseline subscribes from now: the server would otherwise replay the
+  // creation events of the 100,000 runs made in the last minute before the first wait.
+  const websocket = createWebSocketRunStateSource({
+    apiUrl: fake.apiUrl,
+    WebSocket,
+    lookbackMs: 0,
+    connectTimeoutMs: 120_000,
+    stallTimeoutMs: 600_000,
+  })
   const watcher = createRunWatcher({
     sources: { push: websocket, pull: polling },
     // Measure the WebSocket path: no fallback reads while it connects, and no reconciliation
@@ -179,6 +190,7 @@ async function flowcast(server) {
     // batched reads of 200 runs, which this bench is not about).
     fallbackPolling: { initialDelayMs: 60_000 },
     reconcileIntervalMs: 600_000,
+    transportFailureMs: 600_000,
   })
   // Warm up: open the shared subscription before measuring memory.
   const [warm] = await fake.call('createRuns', { count: 1 })
