@@ -3,6 +3,7 @@
 // the waits' heap is measured in the parent alone).
 //   fork(this file) → { ready, apiUrl }; then { id, op, args } → { id, value } | { id, error }
 import { performance } from 'node:perf_hooks'
+import { setImmediate } from 'node:timers'
 import { setTimeout as sleep } from 'node:timers/promises'
 import { createFakePrefectServer } from '@flowcast/fake-server'
 
