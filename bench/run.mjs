@@ -31,7 +31,9 @@ let benchStarted = started
 if (!reportOnly) {
   if (!run(['exec', 'turbo', 'run', 'build', '--output-logs=errors-only'])) process.exit(1)
   benchStarted = Date.now()
-  run(['exec', 'turbo', 'run', 'bench', '--concurrency=1', '--output-logs=full'])
+  // --only: everything was just built; without it turbo re-runs `build` (bench depends on it),
+  // which costs minutes whenever its cache misses.
+  run(['exec', 'turbo', 'run', 'bench', '--only', '--concurrency=1', '--output-logs=full'])
 }
 
 const figures = []
