@@ -84,14 +84,29 @@ const report = {
     met: met ?? null,
   })),
 }
-writeFileSync(join(root, 'bench', 'results.json'), `${JSON.stringify(report, null, 2)}\n`)
+if (reportOnly) {
+  // Printing again must not rewrite when and how long the last run was.
+  const last = JSON.parse(readFileSync(join(root, 'bench', 'results.json'), 'utf8'))
+  for (const key of [
+    'node',
+    'date',
+    'machine',
+    'durationSeconds',
+    'buildSeconds',
+    'benchSeconds',
+  ]) {
+    if (key in last) report[key] = last[key]
+  }
+} else {
+  writeFileSync(join(root, 'bench', 'results.json'), `${JSON.stringify(report, null, 2)}\n`)
+}
 
 console.log(`\nflowcast benchmarks — Node ${report.node}, ${report.machine}, ${report.date}`)
 console.log('each figure is the median of 3 rounds against a baseline measured in the same run\n')
 console.log(markdown ? formatMarkdownTable(report.figures) : formatTable(report.figures))
 const missed = report.figures.filter((f) => f.met === false)
 console.log(
-  `\n${report.figures.length} figures, ${missed.length} target(s) not met, ${report.durationSeconds} s (build ${report.buildSeconds} s, benches ${report.benchSeconds} s); written to bench/results.json`,
+  `\n${report.figures.length} figures, ${missed.length} target(s) not met, ${report.durationSeconds} s (build ${report.buildSeconds} s, benches ${report.benchSeconds} s)${reportOnly ? '' : '; written to bench/results.json'}`,
 )
 if (stale.length > 0) console.log(`not refreshed by this run (left out): ${stale.join(', ')}`)
 if (failed) {

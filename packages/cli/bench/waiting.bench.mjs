@@ -309,7 +309,7 @@ async function pollingCost(round) {
 const servers = [remoteServer(WAITS), remoteServer(WAITS)]
 const base = await baseline(servers[0])
 const ours = await flowcast(servers[1])
-const costs = await rounds(3, () => pollingCost())
+const costs = await rounds(3, (round) => pollingCost(round))
 const perTick = median(costs.map((c) => c.perTick))
 const naivePerTick = costs[0].naivePerTick
 const waits = WAITS.toLocaleString('en-US')
