@@ -1,5 +1,5 @@
 import { systemClock, type Clock } from './clock.js'
-import { PrefectDateTime } from './datetime.js'
+import { formatPrefectDateTime } from './datetime.js'
 import { parseSerializedEvent, type Event } from './models.js'
 import { uuidv7 } from './uuid.js'
 
@@ -44,7 +44,7 @@ export function createSerializedEvent(
   const clock = options.clock ?? systemClock
   return parseSerializedEvent({
     ...input,
-    occurred: input.occurred ?? PrefectDateTime.fromEpochMillis(clock.now()).toString(),
+    occurred: input.occurred ?? formatPrefectDateTime(clock.now()),
     id: input.id ?? uuidv7({ clock }),
   })
 }

@@ -3,6 +3,7 @@ import { describe, expect, test } from 'vitest'
 import {
   PrefectDateTime,
   compareDateTimes,
+  epochMicrosOf,
   formatPrefectDateTime,
   isPrefectDateTime,
 } from './datetime.js'
@@ -294,5 +295,94 @@ describe('fromEpochMillis', () => {
       ),
       { numRuns: 3000 },
     )
+  })
+})
+
+describe('epochMicrosOf', () => {
+  const safe = BigInt(Number.MAX_SAFE_INTEGER)
+  const expected = (text: string) => {
+    const at = PrefectDateTime.tryParse(text)
+    return at && at.epochMicros >= -safe && at.epochMicros <= safe
+      ? Number(at.epochMicros)
+      : Number.NaN
+  }
+
+  test('is the parsed instant in plain numbers wherever that is exact, NaN elsewhere', () => {
+    fc.assert(
+      fc.property(fc.bigInt({ min: MIN, max: MAX }), fc.boolean(), (us, iso) => {
+        const t = PrefectDateTime.fromEpochMicros(us)
+        const text = iso ? t.toIsoformat() : t.toString()
+        const value = epochMicrosOf(text)
+        if (us >= -9_000_000_000_000_000n && us < 9_000_000_000_000_000n) {
+          expect(value).toBe(Number(us))
+        } else {
+          // Beyond 9e15 µs (years 1685 and 2255) only the bigint form is exact.
+          expect(Number.isNaN(value) || BigInt(value) === us).toBe(true)
+        }
+        expect(Object.is(value, expected(text)) || Number.isNaN(value)).toBe(true)
+      }),
+      { numRuns: 3000 },
+    )
+  })
+
+  test('agrees with PrefectDateTime.tryParse on arbitrary and offset text', () => {
+    const offsetText = fc
+      .record({
+        seconds: fc.integer({ min: -8_000_000_000, max: 8_000_000_000 }),
+        fraction: fc.integer({ min: 0, max: 999_999 }),
+        offsetMinutes: fc.integer({ min: -(23 * 60 + 59), max: 23 * 60 + 59 }),
+      })
+      .map(({ seconds, fraction, offsetMinutes }) => {
+        const base = PrefectDateTime.fromEpochMicros(BigInt(seconds) * 1_000_000n)
+        const local = base
+          .plusSeconds(offsetMinutes * 60)
+          .toString()
+          .slice(0, 19)
+        const sign = offsetMinutes < 0 ? '-' : '+'
+        const abs = Math.abs(offsetMinutes)
+        return `${local}.${String(fraction).padStart(6, '0')}${sign}${String(Math.floor(abs / 60)).padStart(2, '0')}:${String(abs % 60).padStart(2, '0')}`
+      })
+    fc.assert(
+      fc.property(fc.oneof(fc.string(), offsetText), (text) => {
+        expect(epochMicrosOf(text)).toBe(expected(text))
+      }),
+      { numRuns: 3000 },
+    )
+  })
+
+  test('rejects what parse rejects', () => {
+    for (const text of ['2026-02-30T00:00:00Z', '2026-08-20T14:03:09', 'soon', '']) {
+      expect(epochMicrosOf(text)).toBeNaN()
+    }
+    expect(epochMicrosOf('1970-01-01T00:00:00.000001Z')).toBe(1)
+    expect(epochMicrosOf('1969-12-31T23:59:59.999999-00:00')).toBe(-1)
+  })
+})
+
+describe('formatPrefectDateTime', () => {
+  test('matches PrefectDateTime for any milliseconds, repeated or not', () => {
+    const ms = fc.oneof(
+      fc.integer({ min: -62_135_596_800_000, max: 253_402_300_799_999 }),
+      fc.double({ min: -62_135_596_800_000, max: 253_402_300_799_999, noNaN: true }),
+      fc.integer({ min: 1_700_000_000_000, max: 1_800_000_000_000 }),
+    )
+    fc.assert(
+      fc.property(fc.array(ms, { minLength: 1, maxLength: 4 }), (values) => {
+        for (const value of [...values, ...values]) {
+          expect(formatPrefectDateTime(value)).toBe(
+            PrefectDateTime.fromEpochMillis(value).toString(),
+          )
+        }
+      }),
+      { numRuns: 2000 },
+    )
+  })
+
+  test('throws INVALID_DATETIME outside years 1–9999, even right after a valid call', () => {
+    formatPrefectDateTime(0)
+    for (const bad of [Number.NaN, Infinity, 253_402_300_800_000, -62_135_596_800_001]) {
+      expect(() => formatPrefectDateTime(bad)).toThrow(/invalid datetime/)
+    }
+    expect(formatPrefectDateTime(0)).toBe('1970-01-01T00:00:00Z')
   })
 })

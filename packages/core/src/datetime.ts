@@ -392,8 +392,21 @@ function fromMicros(micros: bigint, clamp: boolean): PrefectDateTime {
  * ```
  */
 export function formatPrefectDateTime(ms: number): string {
-  return PrefectDateTime.fromEpochMillis(ms).toString()
+  // An emitter stamps a burst of events within one millisecond: each is formatted once, and
+  // whole milliseconds of years 1685–2255 without a bigint.
+  if (ms === lastFormattedMs) return lastFormatted
+  const micros = ms * 1000
+  const text =
+    Number.isInteger(ms) && micros >= -Number.MAX_SAFE_INTEGER && micros <= Number.MAX_SAFE_INTEGER
+      ? formatSafeMicros(micros, 'Z')
+      : PrefectDateTime.fromEpochMillis(ms).toString()
+  lastFormattedMs = ms
+  lastFormatted = text
+  return text
 }
+
+let lastFormattedMs = Number.NaN
+let lastFormatted = ''
 
 /**
  * Compares two datetime strings as instants, to the microsecond, whatever their offsets.
@@ -405,6 +418,22 @@ export function formatPrefectDateTime(ms: number): string {
  */
 export function compareDateTimes(a: string, b: string): -1 | 0 | 1 {
   return PrefectDateTime.parse(a).compare(PrefectDateTime.parse(b))
+}
+
+/**
+ * @internal The instant `text` names, in microseconds since the epoch as a plain number, when
+ * {@link PrefectDateTime.parse} accepts it and the count is exact in a double (years
+ * 1685–2255, where `|micros| < 2^53`); `NaN` otherwise (invalid, or outside that span:
+ * use {@link PrefectDateTime} there). The subscriber advances its resume cursor with this on
+ * every event, without a bigint or an object per event.
+ */
+export function epochMicrosOf(text: string): number {
+  const parts = readParts(text)
+  if (typeof parts === 'string') return Number.NaN
+  const seconds = partsToSeconds(parts)
+  return seconds > -SAFE_SECONDS && seconds < SAFE_SECONDS
+    ? seconds * 1_000_000 + parts.micros
+    : Number.NaN
 }
 
 /** Whether `text` is a datetime {@link PrefectDateTime.parse} accepts. */

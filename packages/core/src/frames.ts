@@ -39,6 +39,8 @@ const bytesOf = (view: ArrayBufferView) =>
 
 function frameText(data: unknown): string | null {
   if (typeof data === 'string') return data
+  // A `Buffer` (what `ws` delivers) is a Uint8Array: decoded as is, without a view per frame.
+  if (data instanceof Uint8Array) return decoder.decode(data)
   if (data instanceof ArrayBuffer) return decoder.decode(data)
   if (ArrayBuffer.isView(data)) return decoder.decode(bytesOf(data))
   // `ws` with binaryType 'fragments' delivers one message as a list of buffers.

@@ -12,6 +12,7 @@ export type { BackoffPolicy } from './backoff.js'
 export {
   PrefectDateTime,
   compareDateTimes,
+  epochMicrosOf,
   formatPrefectDateTime,
   isPrefectDateTime,
 } from './datetime.js'

@@ -1,4 +1,5 @@
 import { describe, expect, test, vi } from 'vitest'
+import fc from 'fast-check'
 import { createManualClock } from './clock.js'
 import { isUuid, uuidv7 } from './uuid.js'
 
@@ -60,4 +61,27 @@ test('isUuid accepts canonical UUIDs of any version and case', () => {
   expect(isUuid('3f0b6d3e8a514c2a9a7e2d1c5b9e4f10')).toBe(false)
   expect(isUuid('nope')).toBe(false)
   expect(isUuid(42)).toBe(false)
+})
+
+test('isUuid agrees with the canonical-form regex, character by character', () => {
+  const canonical = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i
+  const base = '3f0b6d3e-8a51-4c2a-9a7e-2d1c5b9e4f10'
+  // Every position with every boundary character around the accepted ranges.
+  const probes = '/09:@AFG`afg-_ \u0660'
+  for (let i = 0; i < base.length; i++) {
+    for (const c of probes) {
+      const text = base.slice(0, i) + c + base.slice(i + 1)
+      expect(isUuid(text), text).toBe(canonical.test(text))
+    }
+  }
+  fc.assert(
+    fc.property(fc.stringMatching(/^[0-9a-fA-F-]{30,40}$/), (text) => {
+      expect(isUuid(text)).toBe(canonical.test(text))
+    }),
+  )
+  fc.assert(
+    fc.property(fc.uuid(), (text) => {
+      expect(isUuid(text)).toBe(true)
+    }),
+  )
 })

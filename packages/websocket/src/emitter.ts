@@ -104,6 +104,8 @@ interface FlushWaiter {
 /** @internal */
 export class EventsEmitterImpl implements EventsEmitter {
   readonly #clock: Clock
+  /** `createSerializedEvent`'s options, made once rather than per event. */
+  readonly #createOptions: { clock: Clock }
   readonly #logger: Logger
   readonly #conn: ManagedConnection
   readonly #checkpointEvery: number
@@ -157,6 +159,7 @@ export class EventsEmitterImpl implements EventsEmitter {
     }
     const WebSocket = resolveWebSocket(options.WebSocket, defaultWebSocket)
     this.#clock = options.clock ?? systemClock
+    this.#createOptions = { clock: this.#clock }
     this.#logger = options.logger ?? silentLogger
     this.#m = options.instrumentation && new EmitterInstruments(options.instrumentation)
     const profile = resolveProfile(options.profile, '@flowcast/websocket')
@@ -266,7 +269,7 @@ export class EventsEmitterImpl implements EventsEmitter {
         { cause: this.#conn.error },
       )
     }
-    const { event, text } = createSerializedEvent(input, { clock: this.#clock })
+    const { event, text } = createSerializedEvent(input, this.#createOptions)
     if (this.#outbox.length >= this.#maxOutbox) {
       throw new FlowcastError(
         'OUTBOX_FULL',

@@ -71,6 +71,31 @@ describe('createWebSocketRunStateSource', () => {
     void source.close()
   })
 
+  it('keeps every watch of one run apart, the same listener twice included', () => {
+    const { kit, source } = setup()
+    const seen: string[] = []
+    const listener = (o: FlowRunStateObservation) => seen.push(`shared ${o.type}`)
+    const stop1 = source.watch(runA, listener)
+    const stop2 = source.watch(runA, listener)
+    const stop3 = source.watch(runA, (o) => seen.push(`own ${o.type}`))
+    completeHandshake(kit.last())
+    kit.last().receive(eventFrame(flowRunStateEvent(runA, 'RUNNING', 'Running')))
+    expect(seen).toEqual(['shared RUNNING', 'shared RUNNING', 'own RUNNING'])
+    stop2()
+    stop2()
+    kit.last().receive(eventFrame(flowRunStateEvent(runA, 'PENDING', 'Pending')))
+    expect(seen.slice(3)).toEqual(['shared PENDING', 'own PENDING'])
+    stop3()
+    kit.last().receive(eventFrame(flowRunStateEvent(runA, 'CANCELLING', 'Cancelling')))
+    expect(seen.slice(5)).toEqual(['shared CANCELLING'])
+    expect(source.watchedRuns).toBe(1)
+    stop1()
+    expect(source.watchedRuns).toBe(0)
+    kit.last().receive(eventFrame(flowRunStateEvent(runA, 'COMPLETED', 'Completed')))
+    expect(seen).toHaveLength(6)
+    void source.close()
+  })
+
   it('ignores flow-run events that carry no state (heartbeats)', () => {
     const { kit, source } = setup()
     const seen: FlowRunStateObservation[] = []

@@ -102,6 +102,11 @@ export const runStateSourceTestProfile = {
 
 type Listener = (observation: FlowRunStateObservation) => void
 
+/** One `watch` call: its own object, so the same listener watched twice is two watches. */
+interface Watch {
+  readonly listener: Listener
+}
+
 interface Recent {
   observation: FlowRunStateObservation
   at: number
@@ -117,7 +122,8 @@ export class WebSocketRunStateSourceImpl implements WebSocketRunStateSource {
   readonly #recentMaxRuns: number
   readonly #reprobeIntervalMs: number
   #reprobeTimer: TimerHandle | undefined
-  readonly #watchers = new Map<string, Set<Listener>>()
+  /** A run's one watch, or its watches when there are several (a Set per run cost ~200 B). */
+  readonly #watchers = new Map<string, Watch | Watch[]>()
   readonly #recent = new Map<string, Recent>()
   readonly #healthListeners = new Set<(health: RunStateSourceHealth) => void>()
   #subscriber: EventsSubscriberImpl | undefined
@@ -192,25 +198,34 @@ export class WebSocketRunStateSourceImpl implements WebSocketRunStateSource {
         '[@flowcast/websocket] watch needs a flow run id (a non-empty string)',
       )
     }
-    let listeners = this.#watchers.get(flowRunId)
-    if (!listeners) {
-      listeners = new Set()
-      this.#watchers.set(flowRunId, listeners)
-    }
-    const entry: Listener = (observation) => listener(observation)
-    listeners.add(entry)
+    const watch: Watch = { listener }
+    const current = this.#watchers.get(flowRunId)
+    if (current === undefined) this.#watchers.set(flowRunId, watch)
+    else if (Array.isArray(current)) current.push(watch)
+    else this.#watchers.set(flowRunId, [current, watch])
     if (!this.#subscriber && !this.#closed) this.#start()
     const recent = this.#recent.get(flowRunId)
     if (recent && this.#clock.now() - recent.at <= this.#recentMs) {
       queueMicrotask(() => {
-        if (listeners.has(entry)) this.#notify([entry], recent.observation)
+        if (this.#isWatching(flowRunId, watch)) this.#notify([watch.listener], recent.observation)
       })
     }
-    return () => {
-      listeners.delete(entry)
-      if (listeners.size === 0 && this.#watchers.get(flowRunId) === listeners) {
-        this.#watchers.delete(flowRunId)
-      }
+    return () => this.#unwatch(flowRunId, watch)
+  }
+
+  #isWatching(flowRunId: string, watch: Watch): boolean {
+    const current = this.#watchers.get(flowRunId)
+    return current === watch || (Array.isArray(current) && current.includes(watch))
+  }
+
+  #unwatch(flowRunId: string, watch: Watch): void {
+    const current = this.#watchers.get(flowRunId)
+    if (current === watch) {
+      this.#watchers.delete(flowRunId)
+    } else if (Array.isArray(current)) {
+      const index = current.indexOf(watch)
+      if (index !== -1) current.splice(index, 1)
+      if (current.length === 0) this.#watchers.delete(flowRunId)
     }
   }
 
@@ -341,9 +356,12 @@ export class WebSocketRunStateSourceImpl implements WebSocketRunStateSource {
         if (oldest !== undefined) this.#recent.delete(oldest)
       }
     }
-    const listeners = this.#watchers.get(id)
-    if (!listeners) return
-    this.#notify([...listeners], observation)
+    const watches = this.#watchers.get(id)
+    if (watches === undefined) return
+    this.#notify(
+      Array.isArray(watches) ? watches.map((watch) => watch.listener) : [watches.listener],
+      observation,
+    )
   }
 
   #notify(listeners: Iterable<Listener>, observation: FlowRunStateObservation): void {

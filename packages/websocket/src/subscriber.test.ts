@@ -1,4 +1,5 @@
 import {
+  PrefectDateTime,
   backoffDefaults,
   createManualClock,
   isFlowcastError,
@@ -6,6 +7,7 @@ import {
   type FlowcastErrorCode,
   type ReceivedEvent,
 } from '@flowcast/core'
+import fc from 'fast-check'
 import { describe, expect, it } from 'vitest'
 import {
   completeHandshake,
@@ -368,6 +370,64 @@ describe('createEventsSubscriber: resume', () => {
     kit.last().receive(eventFrame(makeEvent({ occurred: '2026-08-20T18:00:00Z' })))
     expect(subscriber.cursor).toBe('2026-08-20T13:59:00Z')
     void subscriber.close()
+  })
+
+  it('keeps the cursor exact outside the years plain numbers hold (1685–2255)', () => {
+    const { kit, subscriber } = setup({
+      filter: { occurred: { since: '0001-01-01T00:00:00Z', until: '9999-12-31T00:00:00Z' } },
+      resumeMarginMs: 60_000,
+    })
+    completeHandshake(kit.last())
+    kit.last().receive(eventFrame(makeEvent({ occurred: '0001-01-01T00:00:30.000001Z' })))
+    expect(subscriber.cursor).toBe('0001-01-01T00:00:00Z')
+    kit.last().receive(eventFrame(makeEvent({ occurred: '1200-05-06T07:08:09.123456+01:30' })))
+    expect(subscriber.cursor).toBe('1200-05-06T05:37:09.123456Z')
+    kit.last().receive(eventFrame(makeEvent({ occurred: '2026-08-20T13:59:40.654321Z' })))
+    expect(subscriber.cursor).toBe('2026-08-20T13:58:40.654321Z')
+    kit.last().receive(eventFrame(makeEvent({ occurred: '1900-01-01T00:00:00Z' })))
+    expect(subscriber.cursor).toBe('2026-08-20T13:58:40.654321Z')
+    void subscriber.close()
+  })
+
+  it('advances the cursor exactly as PrefectDateTime arithmetic does, for any events and clock', () => {
+    const instant = fc.oneof(
+      fc.bigInt({ min: -62_135_596_800_000_000n, max: 253_402_300_799_999_999n }),
+      fc.bigInt({ min: 1_700_000_000_000_000n, max: 1_900_000_000_000_000n }),
+    )
+    fc.assert(
+      fc.property(
+        fc.array(fc.tuple(instant, fc.boolean()), { minLength: 1, maxLength: 8 }),
+        fc.integer({ min: 0, max: 3_600_000 }).map((ms) => ms / 7),
+        fc.double({ min: 1e12, max: 2e12, noNaN: true }),
+        (events, marginMs, nowMs) => {
+          const kit = createFakeWebSocket()
+          const clock = createManualClock(nowMs)
+          const subscriber = createEventsSubscriber({
+            apiUrl,
+            WebSocket: kit.WebSocket,
+            clock,
+            resumeMarginMs: marginMs,
+            filter: { occurred: { since: '0001-01-01T00:00:00Z', until: '9999-12-31T00:00:00Z' } },
+          })
+          completeHandshake(kit.last())
+          let expected = PrefectDateTime.parse('0001-01-01T00:00:00Z')
+          const now = PrefectDateTime.fromEpochMillis(nowMs)
+          for (const [micros, iso] of events) {
+            const at = PrefectDateTime.fromEpochMicros(micros)
+            kit
+              .last()
+              .receive(eventFrame(makeEvent({ occurred: iso ? at.toIsoformat() : `${at}` })))
+            const candidate = (at.isAfter(now) ? now : at).minusSeconds(marginMs / 1000, {
+              clamp: true,
+            })
+            if (candidate.isAfter(expected)) expected = candidate
+            expect(subscriber.cursor).toBe(expected.toString())
+          }
+          void subscriber.close()
+        },
+      ),
+      { numRuns: 300 },
+    )
   })
 
   it('drops replayed duplicates after a reconnect', () => {

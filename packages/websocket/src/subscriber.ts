@@ -2,6 +2,7 @@ import {
   FlowcastError,
   PrefectDateTime,
   createDedupeWindow,
+  epochMicrosOf,
   encodeFilterFrame,
   matchesFilter,
   parseApiUrl,
@@ -47,6 +48,8 @@ export type { EventsSubscriber, EventsSubscriberOptions, EventsSubscriberStats, 
 
 const farFutureSeconds = 365 * 24 * 60 * 60
 const maxReplayMs = 15 * 60_000
+const maxSafeMicros = BigInt(Number.MAX_SAFE_INTEGER)
+const minSafeMicros = -maxSafeMicros
 
 /** @internal */
 export class EventsSubscriberImpl
@@ -61,8 +64,18 @@ export class EventsSubscriberImpl
   readonly #userUntil: string | undefined
   readonly #backfill: boolean
   readonly #marginSeconds: number
+  /** The margin in whole microseconds, rounded as `PrefectDateTime#minusSeconds` rounds it. */
+  readonly #marginMicros: number
   readonly #dedupe: DedupeWindow
-  #cursor: PrefectDateTime
+  /**
+   * The resume cursor. While it is exact in a double (years 1685–2255) it lives in
+   * `#cursorMicros` (epoch µs), which every event advances without allocating; otherwise
+   * `#cursorMicros` is NaN and `#cursor` holds it.
+   */
+  #cursor!: PrefectDateTime
+  #cursorMicros = Number.NaN
+  /** Options of the per-event filter match, made once. */
+  readonly #matchOptions: { occurred: boolean }
   #opened = false
   /** When the socket was last open: a live stream has missed nothing up to then. */
   #liveAt: number | undefined
@@ -121,18 +134,24 @@ export class EventsSubscriberImpl
       options.instrumentation && new ConsumerInstruments(options.instrumentation, 'events/out')
     this.#backfill = options.backfill ?? subscriberDefaults.backfill
     this.#marginSeconds = (options.resumeMarginMs ?? subscriberDefaults.resumeMarginMs) / 1000
+    const wholeMargin = Math.trunc(this.#marginSeconds)
+    this.#marginMicros =
+      wholeMargin * 1_000_000 + Math.round((this.#marginSeconds - wholeMargin) * 1_000_000)
     const occurred = this.#filter.occurred
     this.#clientFilterOccurred = occurred !== undefined && occurred !== null
+    this.#matchOptions = { occurred: this.#clientFilterOccurred }
     this.#userUntil = occurred?.until ?? undefined
     const now = this.#clock.now()
     const since = occurred?.since
-    this.#cursor = since
-      ? PrefectDateTime.parse(since)
-      : this.#backfill
-        ? PrefectDateTime.fromEpochMillis(
-            now - (options.lookbackMs ?? subscriberDefaults.lookbackMs),
-          )
-        : PrefectDateTime.fromEpochMillis(now)
+    this.#setCursor(
+      since
+        ? PrefectDateTime.parse(since)
+        : this.#backfill
+          ? PrefectDateTime.fromEpochMillis(
+              now - (options.lookbackMs ?? subscriberDefaults.lookbackMs),
+            )
+          : PrefectDateTime.fromEpochMillis(now),
+    )
     this.#dedupe = createDedupeWindow({
       windowMs: options.dedupe?.windowMs ?? subscriberDefaults.dedupeWindowMs,
       maxEntries: options.dedupe?.maxEntries ?? subscriberDefaults.dedupeMaxEntries,
@@ -200,7 +219,7 @@ export class EventsSubscriberImpl
   }
 
   get cursor(): string {
-    return this.#cursor.toString()
+    return this.#cursorDateTime().toString()
   }
 
   onEvent(listener: (event: ReceivedEvent) => void): () => void {
@@ -224,7 +243,7 @@ export class EventsSubscriberImpl
       PrefectDateTime.fromEpochMillis(this.#clock.now()).plusSeconds(farFutureSeconds).toString()
     const filter: EventFilter = {
       ...this.#filter,
-      occurred: { since: this.#cursor.toString(), until },
+      occurred: { since: this.#cursorDateTime().toString(), until },
     }
     // backfill:false applies to the first connection only; a reconnect must replay from the
     // cursor or events that occurred while it was down would be lost.
@@ -279,7 +298,7 @@ export class EventsSubscriberImpl
       return
     }
     this.#advanceCursor(event.occurred, now)
-    if (!matchesFilter(event, this.#filter, { occurred: this.#clientFilterOccurred })) {
+    if (!matchesFilter(event, this.#filter, this.#matchOptions)) {
       this.#filtered++
       this.#m?.filtered()
       return
@@ -290,6 +309,18 @@ export class EventsSubscriberImpl
   }
 
   #advanceCursor(occurred: string, nowMs: number): void {
+    if (this.#cursorMicros === this.#cursorMicros) {
+      // The cursor, the event and "now" are exact doubles: the same arithmetic as below in
+      // plain numbers (nearly every event takes this path).
+      const at = epochMicrosOf(occurred)
+      const wholeMs = Math.floor(nowMs)
+      const now = wholeMs * 1000 + Math.round((nowMs - wholeMs) * 1000)
+      const candidate = (at > now ? now : at) - this.#marginMicros
+      if (Number.isSafeInteger(candidate) && Number.isSafeInteger(now)) {
+        if (candidate > this.#cursorMicros) this.#cursorMicros = candidate
+        return
+      }
+    }
     const at = PrefectDateTime.tryParse(occurred)
     if (!at) return
     // A clock running ahead on the emitting side must not push the cursor past "now".
@@ -298,7 +329,23 @@ export class EventsSubscriberImpl
     const candidate = (at.isAfter(now) ? now : at).minusSeconds(this.#marginSeconds, {
       clamp: true,
     })
-    if (candidate.isAfter(this.#cursor)) this.#cursor = candidate
+    const cursor = this.#cursorDateTime()
+    if (candidate.isAfter(cursor)) this.#setCursor(candidate)
+  }
+
+  #setCursor(cursor: PrefectDateTime): void {
+    const micros = cursor.epochMicros
+    const safe = micros >= minSafeMicros && micros <= maxSafeMicros
+    this.#cursorMicros = safe ? Number(micros) : Number.NaN
+    this.#cursor = cursor
+  }
+
+  #cursorDateTime(): PrefectDateTime {
+    const micros = this.#cursorMicros
+    if (micros === micros && BigInt(micros) !== this.#cursor.epochMicros) {
+      this.#cursor = PrefectDateTime.fromEpochMicros(BigInt(micros))
+    }
+    return this.#cursor
   }
 
   #deliver(event: ReceivedEvent): void {
@@ -313,7 +360,7 @@ export class EventsSubscriberImpl
   #unreplayableGap(): { since: string; until: string } | undefined {
     const now = this.#clock.now()
     const oldest = PrefectDateTime.fromEpochMillis(now - maxReplayMs)
-    let from = this.#cursor
+    let from = this.#cursorDateTime()
     if (this.#liveAt !== undefined) {
       const live = PrefectDateTime.fromEpochMillis(this.#liveAt).minusSeconds(this.#marginSeconds, {
         clamp: true,

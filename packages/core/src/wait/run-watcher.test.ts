@@ -133,6 +133,30 @@ describe('createRunWatcher: race-free start', () => {
     expect(log.at(-1)).toBe(`unwatch ${RUN}`)
   })
 
+  it('hands the push source one shared listener, not a closure per wait', async () => {
+    const clock = createManualClock()
+    const push = fakePush('healthy')
+    const listeners: unknown[] = []
+    const watch = push.watch.bind(push)
+    push.watch = (flowRunId, listener) => {
+      listeners.push(listener)
+      return watch(flowRunId, listener)
+    }
+    const watcher = createRunWatcher({ sources: { push }, clock })
+    const other = '01a01f7b-6e8d-7168-9c3e-9b7d20f41a6d'
+    const first = watcher.wait(RUN)
+    const second = watcher.wait(other)
+    expect(listeners).toHaveLength(2)
+    expect(listeners[0]).toBe(listeners[1])
+    // The shared listener still routes each run's state to that run's waits only.
+    push.emit({ ...obs('COMPLETED', 'Completed', 2), flowRunId: other })
+    await expect(second).resolves.toMatchObject({ outcome: 'terminal', flowRunId: other })
+    expect(watcher.activeWaits).toBe(1)
+    push.emit(obs('FAILED', 'Failed', 3))
+    await expect(first).resolves.toMatchObject({ outcome: 'terminal', stateType: 'FAILED' })
+    watcher.close()
+  })
+
   it('resolves from the read when the run finished long before (outside any backfill)', async () => {
     const clock = createManualClock(Date.UTC(2026, 7, 20, 18))
     const push = fakePush('healthy')

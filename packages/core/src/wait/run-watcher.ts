@@ -170,6 +170,13 @@ export function createRunWatcher(options: RunWatcherOptions): RunWatcher {
     schedule(now)
   })
 
+  // One push listener for every run, not a closure per wait: at 100,000 waits those closures
+  // (and the scopes they kept) were a tenth of a wait's heap. `observe` checks the run id.
+  const onPush = (observation: FlowRunStateObservation) => {
+    const entry = entries.get(observation.flowRunId)
+    if (entry && push) observe(entry, observation, push.name)
+  }
+
   function schedule(at: number): void {
     if (closed || !(at < Infinity)) return
     const now = clock.now()
@@ -498,7 +505,8 @@ export function createRunWatcher(options: RunWatcherOptions): RunWatcher {
         entry = {
           flowRunId,
           createdAt: startedAt,
-          waiters: [],
+          // Sized for one (most runs have one wait); `[]` then push reserves 17 slots.
+          waiters: [waiter],
           unwatch: undefined,
           lastState: null,
           lastSource: null,
@@ -514,7 +522,7 @@ export function createRunWatcher(options: RunWatcherOptions): RunWatcher {
         entries.set(flowRunId, entry)
       }
       const runEntry = entry
-      runEntry.waiters.push(waiter)
+      if (!isNew) runEntry.waiters.push(waiter)
       activeWaits++
       if (signal) {
         waiter.onAbort = () => settleAborted(runEntry, waiter, signal.reason)
@@ -523,9 +531,7 @@ export function createRunWatcher(options: RunWatcherOptions): RunWatcher {
       if (isNew) {
         if (push) {
           // Register before the first read: a state that occurs in between is pushed.
-          const unwatch = push.watch(flowRunId, (observation) =>
-            observe(runEntry, observation, push.name),
-          )
+          const unwatch = push.watch(flowRunId, onPush)
           if (isActive(runEntry)) runEntry.unwatch = unwatch
           else unwatch()
         }
