@@ -17,7 +17,7 @@ export type InstrumentationAttributes = Readonly<Record<string, InstrumentationA
 /** What kind of instrument a metric is. */
 export type InstrumentKind = 'counter' | 'upDownCounter' | 'histogram'
 
-/** Describes one metric: its name, kind, unit (UCUM) and meaning. */
+/** Describes one metric: its name, kind, unit (UCUM) and, optionally, its meaning. */
 export interface InstrumentSpec {
   /** The metric name (OpenTelemetry semantic conventions where one applies, else `flowcast.*`). */
   readonly name: string
@@ -25,8 +25,12 @@ export interface InstrumentSpec {
   readonly kind: InstrumentKind
   /** UCUM unit: `s`, or an annotation such as `{message}`. */
   readonly unit: string
-  /** One sentence: what is counted or measured. */
-  readonly description: string
+  /**
+   * One sentence: what is counted or measured. flowcast's own specs (`flowcastMetrics`) leave it
+   * out to keep browser bundles small; `@flowcast/otel` looks theirs up by name
+   * (`flowcastMetricDescriptions`).
+   */
+  readonly description?: string
 }
 
 /** A counter or up-down counter. */

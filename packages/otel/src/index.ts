@@ -1,3 +1,4 @@
+export { flowcastMetricDescriptions } from './descriptions.js'
 export {
   createOpenTelemetryInstrumentation,
   instrumentationScope,

@@ -21,6 +21,7 @@ import type {
   InstrumentationSpan,
   InstrumentationSpanOptions,
 } from '@flowcast/core'
+import { flowcastMetricDescriptions } from './descriptions.js'
 
 /** The instrumentation scope name flowcast's meter and tracer use. */
 export const instrumentationScope = '@flowcast/otel'
@@ -104,6 +105,10 @@ class Totals {
   }
 }
 
+/** A spec's own description, else flowcast's for that metric name (core's specs carry none). */
+const describe = (spec: InstrumentSpec): string | undefined =>
+  spec.description ?? flowcastMetricDescriptions[spec.name]
+
 function spanFor(tracer: Tracer, name: string, options: InstrumentationSpanOptions = {}) {
   // Under the caller's active span (context.active()), as any OpenTelemetry instrumentation.
   const span: Span = tracer.startSpan(
@@ -172,7 +177,7 @@ export function createOpenTelemetryInstrumentation(
       let counter = counters.get(spec.name)
       if (counter) return counter
       const totals = new Totals()
-      const description = { description: spec.description, unit: spec.unit }
+      const description = { description: describe(spec), unit: spec.unit }
       const observable =
         spec.kind === 'upDownCounter'
           ? meter.createObservableUpDownCounter(spec.name, description)
@@ -186,7 +191,7 @@ export function createOpenTelemetryInstrumentation(
       let histogram = histograms.get(spec.name)
       if (histogram) return histogram
       const otel = meter.createHistogram(spec.name, {
-        description: spec.description,
+        description: describe(spec),
         unit: spec.unit,
         ...(spec.unit === 's' ? { advice: { explicitBucketBoundaries: buckets } } : {}),
       })
