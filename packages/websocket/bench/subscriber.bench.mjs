@@ -6,6 +6,7 @@
 import { performance } from 'node:perf_hooks'
 import { WebSocket, WebSocketServer } from 'ws'
 import { createEventsSubscriber } from '@flowcast/websocket'
+import { eventFrame, serverTextFrame } from '../../../tooling/bench/event-frames.mjs'
 import { figure, median, rounds, writeFigures } from '../../../tooling/bench/figures.mjs'
 
 const FRAMES = 10_000
@@ -16,31 +17,10 @@ let frames = []
 let wire = Buffer.alloc(0)
 let batch = 0
 
-function eventFrame(n) {
-  const occurred = new Date(Date.now() - 30_000 + n).toISOString().replace('Z', '000Z')
-  const id = `0190a000-0000-7000-8000-${String(batch * FRAMES + n).padStart(12, '0')}`
-  return JSON.stringify({
-    type: 'event',
-    event: {
-      occurred,
-      event: 'prefect.flow-run.Running',
-      resource: {
-        'prefect.resource.id': `prefect.flow-run.${id}`,
-        'prefect.state-type': 'RUNNING',
-        'prefect.state-name': 'Running',
-      },
-      related: [{ 'prefect.resource.id': 'prefect.flow.f', 'prefect.resource.role': 'flow' }],
-      payload: { validated_state: { type: 'RUNNING', name: 'Running' } },
-      id,
-      follows: null,
-      received: occurred,
-    },
-  })
-}
 // Fresh ids for every iteration, so dedupe sees new events as in a live stream.
 function freshFrames() {
   batch++
-  frames = Array.from({ length: FRAMES }, (_, n) => eventFrame(n))
+  frames = Array.from({ length: FRAMES }, (_, n) => eventFrame(n, batch * FRAMES + n))
   wire = Buffer.concat(frames.map(serverTextFrame))
 }
 
@@ -49,22 +29,6 @@ function freshFrames() {
 // 'bulk': all frames encoded in advance and written at once, so only the receiving client is
 // measured: the stricter ratio.
 let mode = 'send'
-function serverTextFrame(text) {
-  const payload = Buffer.from(text)
-  const n = payload.length
-  const header =
-    n < 126
-      ? Buffer.from([0x81, n])
-      : n < 65_536
-        ? Buffer.from([0x81, 126, n >> 8, n & 0xff])
-        : Buffer.concat([Buffer.from([0x81, 127]), bigLength(n)])
-  return Buffer.concat([header, payload])
-}
-function bigLength(n) {
-  const length = Buffer.alloc(8)
-  length.writeBigUInt64BE(BigInt(n))
-  return length
-}
 
 const server = new WebSocketServer({ port: 0, host: '127.0.0.1', handleProtocols: () => 'prefect' })
 server.on('connection', (socket) => {
