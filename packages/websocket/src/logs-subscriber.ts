@@ -23,10 +23,10 @@ import { credentialsOf } from './client-helpers.js'
 import { ManagedConnection, type ConnectionState } from './connection.js'
 import {
   checkConnectionOptions,
+  checkStreamOptions,
   checkNumber,
   cleanHeaders,
   invalidOption,
-  minimumMaxPayloadBytes,
   resolveReconnect,
   resolveWebSocket,
   type ReconnectOptions,
@@ -217,16 +217,7 @@ export class LogsSubscriberImpl
   ) {
     super(options.logger ?? silentLogger)
     checkConnectionOptions(options)
-    checkNumber('lookbackMs', options.lookbackMs, { min: 0 })
-    checkNumber('connectTimeoutMs', options.connectTimeoutMs, { min: 1 })
-    checkNumber('pingIntervalMs', options.pingIntervalMs, { min: 0 })
-    checkNumber('stallTimeoutMs', options.stallTimeoutMs, { min: 1 })
-    checkNumber('maxPayloadBytes', options.maxPayloadBytes, {
-      min: minimumMaxPayloadBytes,
-      integer: true,
-    })
-    checkNumber('dedupe.windowMs', options.dedupe?.windowMs, { min: 1 })
-    checkNumber('dedupe.maxEntries', options.dedupe?.maxEntries, { min: 1, integer: true })
+    checkStreamOptions(options)
     checkNumber('maxQueuedLogs', options.maxQueuedLogs, { min: 1, integer: true })
     if (options.onLog !== undefined && typeof options.onLog !== 'function') {
       throw invalidOption('onLog must be a function')

@@ -141,6 +141,30 @@ export function resolveReconnect(
   }
 }
 
+/**
+ * @internal Checks the numeric options both subscribers share (events and logs): look-back,
+ * socket timers, frame-size limit and the dedupe window.
+ */
+export function checkStreamOptions(options: {
+  lookbackMs?: number | undefined
+  connectTimeoutMs?: number | undefined
+  pingIntervalMs?: number | undefined
+  stallTimeoutMs?: number | undefined
+  maxPayloadBytes?: number | undefined
+  dedupe?: { windowMs?: number | undefined; maxEntries?: number | undefined } | undefined
+}): void {
+  checkNumber('lookbackMs', options.lookbackMs, { min: 0 })
+  checkNumber('connectTimeoutMs', options.connectTimeoutMs, { min: 1 })
+  checkNumber('pingIntervalMs', options.pingIntervalMs, { min: 0 })
+  checkNumber('stallTimeoutMs', options.stallTimeoutMs, { min: 1 })
+  checkNumber('maxPayloadBytes', options.maxPayloadBytes, {
+    min: minimumMaxPayloadBytes,
+    integer: true,
+  })
+  checkNumber('dedupe.windowMs', options.dedupe?.windowMs, { min: 1 })
+  checkNumber('dedupe.maxEntries', options.dedupe?.maxEntries, { min: 1, integer: true })
+}
+
 /** @internal Checks the credentials and API URL types common to every client. */
 export function checkConnectionOptions(options: {
   apiUrl?: unknown

@@ -23,10 +23,10 @@ import { Fanout } from './fanout.js'
 import { ConsumerInstruments } from './instruments.js'
 import {
   checkConnectionOptions,
+  checkStreamOptions,
   checkNumber,
   cleanHeaders,
   invalidOption,
-  minimumMaxPayloadBytes,
   resolveReconnect,
   resolveWebSocket,
 } from './options.js'
@@ -95,17 +95,8 @@ export class EventsSubscriberImpl
   ) {
     super(options.logger ?? silentLogger)
     checkConnectionOptions(options)
-    checkNumber('lookbackMs', options.lookbackMs, { min: 0 })
+    checkStreamOptions(options)
     checkNumber('resumeMarginMs', options.resumeMarginMs, { min: 0 })
-    checkNumber('connectTimeoutMs', options.connectTimeoutMs, { min: 1 })
-    checkNumber('pingIntervalMs', options.pingIntervalMs, { min: 0 })
-    checkNumber('stallTimeoutMs', options.stallTimeoutMs, { min: 1 })
-    checkNumber('maxPayloadBytes', options.maxPayloadBytes, {
-      min: minimumMaxPayloadBytes,
-      integer: true,
-    })
-    checkNumber('dedupe.windowMs', options.dedupe?.windowMs, { min: 1 })
-    checkNumber('dedupe.maxEntries', options.dedupe?.maxEntries, { min: 1, integer: true })
     checkNumber('maxQueuedEvents', options.maxQueuedEvents, { min: 1, integer: true })
     if (
       options.scope !== undefined &&
