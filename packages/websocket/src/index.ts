@@ -126,6 +126,7 @@ export type {
   EventsSubscriberStats,
   SkippedFrameKind,
 } from './subscriber.js'
+export type { SubscriberSocketOptions } from './subscriber-options.js'
 export type { EmitterState, EventsEmitter } from './emitter.js'
 export type { EventsEmitterOptions, EventsEmitterStats, FlushOptions } from './emitter-options.js'
 export type { WebSocketRunStateSource, WebSocketRunStateSourceOptions } from './run-state-source.js'

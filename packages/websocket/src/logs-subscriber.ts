@@ -29,19 +29,19 @@ import {
   invalidOption,
   resolveReconnect,
   resolveWebSocket,
-  type ReconnectOptions,
 } from './options.js'
 import { Fanout } from './fanout.js'
 import { ConsumerInstruments } from './instruments.js'
 import type { SocketConnection, WebSocketConstructorLike } from './socket.js'
 import { StreamClient } from './stream-client.js'
+import type { SubscriberSocketOptions } from './subscriber-options.js'
 import { socketUrlFor } from './urls.js'
 
 /** Why a `/logs/out` frame was skipped: core's reasons, plus `control` for a stray `auth_success`. */
 export type SkippedLogsFrameKind = UnknownLogsFrameReason | 'control'
 
 /** Options of {@link createLogsSubscriber}. */
-export interface LogsSubscriberOptions {
+export interface LogsSubscriberOptions extends SubscriberSocketOptions {
   /** A `PREFECT_API_URL`-style URL (self-hosted or a Cloud workspace). */
   apiUrl: string
   /** Prefect Cloud API key, sent as the auth frame's token. Required for Cloud URLs. */
@@ -62,21 +62,6 @@ export interface LogsSubscriberOptions {
    * @default 60_000
    */
   lookbackMs?: number
-  /** Reconnect policy: full-jitter backoff, optional limits. */
-  reconnect?: ReconnectOptions
-  /**
-   * Whether a clean close by the server (1000/1001) reconnects.
-   * @default true
-   */
-  reconnectOnCleanClose?: boolean
-  /** @default 10_000 */
-  connectTimeoutMs?: number
-  /** Protocol ping interval (`ws` only); 0 disables. @default 5_000 */
-  pingIntervalMs?: number
-  /** Reconnect when no frame and no pong arrived for this long. @default 15_000 */
-  stallTimeoutMs?: number
-  /** Largest frame accepted (`ws` only), at least 2 MiB. @default 16_777_216 */
-  maxPayloadBytes?: number
   /** Dedupe by log id across reconnects, with bounded memory. */
   dedupe?: {
     /** @default 960_000 */
@@ -84,10 +69,6 @@ export interface LogsSubscriberOptions {
     /** @default 200_000 */
     maxEntries?: number
   }
-  /** @default globalThis.WebSocket (the Node entry defaults to `ws`) */
-  WebSocket?: WebSocketConstructorLike
-  /** Extra headers on the upgrade request (`ws` only). */
-  headers?: Record<string, string>
   /**
    * Most logs held for one `for await` consumer that has not taken them yet (and before
    * anyone listens). When a queue reaches it, the subscriber closes the socket instead of
@@ -103,12 +84,6 @@ export interface LogsSubscriberOptions {
   maxQueuedLogs?: number
   /** Called with every log, in order, once. Errors it throws are logged. */
   onLog?: (log: Log) => void
-  /** @default silentLogger */
-  logger?: Logger
-  /** @default systemClock */
-  clock?: Clock
-  /** Random source for jitter. @default Math.random */
-  random?: () => number
   /** Aborting it closes the subscriber. */
   signal?: AbortSignal
   /**

@@ -15,8 +15,59 @@ import type { EventsScope } from './urls.js'
 /** Why a frame was skipped: the core's reasons, plus `control` for a stray `auth_success`. */
 export type SkippedFrameKind = UnknownFrameReason | 'control'
 
+/**
+ * The socket options the events subscriber and the logs subscriber share: reconnect policy,
+ * handshake and watchdog timers, frame-size limit, the WebSocket implementation and the
+ * injected logger, clock and random source.
+ */
+export interface SubscriberSocketOptions {
+  /** Reconnect policy: full-jitter backoff, optional limits. */
+  reconnect?: ReconnectOptions
+  /**
+   * Whether a clean close by the server (1000/1001) reconnects. Prefect Cloud closes sockets
+   * routinely, so the default keeps the stream going; `false` ends it instead.
+   * @default true
+   */
+  reconnectOnCleanClose?: boolean
+  /**
+   * How long the handshake (open, auth, `auth_success`) may take before a retry.
+   * @default 10_000
+   */
+  connectTimeoutMs?: number
+  /**
+   * Interval of protocol pings (only where the socket can ping, i.e. `ws`). 0 disables them.
+   * @default 5_000
+   */
+  pingIntervalMs?: number
+  /**
+   * The stall watchdog reconnects when no frame and no pong arrived for this long. Where the
+   * socket cannot ping (browsers) it only runs when you set it, since an idle stream is then
+   * indistinguishable from a stalled one.
+   * @default 15_000
+   */
+  stallTimeoutMs?: number
+  /**
+   * Largest frame accepted (`ws` only; browsers have no limit). At least 2 MiB.
+   * @default 16_777_216
+   */
+  maxPayloadBytes?: number
+  /**
+   * The WebSocket constructor.
+   * @default globalThis.WebSocket (the Node entry defaults to `ws`)
+   */
+  WebSocket?: WebSocketConstructorLike
+  /** Extra headers on the upgrade request (`ws` only; browsers cannot set headers). */
+  headers?: Record<string, string>
+  /** Where diagnostics go. @default silentLogger */
+  logger?: Logger
+  /** Time source for timers, cursors and dedupe. @default systemClock */
+  clock?: Clock
+  /** Random source for jitter. @default Math.random */
+  random?: () => number
+}
+
 /** Options of {@link createEventsSubscriber}. */
-export interface EventsSubscriberOptions {
+export interface EventsSubscriberOptions extends SubscriberSocketOptions {
   /**
    * A `PREFECT_API_URL`-style URL: `http://host:4200/api` (self-hosted) or
    * `https://api.prefect.cloud/api/accounts/{a}/workspaces/{w}` (Cloud).
@@ -56,36 +107,6 @@ export interface EventsSubscriberOptions {
    * @default 60_000
    */
   resumeMarginMs?: number
-  /** Reconnect policy: full-jitter backoff, optional limits. */
-  reconnect?: ReconnectOptions
-  /**
-   * Whether a clean close by the server (1000/1001) reconnects. Prefect Cloud closes sockets
-   * routinely, so the default keeps the stream going; `false` ends it instead.
-   * @default true
-   */
-  reconnectOnCleanClose?: boolean
-  /**
-   * How long the handshake (open, auth, `auth_success`) may take before a retry.
-   * @default 10_000
-   */
-  connectTimeoutMs?: number
-  /**
-   * Interval of protocol pings (only where the socket can ping, i.e. `ws`). 0 disables them.
-   * @default 5_000
-   */
-  pingIntervalMs?: number
-  /**
-   * The stall watchdog reconnects when no frame and no pong arrived for this long. Where the
-   * socket cannot ping (browsers) it only runs when you set it, since an idle stream is then
-   * indistinguishable from a stalled one.
-   * @default 15_000
-   */
-  stallTimeoutMs?: number
-  /**
-   * Largest frame accepted (`ws` only; browsers have no limit). At least 2 MiB.
-   * @default 16_777_216
-   */
-  maxPayloadBytes?: number
   /** Dedupe by event id across the replay window, with bounded memory. */
   dedupe?: {
     /**
@@ -100,13 +121,6 @@ export interface EventsSubscriberOptions {
     maxEntries?: number
   }
   /**
-   * The WebSocket constructor.
-   * @default globalThis.WebSocket (the Node entry defaults to `ws`)
-   */
-  WebSocket?: WebSocketConstructorLike
-  /** Extra headers on the upgrade request (`ws` only; browsers cannot set headers). */
-  headers?: Record<string, string>
-  /**
    * Most events held for one `for await` consumer that has not taken them yet (and before
    * anyone listens). When a queue reaches it, the subscriber closes the socket instead of
    * buffering without limit; once the consumer has taken half of them it reconnects,
@@ -118,12 +132,6 @@ export interface EventsSubscriberOptions {
   maxQueuedEvents?: number
   /** Called with every event, in order, exactly once. Errors it throws are logged. */
   onEvent?: (event: ReceivedEvent) => void
-  /** Where diagnostics go. @default silentLogger */
-  logger?: Logger
-  /** Time source for timers, cursors and dedupe. @default systemClock */
-  clock?: Clock
-  /** Random source for jitter. @default Math.random */
-  random?: () => number
   /** Aborting it closes the subscriber (like {@link EventsSubscriber.close}). */
   signal?: AbortSignal
   /**
