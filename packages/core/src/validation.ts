@@ -25,6 +25,22 @@ export interface Check<Out = unknown> {
   readonly out?: Out
 }
 
+/**
+ * `build()`'s check, built when first used. A check made by a top-level call stays in every
+ * bundle that imports its module, since a bundler must assume the call has side effects;
+ * `/* @__PURE__ *\/ lazy(() => …)` lets a bundler drop the checks nothing uses.
+ */
+export function lazy<T>(build: () => Check<T>): Check<T> {
+  let built: Check<T> | undefined
+  const get = (): Check<T> => (built ??= build())
+  return {
+    run: (value, issues) => get().run(value, issues),
+    get opt() {
+      return get().opt
+    },
+  }
+}
+
 /** A refinement or length rule of a {@link Check}. */
 type Rule<T> = (value: T, issues: CheckIssue[], start: number) => void
 
