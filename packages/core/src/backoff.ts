@@ -25,7 +25,7 @@ export interface BackoffPolicy {
 }
 
 /** The defaults of {@link BackoffPolicy}. */
-export const backoffDefaults: Readonly<BackoffPolicy> = Object.freeze({
+export const backoffDefaults: Readonly<BackoffPolicy> = /* @__PURE__ */ Object.freeze({
   initialDelayMs: 500,
   maxDelayMs: 30_000,
   multiplier: 2,

@@ -23,7 +23,7 @@ export interface Clock {
  * The real clock: `Date.now()` and the global timers. The globals are looked up at call time,
  * so `vi.useFakeTimers()` also controls code that uses `systemClock`.
  */
-export const systemClock: Clock = Object.freeze({
+export const systemClock: Clock = /* @__PURE__ */ Object.freeze({
   now: () => Date.now(),
   setTimeout: (callback: () => void, ms: number): TimerHandle =>
     globalThis.setTimeout(callback, ms) as unknown as TimerHandle,

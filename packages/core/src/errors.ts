@@ -1,5 +1,5 @@
 /** All {@link FlowcastErrorCode} values, in declaration order. */
-export const FLOWCAST_ERROR_CODES = Object.freeze([
+export const FLOWCAST_ERROR_CODES = /* @__PURE__ */ Object.freeze([
   'AUTH_REJECTED',
   'CONNECT_FAILED',
   'PROTOCOL',

@@ -105,7 +105,7 @@ const noopSpan: InstrumentationSpan = { setAttribute() {}, inject() {}, end() {}
  * An {@link Instrumentation} that records nothing. Passing it is the same as passing none,
  * except that parts create (no-op) instruments.
  */
-export const noopInstrumentation: Instrumentation = Object.freeze({
+export const noopInstrumentation: Instrumentation = /* @__PURE__ */ Object.freeze({
   counter: () => noopCounter,
   histogram: () => noopHistogram,
   startSpan: () => noopSpan,

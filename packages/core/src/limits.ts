@@ -2,7 +2,7 @@
  * The server's event limits (docs/protocol.md §4.1–4.2; the defaults of
  * `PREFECT_SERVER_EVENTS_MAXIMUM_*` / `PREFECT_EVENTS_MAXIMUM_*`).
  */
-export const eventLimits = Object.freeze({
+export const eventLimits = /* @__PURE__ */ Object.freeze({
   /** Longest event name, in characters. */
   maxEventNameLength: 1024,
   /** Most labels on one resource, `prefect.resource.id` included. */

@@ -17,7 +17,7 @@ export interface Logger {
 const noop = (): void => {}
 
 /** A {@link Logger} that drops everything: the default of every flowcast option. */
-export const silentLogger: Logger = Object.freeze({
+export const silentLogger: Logger = /* @__PURE__ */ Object.freeze({
   debug: noop,
   info: noop,
   warn: noop,

@@ -2,13 +2,13 @@ import { isPrefectDateTime } from './datetime.js'
 import { stateTypes, type Event, type FlowRun, type StateType } from './models.js'
 
 /** The nine state types, in Prefect's order. */
-export const STATE_TYPES: readonly StateType[] = Object.freeze([...stateTypes])
+export const STATE_TYPES: readonly StateType[] = /* @__PURE__ */ Object.freeze([...stateTypes])
 
 /** The state types after which a run does not change any more on its own. */
 export type TerminalStateType = 'COMPLETED' | 'FAILED' | 'CRASHED' | 'CANCELLED'
 
 /** Prefect's `TERMINAL_STATES`: COMPLETED, FAILED, CRASHED, CANCELLED. */
-export const TERMINAL_STATE_TYPES: readonly TerminalStateType[] = Object.freeze([
+export const TERMINAL_STATE_TYPES: readonly TerminalStateType[] = /* @__PURE__ */ Object.freeze([
   'COMPLETED',
   'FAILED',
   'CRASHED',

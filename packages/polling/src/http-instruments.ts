@@ -1,7 +1,5 @@
 import {
   systemClock,
-  flowcastAttributes as a,
-  flowcastMetrics as m,
   type Clock,
   type CounterInstrument,
   type FlowcastError,
@@ -10,6 +8,7 @@ import {
   type InstrumentationAttributeValue,
   type InstrumentationSpan,
 } from '@flowcast/core'
+import { httpAttributes as a, httpMetrics as m } from '@flowcast/core/internal'
 
 /** @internal One request attempt being measured. */
 export interface HttpAttemptTrace {

@@ -2,7 +2,6 @@ import {
   FlowcastError,
   TERMINAL_STATE_TYPES,
   flowRunStateFromFlowRun,
-  flowcastMetrics,
   resolveProfile,
   silentLogger,
   systemClock,
@@ -17,7 +16,7 @@ import {
   type RunStateSourceHealth,
   type TimerHandle,
 } from '@flowcast/core'
-import { atLeastOr, nonNegativeOr, notifyListeners } from '@flowcast/core/internal'
+import { atLeastOr, httpMetrics, nonNegativeOr, notifyListeners } from '@flowcast/core/internal'
 import type { PrefectClient } from './client.js'
 
 /** Options of {@link createPollingRunStateSource}. */
@@ -189,7 +188,7 @@ export function createPollingRunStateSource(
   const maxIds = Math.floor(
     atLeastOr(optionsPrefix, 'maxIdsPerRequest', options.maxIdsPerRequest, d.maxIdsPerRequest, 1),
   )
-  const runsPerRequest = options.instrumentation?.histogram(flowcastMetrics.pollingRuns)
+  const runsPerRequest = options.instrumentation?.histogram(httpMetrics.pollingRuns)
   // One controller per request (aborted on close), so no signal collects many listeners.
   const inflight = new Set<AbortController>()
   function tracked<T>(

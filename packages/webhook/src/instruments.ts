@@ -1,9 +1,5 @@
-import {
-  flowcastAttributes as a,
-  flowcastMetrics as m,
-  type Instrumentation,
-  type InstrumentationAttributes,
-} from '@flowcast/core'
+import type { Instrumentation, InstrumentationAttributes } from '@flowcast/core'
+import { httpAttributes as a, webhookMetrics as m } from '@flowcast/core/internal'
 import type { WebhookResponse } from './types.js'
 
 /**

@@ -1,12 +1,15 @@
 import {
-  flowcastAttributes as a,
-  flowcastMetrics as m,
   type CounterInstrument,
   type FlowcastError,
   type HistogramInstrument,
   type Instrumentation,
   type InstrumentationAttributes,
 } from '@flowcast/core'
+import {
+  emitterMetrics as e,
+  messagingAttributes as a,
+  websocketMetrics as m,
+} from '@flowcast/core/internal'
 
 /** The socket path a part talks to: the `messaging.destination.name` of its metrics. */
 export type SocketDestination = 'events/out' | 'events/in' | 'logs/out'
@@ -143,11 +146,11 @@ export class EmitterInstruments extends ConnectionInstruments {
 
   constructor(instrumentation: Instrumentation) {
     super(instrumentation, 'events/in')
-    this.#sent = instrumentation.counter(m.sentMessages)
-    this.#confirmed = instrumentation.counter(m.emitterConfirmed)
-    this.#resent = instrumentation.counter(m.emitterResent)
-    this.#outbox = instrumentation.counter(m.emitterOutbox)
-    this.#checkpoint = instrumentation.histogram(m.emitterCheckpointDuration)
+    this.#sent = instrumentation.counter(e.sentMessages)
+    this.#confirmed = instrumentation.counter(e.emitterConfirmed)
+    this.#resent = instrumentation.counter(e.emitterResent)
+    this.#outbox = instrumentation.counter(e.emitterOutbox)
+    this.#checkpoint = instrumentation.histogram(e.emitterCheckpointDuration)
   }
 
   /** An event was written to the socket; `resend` when it had been sent before. */

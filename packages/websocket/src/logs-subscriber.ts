@@ -95,7 +95,7 @@ export interface LogsSubscriberOptions extends SubscriberSocketOptions {
 }
 
 /** Defaults of {@link LogsSubscriberOptions}. */
-export const logsSubscriberDefaults = Object.freeze({
+export const logsSubscriberDefaults = /* @__PURE__ */ Object.freeze({
   lookbackMs: 60_000,
   reconnectOnCleanClose: true,
   connectTimeoutMs: 10_000,

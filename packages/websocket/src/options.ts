@@ -51,7 +51,7 @@ export interface ReconnectOptions {
 }
 
 /** The defaults of {@link ReconnectOptions}. */
-export const reconnectDefaults: Readonly<Required<ReconnectOptions>> = Object.freeze({
+export const reconnectDefaults: Readonly<Required<ReconnectOptions>> = /* @__PURE__ */ Object.freeze({
   ...backoffDefaults,
   maxAttempts: Number.POSITIVE_INFINITY,
   maxDowntimeMs: Number.POSITIVE_INFINITY,

@@ -10,3 +10,13 @@ export {
   positiveOr,
 } from './numbers.js'
 export type { NumberRule } from './numbers.js'
+export {
+  emitterMetrics,
+  httpAttributes,
+  httpMetrics,
+  messagingAttributes,
+  waitAttributes,
+  waitMetrics,
+  webhookMetrics,
+  websocketMetrics,
+} from '../metrics.js'

@@ -14,7 +14,7 @@ export type LogFilter = z.input<typeof LogFilterSchema>
 export type LogSort = z.infer<typeof LogSortSchema>
 
 /** Prefect's most-used log levels by name (Python's numbers). */
-export const LOG_LEVELS = Object.freeze({
+export const LOG_LEVELS = /* @__PURE__ */ Object.freeze({
   DEBUG: 10,
   INFO: 20,
   WARNING: 30,

@@ -46,7 +46,7 @@ export interface RunLogsFollowerOptions {
 }
 
 /** Defaults of {@link RunLogsFollowerOptions}. */
-export const runLogsFollowerDefaults = Object.freeze({
+export const runLogsFollowerDefaults = /* @__PURE__ */ Object.freeze({
   reconcileIntervalMs: 2_000,
   stragglerReconcileIntervalMs: 1_000,
   overlapMs: 10_000,

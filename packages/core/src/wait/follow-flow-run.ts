@@ -66,7 +66,7 @@ export interface FollowFlowRunOptions {
 }
 
 /** Defaults of {@link FollowFlowRunOptions}. */
-export const followFlowRunDefaults = Object.freeze({ stragglerMs: 3_000 })
+export const followFlowRunDefaults = /* @__PURE__ */ Object.freeze({ stragglerMs: 3_000 })
 
 /**
  * A followed run: an async iterable of its states and logs (each once, ending after the

@@ -5,7 +5,7 @@ import type {
   InstrumentationAttributes,
   InstrumentationSpan,
 } from '../instrumentation.js'
-import { flowcastAttributes as a, flowcastMetrics as m, waitSpanName } from '../metrics.js'
+import { waitAttributes as a, waitMetrics as m, waitSpanName } from '../metrics.js'
 import type { WaitForFlowRunResult } from './types.js'
 
 /** @internal The run watcher's instruments; only created when instrumentation is given. */
