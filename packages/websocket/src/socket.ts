@@ -208,6 +208,25 @@ export function openSocket(
     }
   }
 
+  // `ws` hands every message to its TCP socket at once, one write (a system call) each. The
+  // writes of one task are held and go out together when it ends (Node's `cork()` idiom);
+  // each message is still its own WebSocket frame.
+  let corked: TcpStream | undefined
+  let heldWrites = 0
+  const releaseWrites = () => {
+    const stream = corked
+    corked = undefined
+    stream?.uncork()
+  }
+  const holdWrites = () => {
+    const stream = (socket as { _socket?: unknown })._socket
+    if (!isTcpStream(stream) || socket.readyState !== OPEN) return
+    stream.cork()
+    corked = stream
+    heldWrites = 0
+    queueMicrotask(releaseWrites)
+  }
+
   const connection: SocketConnection = {
     canPing: nodeStyle,
     canSetHeaders: nodeStyleCtor,
@@ -218,6 +237,14 @@ export function openSocket(
       return (socket as { bufferedAmount?: number }).bufferedAmount ?? 0
     },
     send(text) {
+      if (nodeStyle) {
+        if (corked === undefined) holdWrites()
+        else if (++heldWrites === maxHeldWrites) {
+          corked.uncork()
+          corked.cork()
+          heldWrites = 0
+        }
+      }
       socket.send(text)
     },
     ping(data) {
@@ -256,6 +283,21 @@ export function openSocket(
     },
   }
   return connection
+}
+
+/** The TCP socket under a `ws` socket, as far as holding writes needs it. */
+interface TcpStream {
+  cork(): void
+  uncork(): void
+}
+
+// Held messages are released in groups of this many: fewer writes, while a long burst does
+// not keep every frame's buffers alive until the task ends (which costs more in GC).
+const maxHeldWrites = 64
+
+function isTcpStream(value: unknown): value is TcpStream {
+  const stream = value as Partial<TcpStream> | null | undefined
+  return typeof stream?.cork === 'function' && typeof stream.uncork === 'function'
 }
 
 function concatChunks(chunks: FrameData[]): Uint8Array {
