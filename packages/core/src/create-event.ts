@@ -1,8 +1,8 @@
 import { systemClock, type Clock } from './clock.js'
-import { formatPrefectDateTime, isPrefectDateTime } from './datetime.js'
+import { formatPrefectDateTime } from './datetime.js'
 import { fastParseEventInput } from './fast-validate.js'
 import { parseSerializedEvent, sizedEventText, type Event } from './models.js'
-import { isUuid, uuidv7 } from './uuid.js'
+import { uuidv7 } from './uuid.js'
 
 /** What {@link createEvent} needs: `event` and `resource`; everything else has a default. */
 export type EventInput = Omit<Event, 'id' | 'occurred' | 'related' | 'payload' | 'follows'> &
@@ -43,17 +43,11 @@ export function createSerializedEvent(
   options: CreateEventOptions = {},
 ): { event: Event; text: string } {
   const clock = options.clock ?? systemClock
-  const givenOccurred = input.occurred
-  const givenId = input.id
-  const occurred = givenOccurred ?? formatPrefectDateTime(clock.now())
-  const id = givenId ?? uuidv7(clock === systemClock ? undefined : { clock })
+  const occurred = input.occurred ?? formatPrefectDateTime(clock.now())
+  const id = input.id ?? uuidv7({ clock })
   // The event is `{ ...input, occurred, id }` validated; the fast path reads `input` in place,
   // since building that spread costs more than checking and serializing the event.
-  const event =
-    (givenOccurred === undefined || isPrefectDateTime(givenOccurred)) &&
-    (givenId === undefined || isUuid(givenId))
-      ? fastParseEventInput(input, occurred, id)
-      : undefined
+  const event = fastParseEventInput(input, occurred, id)
   if (event) return { event, text: sizedEventText(event) }
   // Invalid (or an unusual object): the full check names every problem.
   return parseSerializedEvent({ ...input, occurred, id })

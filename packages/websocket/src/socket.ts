@@ -208,24 +208,12 @@ export function openSocket(
     }
   }
 
-  // `ws` hands every message to its TCP socket at once, one write (a system call) each. The
-  // writes of one task are held and go out together when it ends (Node's `cork()` idiom);
-  // each message is still its own WebSocket frame.
+  // `ws` writes each message to its TCP socket at once, a system call each: the writes of one
+  // task are held (Node's `cork()` idiom) and released in groups of 64 (so that a long burst
+  // does not keep every frame's buffers alive) and when the task ends. Each message is still
+  // its own WebSocket frame.
   let corked: TcpStream | undefined
-  let heldWrites = 0
-  const releaseWrites = () => {
-    const stream = corked
-    corked = undefined
-    stream?.uncork()
-  }
-  const holdWrites = () => {
-    const stream = (socket as { _socket?: unknown })._socket
-    if (!isTcpStream(stream) || socket.readyState !== OPEN) return
-    stream.cork()
-    corked = stream
-    heldWrites = 0
-    queueMicrotask(releaseWrites)
-  }
+  let held = 0
 
   const connection: SocketConnection = {
     canPing: nodeStyle,
@@ -237,12 +225,21 @@ export function openSocket(
       return (socket as { bufferedAmount?: number }).bufferedAmount ?? 0
     },
     send(text) {
-      if (nodeStyle) {
-        if (corked === undefined) holdWrites()
-        else if (++heldWrites === maxHeldWrites) {
+      if (corked) {
+        if (++held % 64 === 0) {
           corked.uncork()
           corked.cork()
-          heldWrites = 0
+        }
+      } else if (nodeStyle) {
+        const tcp = (socket as { _socket?: Partial<TcpStream> | null })._socket
+        if (typeof tcp?.cork === 'function' && socket.readyState === OPEN) {
+          tcp.cork()
+          corked = tcp as TcpStream
+          held = 0
+          queueMicrotask(() => {
+            corked = undefined
+            tcp.uncork?.()
+          })
         }
       }
       socket.send(text)
@@ -289,15 +286,6 @@ export function openSocket(
 interface TcpStream {
   cork(): void
   uncork(): void
-}
-
-// Held messages are released in groups of this many: fewer writes, while a long burst does
-// not keep every frame's buffers alive until the task ends (which costs more in GC).
-const maxHeldWrites = 64
-
-function isTcpStream(value: unknown): value is TcpStream {
-  const stream = value as Partial<TcpStream> | null | undefined
-  return typeof stream?.cork === 'function' && typeof stream.uncork === 'function'
 }
 
 function concatChunks(chunks: FrameData[]): Uint8Array {
