@@ -143,6 +143,36 @@ export function fastParseEvent(value: unknown): Event | undefined {
   return readEvent(value, false)
 }
 
+const inputKeys = ['event', 'resource', 'related', 'payload', 'follows'] as const
+
+/**
+ * What {@link fastParseEvent} gives for `{ ...input, occurred, id }`, without that spread: in
+ * V8 a spread followed by more keys costs several microseconds, more than the whole check.
+ * Only for an `input` whose prototype is `Object.prototype` and whose keys read here are
+ * enumerable (so reading them from `input` gives what the spread copy holds); otherwise, and
+ * when the event is invalid, `undefined`, and the caller checks the spread copy.
+ */
+export function fastParseEventInput(
+  input: unknown,
+  occurred: unknown,
+  id: unknown,
+): Event | undefined {
+  if (!isObject(input) || Object.getPrototypeOf(input) !== Object.prototype) return undefined
+  const value: Record<string, unknown> = {
+    occurred,
+    event: input['event'],
+    resource: input['resource'],
+    related: input['related'],
+    payload: input['payload'],
+    id,
+    follows: input['follows'],
+  }
+  for (const key of inputKeys) {
+    if (value[key] !== undefined && !propertyIsEnumerable.call(input, key)) return undefined
+  }
+  return readEvent(value, false)
+}
+
 /**
  * `value` as `ReceivedEventSchema` would output it (`received` last), when the schema
  * accepts it; otherwise `undefined` (validate with the schema to learn why).

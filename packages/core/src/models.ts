@@ -169,9 +169,15 @@ export function eventSizeBytes(event: Event): number {
   return new TextEncoder().encode(serializeEvent(event)).length
 }
 
-// Returns the serialized event, so that a caller about to send it need not serialize it again.
-function checkSize(event: Event): string {
-  const text = serializeEvent(event)
+/**
+ * The serialized event, so that a caller about to send it need not serialize it again.
+ * `event` must be a validator's output (its keys are exactly the server's, in its order), so
+ * it is stringified as is, without {@link serializeEvent}'s copy in key order.
+ * @throws FlowcastError `INVALID_EVENT` when it is larger than the server accepts
+ * @internal
+ */
+export function sizedEventText(event: Event): string {
+  const text = JSON.stringify(event)
   // A UTF-16 code unit is at most 3 UTF-8 bytes: most events need no encoding to be sized.
   if (text.length * 3 <= eventLimits.maxEventSizeBytes) return text
   const size = new TextEncoder().encode(text).length
@@ -211,7 +217,7 @@ export function parseSerializedEvent(value: unknown): { event: Event; text: stri
   // The hot-path check accepts exactly what the full check does; the full check names the problems.
   const event =
     fastParseEvent(value) ?? parseOrThrow<Event>(eventCheck, value, 'INVALID_EVENT', 'event')
-  return { event, text: checkSize(event) }
+  return { event, text: sizedEventText(event) }
 }
 
 /**

@@ -1,6 +1,8 @@
 // Emitter throughput against a baseline of raw `ws` `send` of the same serialized events, and
 // the cost of a reconnect with 10,000 unconfirmed events. Runs on the built package (dist):
 //   node packages/websocket/bench/emitter.bench.mjs   (or `pnpm bench` at the root)
+// To profile one side alone (6 runs of 20,000 events, no figures written):
+//   node --cpu-prof packages/websocket/bench/emitter.bench.mjs --only=flowcast|baseline
 // The server is a bare `ws` server on loopback that only counts frames (and answers the auth
 // handshake and protocol pings), so the figures measure the sending side.
 import { performance } from 'node:perf_hooks'
@@ -11,6 +13,10 @@ import { figure, median, rounds, writeFigures } from '../../../tooling/bench/fig
 
 const EVENTS = 20_000
 const RESEND = 10_000
+const only = process.argv.find((a) => a.startsWith('--only='))?.slice('--only='.length)
+if (only !== undefined && only !== 'flowcast' && only !== 'baseline') {
+  throw new Error(`bench: --only=flowcast or --only=baseline, not ${only}`)
+}
 
 let received = 0
 let onReceived = () => {}
@@ -108,6 +114,20 @@ async function resendMs(round) {
 // Warm up both paths once, then alternate them in each round.
 await baselineRate(inputs(2_000, 'warm').map((i) => serializeEvent(createEvent(i))))
 await flowcastRate(inputs(2_000, 'warm'))
+if (only) {
+  const rates = []
+  for (let run = 0; run < 6; run++) {
+    const events = inputs(EVENTS, `only-${run}`)
+    rates.push(
+      only === 'baseline'
+        ? await baselineRate(events.map((i) => serializeEvent(createEvent(i))))
+        : await flowcastRate(events),
+    )
+  }
+  console.log(`${only}: ${Math.round(median(rates))} events/s (median of 6 runs)`)
+  server.close()
+  process.exit(0)
+}
 const results = await rounds(3, async (round) => {
   const events = inputs(EVENTS, round)
   const texts = events.map((i) => serializeEvent(createEvent(i)))

@@ -286,4 +286,45 @@ describe('createEventsEmitter', () => {
     await emitter.close({ signal: AbortSignal.abort() }).catch(() => {})
     expect(emitter.state).toBe('closed')
   })
+
+  it('counts as resent only what an earlier socket sent, after a partial confirmation', async () => {
+    const { kit, clock, emitter } = setup({ checkpointEvery: 2 })
+    emitter.emit(input(1))
+    openOss(kit.last())
+    emitter.emit(input(2)) // the second send starts a checkpoint for 1 and 2
+    emitter.emit(input(3))
+    kit.last().pong(kit.last().pings[0])
+    expect(emitter.stats).toMatchObject({ sent: 3, confirmed: 2, unconfirmed: 1 })
+    kit.last().fail('connection reset')
+    emitter.emit(input(4)) // queued while reconnecting: its first send is not a resend
+    clock.advance(500)
+    const second = kit.last()
+    openOss(second)
+    expect(
+      eventsSent(second).map((e) => (e.resource as Record<string, string>)['prefect.resource.id']),
+    ).toEqual(['test.thing.3', 'test.thing.4'])
+    expect(emitter.stats).toMatchObject({ sent: 5, resent: 1, unconfirmed: 2 })
+    const flushed = emitter.flush()
+    second.pong(second.pings.at(-1))
+    await flushed
+    expect(emitter.stats).toMatchObject({ confirmed: 4, unconfirmed: 0 })
+    await emitter.close()
+  })
+
+  it('unconfirmedEvents are the events as sent: equal to what emit returned, in JSON', async () => {
+    const { kit, emitter } = setup()
+    const at = new Date(Date.UTC(2026, 0, 2))
+    const first = emitter.emit({ ...input(1), payload: { n: 1, nested: { list: [1, 'a'] } } })
+    const second = emitter.emit({ ...input(2), payload: { at, skipped: undefined } })
+    const unconfirmed = emitter.unconfirmedEvents
+    expect(unconfirmed).toHaveLength(2)
+    expect(unconfirmed[0]).toStrictEqual(first)
+    expect(Object.keys(unconfirmed[0]!)).toEqual(Object.keys(first))
+    // A payload value that is not JSON is held as it is sent: what a re-emit would send again.
+    expect(second.payload).toEqual({ at, skipped: undefined })
+    expect(unconfirmed[1]).toStrictEqual({ ...second, payload: { at: at.toISOString() } })
+    openOss(kit.last())
+    expect(eventsSent(kit.last())).toEqual(unconfirmed)
+    await emitter.close({ signal: AbortSignal.abort() }).catch(() => {})
+  })
 })

@@ -65,7 +65,12 @@ export interface EventsEmitter {
    * holds the unconfirmed events, so nothing is lost silently.
    */
   close(options?: FlushOptions): Promise<void>
-  /** Events emitted and not confirmed yet, oldest first (e.g. to persist after a failed close). */
+  /**
+   * Events emitted and not confirmed yet, oldest first (e.g. to persist after a failed close),
+   * as they are sent: read back from their JSON, so equal to what `emit` returned for JSON
+   * values (a `Date` in the payload, for example, is its ISO string here) and new objects on
+   * every read.
+   */
   readonly unconfirmedEvents: readonly Event[]
   /** `idle`, `connecting`, `open`, `reconnecting` or `closed`. */
   readonly state: EmitterState
@@ -79,13 +84,6 @@ export interface EventsEmitter {
   onStateChange(listener: (state: EmitterState, previous: EmitterState) => void): () => void
   /** Same as `close()`, for `await using`. */
   [Symbol.asyncDispose](): Promise<void>
-}
-
-interface OutboxEntry {
-  seq: number
-  event: Event
-  text: string
-  sends: number
 }
 
 interface Checkpoint {
@@ -114,9 +112,17 @@ export class EventsEmitterImpl implements EventsEmitter {
   readonly #settleMs: number
   readonly #maxOutbox: number
   readonly #closeTimeoutMs: number
-  readonly #outbox = new Queue<OutboxEntry>()
+  /**
+   * The serialized unconfirmed events, oldest first. Only the text is kept: it is what is
+   * (re)sent, and holding each event's objects as well until it is confirmed made the garbage
+   * collector copy them, which cost more than making them.
+   */
+  readonly #outbox = new Queue<string>()
+  /** Events at the head of the outbox sent at least once (on this or an earlier socket). */
+  #everSent = 0
   #sentOnSocket = 0
-  #nextSeq = 1
+  /** The sequence number (1, 2, …) of the last event confirmed; the outbox's head is next. */
+  #confirmedSeq = 0
   #checkpoint: Checkpoint | undefined
   #checkpointIds = 0
   /** When the pending checkpoint started (for its latency). */
@@ -245,8 +251,9 @@ export class EventsEmitterImpl implements EventsEmitter {
 
   get unconfirmedEvents(): readonly Event[] {
     const events: Event[] = []
-    for (let i = 0; i < this.#outbox.length; i++)
-      events.push((this.#outbox.at(i) as OutboxEntry).event)
+    for (let i = 0; i < this.#outbox.length; i++) {
+      events.push(JSON.parse(this.#outbox.at(i) as string) as Event)
+    }
     return events
   }
 
@@ -277,7 +284,7 @@ export class EventsEmitterImpl implements EventsEmitter {
         { details: { unconfirmed: this.#outbox.length, maxOutbox: this.#maxOutbox } },
       )
     }
-    this.#outbox.push({ seq: this.#nextSeq++, event, text, sends: 0 })
+    this.#outbox.push(text)
     this.#m?.outbox(1)
     this.#emitted++
     const socket = this.#conn.socket
@@ -326,10 +333,10 @@ export class EventsEmitterImpl implements EventsEmitter {
           ),
       )
     }
-    const last = this.#outbox.at(this.#outbox.length - 1) as OutboxEntry
+    const lastSeq = this.#confirmedSeq + this.#outbox.length
     const promise = new Promise<void>((resolve, reject) => {
       const waiter: FlushWaiter = {
-        seq: last.seq,
+        seq: lastSeq,
         resolve: () => {
           signal?.removeEventListener('abort', onAbort)
           resolve()
@@ -387,17 +394,19 @@ export class EventsEmitterImpl implements EventsEmitter {
 
   #sendPending(socket: SocketConnection): void {
     while (this.#sentOnSocket < this.#outbox.length) {
-      const entry = this.#outbox.at(this.#sentOnSocket) as OutboxEntry
+      const index = this.#sentOnSocket
       try {
-        socket.send(entry.text)
+        socket.send(this.#outbox.at(index) as string)
       } catch (error) {
         // The close event follows; the entry stays unconfirmed and is resent.
         this.#logger.warn('[@flowcast/websocket] emitter send failed', { error: String(error) })
         return
       }
-      if (entry.sends > 0) this.#resent++
-      this.#m?.sent(entry.sends > 0)
-      entry.sends++
+      // Events are sent in order from the head, so those sent before form a prefix.
+      const resend = index < this.#everSent
+      if (resend) this.#resent++
+      else this.#everSent = index + 1
+      this.#m?.sent(resend)
       this.#sent++
       this.#sentOnSocket++
       if (this.#sentOnSocket >= this.#checkpointEvery && !this.#checkpoint) {
@@ -475,13 +484,12 @@ export class EventsEmitterImpl implements EventsEmitter {
   #confirm(count: number): void {
     const checkpoint = this.#checkpoint
     this.#checkpoint = undefined
-    let confirmedSeq = 0
     const before = this.#outbox.length
-    for (let i = 0; i < count; i++) {
-      const entry = this.#outbox.shift()
-      if (!entry) break
-      confirmedSeq = entry.seq
-    }
+    const shifted = Math.min(count, before)
+    for (let i = 0; i < shifted; i++) this.#outbox.shift()
+    this.#everSent = Math.max(0, this.#everSent - shifted)
+    this.#confirmedSeq += shifted
+    const confirmedSeq = this.#confirmedSeq
     if (this.#m) {
       this.#m.outbox(this.#outbox.length - before)
       this.#m.confirmed(

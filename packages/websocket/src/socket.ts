@@ -208,6 +208,13 @@ export function openSocket(
     }
   }
 
+  // `ws` writes each message to its TCP socket at once, a system call each: the writes of one
+  // task are held (Node's `cork()` idiom) and released in groups of 64 (so that a long burst
+  // does not keep every frame's buffers alive) and when the task ends. Each message is still
+  // its own WebSocket frame.
+  let corked: TcpStream | undefined
+  let held = 0
+
   const connection: SocketConnection = {
     canPing: nodeStyle,
     canSetHeaders: nodeStyleCtor,
@@ -218,6 +225,23 @@ export function openSocket(
       return (socket as { bufferedAmount?: number }).bufferedAmount ?? 0
     },
     send(text) {
+      if (corked) {
+        if (++held % 64 === 0) {
+          corked.uncork()
+          corked.cork()
+        }
+      } else if (nodeStyle) {
+        const tcp = (socket as { _socket?: Partial<TcpStream> | null })._socket
+        if (typeof tcp?.cork === 'function' && socket.readyState === OPEN) {
+          tcp.cork()
+          corked = tcp as TcpStream
+          held = 0
+          queueMicrotask(() => {
+            corked = undefined
+            tcp.uncork?.()
+          })
+        }
+      }
       socket.send(text)
     },
     ping(data) {
@@ -256,6 +280,12 @@ export function openSocket(
     },
   }
   return connection
+}
+
+/** The TCP socket under a `ws` socket, as far as holding writes needs it. */
+interface TcpStream {
+  cork(): void
+  uncork(): void
 }
 
 function concatChunks(chunks: FrameData[]): Uint8Array {

@@ -1,0 +1,97 @@
+import { Socket, type AddressInfo } from 'node:net'
+import { afterEach, describe, expect, it } from 'vitest'
+import { WebSocket, WebSocketServer } from 'ws'
+import { openSocket, type SocketConnection, type WebSocketConstructorLike } from './socket.js'
+
+let server: WebSocketServer | undefined
+let client: SocketConnection | undefined
+afterEach(async () => {
+  client?.terminate()
+  client = undefined
+  await new Promise<void>((resolve) => (server ? server.close(() => resolve()) : resolve()))
+  server = undefined
+})
+
+/** A `ws` server on loopback that records every message; and an open flowcast socket to it. */
+async function connected(): Promise<{
+  socket: SocketConnection
+  received: string[]
+  receivedCount: (count: number) => Promise<void>
+}> {
+  const wss = new WebSocketServer({ port: 0, host: '127.0.0.1' })
+  server = wss
+  await new Promise((resolve) => wss.once('listening', resolve))
+  const received: string[] = []
+  let onMessage = () => {}
+  wss.on('connection', (peer) => {
+    peer.on('message', (data) => {
+      received.push(String(data))
+      onMessage()
+    })
+  })
+  const port = (wss.address() as AddressInfo).port
+  let opened: () => void = () => {}
+  const open = new Promise<void>((resolve) => (opened = resolve))
+  const socket = openSocket(
+    WebSocket as unknown as WebSocketConstructorLike,
+    `ws://127.0.0.1:${port}`,
+    { maxPayload: 1024 * 1024 },
+    {
+      open: () => opened(),
+      message: () => {},
+      pong: () => {},
+      upgradeRejected: () => {},
+      error: () => {},
+      close: () => {},
+    },
+  )
+  client = socket
+  await open
+  const receivedCount = (count: number) =>
+    new Promise<void>((resolve) => {
+      if (received.length >= count) return resolve()
+      onMessage = () => {
+        if (received.length >= count) resolve()
+      }
+    })
+  return { socket, received, receivedCount }
+}
+
+describe('openSocket send (ws)', () => {
+  it('sends each text as its own message, in order, and holds the writes of one task', async () => {
+    const { socket, received, receivedCount } = await connected()
+    // Count the writes that reach TCP sockets (`ws` writes through net.Socket#_writev or
+    // #_write; the server writes nothing meanwhile) for the duration of the burst.
+    const proto = Socket.prototype as unknown as Record<
+      '_writev' | '_write',
+      (...a: never[]) => unknown
+    >
+    const writev = proto._writev
+    const write = proto._write
+    let writes = 0
+    proto._writev = function (this: unknown, ...args: never[]) {
+      writes++
+      return writev.apply(this, args)
+    }
+    proto._write = function (this: unknown, ...args: never[]) {
+      writes++
+      return write.apply(this, args)
+    }
+    const texts = Array.from({ length: 200 }, (_, n) => JSON.stringify({ n, pad: 'x'.repeat(n) }))
+    try {
+      for (const text of texts) socket.send(text)
+      await receivedCount(texts.length)
+    } finally {
+      proto._writev = writev
+      proto._write = write
+    }
+    expect(received).toEqual(texts)
+    // Without holding, `ws` writes once per message (200); held, once per group of 64.
+    expect(writes).toBeGreaterThan(0)
+    expect(writes).toBeLessThanOrEqual(Math.ceil(texts.length / 64) + 1)
+    // Later sends, in a later task, go out as well.
+    socket.send('after')
+    await receivedCount(texts.length + 1)
+    expect(received.at(-1)).toBe('after')
+  })
+})
