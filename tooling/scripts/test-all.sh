@@ -28,7 +28,7 @@ step() {
 step "browser (Debian chromium)" bash tooling/scripts/ensure-chromium.sh
 step "redis (Debian redis-server)" bash tooling/scripts/ensure-redis.sh
 step "build" pnpm build
-step "browser bundles (pnpm size: browser-clean graphs; budgets reported)" pnpm size --budgets=warn
+step "browser bundles (pnpm size: browser-clean graphs, budgets)" pnpm size
 step "typecheck" pnpm typecheck
 step "lint" pnpm lint
 step "test (Node $(node --version))" pnpm exec turbo run test --concurrency=2 --output-logs=full

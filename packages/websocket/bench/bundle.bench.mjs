@@ -17,7 +17,7 @@ for (const bundle of bundles) {
       name: `browser bundle: ${bundle.name} (esbuild, minified, gzip -9)`,
       value: clean ? measured.gz : null,
       unit: 'B',
-      target: { atMost: bundle.budgetGz },
+      ...(bundle.budgetGz === undefined ? {} : { target: { atMost: bundle.budgetGz } }),
     }),
     figure({
       id: `bundle.${bundle.id}_min`,
