@@ -63,26 +63,33 @@ export function createDedupeWindow(options: DedupeWindowOptions = {}): DedupeWin
       '[@flowcast/core] invalid dedupe window: windowMs and maxEntries must be positive',
     )
   }
-  // Membership in a Set; age order in a FIFO queue (array + head index, compacted when
-  // half consumed). Iterating a Set after many deletions at its front is not O(1) in V8,
-  // so the queue, not the Set, finds the oldest entry.
-  const seen = new Set<string>()
-  let queueIds: string[] = []
-  let queueTimes: number[] = []
-  let head = 0
+  // Membership in a Set, whose insertion order is the age order: one long-lived iterator
+  // walks it from the oldest entry (a fresh iterator would step over every deleted slot at
+  // the front, which is not O(1) in V8). Entries are numbered in insertion order and dated
+  // by marks, one per distinct `now` (a burst within a millisecond shares one), so an entry
+  // costs no array slot of its own.
+  let seen = new Set<string>()
+  let oldest = seen.values()
+  let added = 0
+  let dropped = 0
+  let markStarts: number[] = []
+  let markTimes: number[] = []
+  let mark = 0
+  let lastTime = Number.NaN
 
   const dropOldest = () => {
-    seen.delete(queueIds[head]!)
-    head++
-    if (head >= 1024 && head * 2 >= queueIds.length) {
-      queueIds = queueIds.slice(head)
-      queueTimes = queueTimes.slice(head)
-      head = 0
+    seen.delete(oldest.next().value!)
+    dropped++
+    while (mark + 1 < markStarts.length && markStarts[mark + 1]! <= dropped) mark++
+    if (mark >= 1024 && mark * 2 >= markStarts.length) {
+      markStarts = markStarts.slice(mark)
+      markTimes = markTimes.slice(mark)
+      mark = 0
     }
   }
 
   const evictExpired = (now: number) => {
-    while (head < queueIds.length && now - queueTimes[head]! >= windowMs) dropOldest()
+    while (dropped < added && now - markTimes[mark]! >= windowMs) dropOldest()
   }
 
   return {
@@ -91,8 +98,12 @@ export function createDedupeWindow(options: DedupeWindowOptions = {}): DedupeWin
       const size = seen.size
       seen.add(id)
       if (seen.size === size) return false
-      queueIds.push(id)
-      queueTimes.push(now)
+      if (now !== lastTime) {
+        markStarts.push(added)
+        markTimes.push(now)
+        lastTime = now
+      }
+      added++
       if (size >= maxEntries) dropOldest()
       return true
     },
@@ -105,10 +116,12 @@ export function createDedupeWindow(options: DedupeWindowOptions = {}): DedupeWin
       return seen.size
     },
     clear() {
-      seen.clear()
-      queueIds = []
-      queueTimes = []
-      head = 0
+      seen = new Set()
+      oldest = seen.values()
+      added = dropped = mark = 0
+      markStarts = []
+      markTimes = []
+      lastTime = Number.NaN
     },
   }
 }
