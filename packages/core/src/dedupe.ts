@@ -52,17 +52,7 @@ export interface DedupeWindow {
  * ```
  */
 export function createDedupeWindow(options: DedupeWindowOptions = {}): DedupeWindow {
-  const {
-    windowMs = dedupeWindowDefaults.windowMs,
-    maxEntries = dedupeWindowDefaults.maxEntries,
-    clock = systemClock,
-  } = options
-  if (!(windowMs > 0) || !(maxEntries >= 1) || !Number.isFinite(maxEntries)) {
-    throw new FlowcastError(
-      'INVALID_OPTIONS',
-      '[@flowcast/core] invalid dedupe window: windowMs and maxEntries must be positive',
-    )
-  }
+  const { windowMs, maxEntries, clock } = dedupeOptions(options)
   // Membership in a Set, whose insertion order is the age order: one long-lived iterator
   // walks it from the oldest entry (a fresh iterator would step over every deleted slot at
   // the front, which is not O(1) in V8). Entries are numbered in insertion order and dated
@@ -80,16 +70,21 @@ export function createDedupeWindow(options: DedupeWindowOptions = {}): DedupeWin
   const dropOldest = () => {
     seen.delete(oldest.next().value!)
     dropped++
+  }
+
+  // When the oldest entry was first seen.
+  const oldestTime = () => {
     while (mark + 1 < markStarts.length && markStarts[mark + 1]! <= dropped) mark++
     if (mark >= 1024 && mark * 2 >= markStarts.length) {
       markStarts = markStarts.slice(mark)
       markTimes = markTimes.slice(mark)
       mark = 0
     }
+    return markTimes[mark]!
   }
 
   const evictExpired = (now: number) => {
-    while (dropped < added && now - markTimes[mark]! >= windowMs) dropOldest()
+    while (dropped < added && now - oldestTime() >= windowMs) dropOldest()
   }
 
   return {
@@ -124,4 +119,20 @@ export function createDedupeWindow(options: DedupeWindowOptions = {}): DedupeWin
       lastTime = Number.NaN
     },
   }
+}
+
+/** @internal {@link DedupeWindowOptions} with the defaults applied, checked. */
+export function dedupeOptions(options: DedupeWindowOptions): Required<DedupeWindowOptions> {
+  const {
+    windowMs = dedupeWindowDefaults.windowMs,
+    maxEntries = dedupeWindowDefaults.maxEntries,
+    clock = systemClock,
+  } = options
+  if (!(windowMs > 0) || !(maxEntries >= 1) || !Number.isFinite(maxEntries)) {
+    throw new FlowcastError(
+      'INVALID_OPTIONS',
+      '[@flowcast/core] invalid dedupe window: windowMs and maxEntries must be positive',
+    )
+  }
+  return { windowMs, maxEntries, clock }
 }

@@ -1,7 +1,6 @@
 import {
   FlowcastError,
   PrefectDateTime,
-  createDedupeWindow,
   epochMicrosOf,
   encodeFilterFrame,
   matchesFilter,
@@ -20,6 +19,7 @@ import {
 import { credentialsOf } from './client-helpers.js'
 import { ManagedConnection } from './connection.js'
 import { Fanout } from './fanout.js'
+import { createSubscriberDedupeWindow } from './default-socket.js'
 import { ConsumerInstruments } from './instruments.js'
 import {
   checkConnectionOptions,
@@ -143,7 +143,7 @@ export class EventsSubscriberImpl
             )
           : PrefectDateTime.fromEpochMillis(now),
     )
-    this.#dedupe = createDedupeWindow({
+    this.#dedupe = createSubscriberDedupeWindow({
       windowMs: options.dedupe?.windowMs ?? subscriberDefaults.dedupeWindowMs,
       maxEntries: options.dedupe?.maxEntries ?? subscriberDefaults.dedupeMaxEntries,
       clock: this.#clock,

@@ -10,3 +10,4 @@ export {
   positiveOr,
 } from './numbers.js'
 export type { NumberRule } from './numbers.js'
+export { createUuidDedupeWindow } from '../dedupe-uuid.js'
