@@ -53,38 +53,26 @@ export interface DedupeWindow {
  */
 export function createDedupeWindow(options: DedupeWindowOptions = {}): DedupeWindow {
   const { windowMs, maxEntries, clock } = dedupeOptions(options)
-  // Membership in a Set, whose insertion order is the age order: one long-lived iterator
-  // walks it from the oldest entry (a fresh iterator would step over every deleted slot at
-  // the front, which is not O(1) in V8). Entries are numbered in insertion order and dated
-  // by marks, one per distinct `now` (a burst within a millisecond shares one), so an entry
-  // costs no array slot of its own.
-  let seen = new Set<string>()
-  let oldest = seen.values()
-  let added = 0
-  let dropped = 0
-  let markStarts: number[] = []
-  let markTimes: number[] = []
-  let mark = 0
-  let lastTime = Number.NaN
+  // Membership in a Set; age order in a FIFO queue (array + head index, compacted when
+  // half consumed). Iterating a Set after many deletions at its front is not O(1) in V8,
+  // so the queue, not the Set, finds the oldest entry.
+  const seen = new Set<string>()
+  let queueIds: string[] = []
+  let queueTimes: number[] = []
+  let head = 0
 
   const dropOldest = () => {
-    seen.delete(oldest.next().value!)
-    dropped++
-  }
-
-  // When the oldest entry was first seen.
-  const oldestTime = () => {
-    while (mark + 1 < markStarts.length && markStarts[mark + 1]! <= dropped) mark++
-    if (mark >= 1024 && mark * 2 >= markStarts.length) {
-      markStarts = markStarts.slice(mark)
-      markTimes = markTimes.slice(mark)
-      mark = 0
+    seen.delete(queueIds[head]!)
+    head++
+    if (head >= 1024 && head * 2 >= queueIds.length) {
+      queueIds = queueIds.slice(head)
+      queueTimes = queueTimes.slice(head)
+      head = 0
     }
-    return markTimes[mark]!
   }
 
   const evictExpired = (now: number) => {
-    while (dropped < added && now - oldestTime() >= windowMs) dropOldest()
+    while (head < queueIds.length && now - queueTimes[head]! >= windowMs) dropOldest()
   }
 
   return {
@@ -93,12 +81,8 @@ export function createDedupeWindow(options: DedupeWindowOptions = {}): DedupeWin
       const size = seen.size
       seen.add(id)
       if (seen.size === size) return false
-      if (now !== lastTime) {
-        markStarts.push(added)
-        markTimes.push(now)
-        lastTime = now
-      }
-      added++
+      queueIds.push(id)
+      queueTimes.push(now)
       if (size >= maxEntries) dropOldest()
       return true
     },
@@ -111,12 +95,10 @@ export function createDedupeWindow(options: DedupeWindowOptions = {}): DedupeWin
       return seen.size
     },
     clear() {
-      seen = new Set()
-      oldest = seen.values()
-      added = dropped = mark = 0
-      markStarts = []
-      markTimes = []
-      lastTime = Number.NaN
+      seen.clear()
+      queueIds = []
+      queueTimes = []
+      head = 0
     },
   }
 }

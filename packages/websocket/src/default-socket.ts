@@ -16,19 +16,16 @@ export function defaultWebSocket(): WebSocketConstructorLike | undefined {
   return registered ?? (globalThis as { WebSocket?: WebSocketConstructorLike }).WebSocket
 }
 
-let dedupeWindow: (options: DedupeWindowOptions) => DedupeWindow = createDedupeWindow
-
 /**
- * @internal Makes `create` the events subscriber's dedupe window. The Node entry registers
- * one that is faster for UUIDs and larger in code; browser bundles keep the small default.
+ * @internal The events subscriber's dedupe window. The Node entry registers one that is
+ * faster for UUIDs and larger in code; browser bundles keep the small default.
  */
+export let createSubscriberDedupeWindow: (options: DedupeWindowOptions) => DedupeWindow =
+  createDedupeWindow
+
+/** @internal Sets {@link createSubscriberDedupeWindow}. */
 export function setDedupeWindowFactory(
   create: (options: DedupeWindowOptions) => DedupeWindow,
 ): void {
-  dedupeWindow = create
-}
-
-/** @internal A dedupe window from the registered factory. */
-export function createSubscriberDedupeWindow(options: DedupeWindowOptions): DedupeWindow {
-  return dedupeWindow(options)
+  createSubscriberDedupeWindow = create
 }

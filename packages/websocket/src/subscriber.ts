@@ -181,7 +181,7 @@ export class EventsSubscriberImpl
       credentials: credentialsOf(options),
       hooks: {
         ready: (socket) => this.#onReady(socket),
-        frame: (frame) => this.#onFrame(frame),
+        frame: (frame, _socket, now) => this.#onFrame(frame, now),
         skipped: (frame) => this.#countSkipped(frame),
         pong: () => {},
         down: () => this.#m?.down(this.#conn.stalls),
@@ -251,9 +251,9 @@ export class EventsSubscriberImpl
     }
   }
 
-  #onFrame(frame: ServerFrame): void {
+  #onFrame(frame: ServerFrame, now: number): void {
     if (frame.kind === 'event') {
-      this.#onEventFrame(frame.event)
+      this.#onEventFrame(frame.event, now)
       return
     }
     this.#countSkipped(frame)
@@ -279,10 +279,9 @@ export class EventsSubscriberImpl
     })
   }
 
-  #onEventFrame(event: ReceivedEvent): void {
-    // One clock read per event serves dedupe and the cursor. The cursor arithmetic is clamped,
-    // so nothing after marking the event seen can throw and drop it.
-    const now = this.#clock.now()
+  #onEventFrame(event: ReceivedEvent, now: number): void {
+    // The connection's one clock read per frame serves dedupe and the cursor. The cursor
+    // arithmetic is clamped, so nothing after marking the event seen can throw and drop it.
     if (!this.#dedupe.firstSeen(event.id, now)) {
       this.#duplicates++
       this.#m?.duplicate()
