@@ -95,25 +95,35 @@ export function createUuidDedupeWindow(options: DedupeWindowOptions = {}): Dedup
   }
 
   // Doubles the ring (oldest first from slot 0) and rebuilds the table for it.
+  // Called when the ring is full: doubles it (rotated so the oldest is slot 0, in whole-array
+  // copies) and rebuilds the table, whose keys are all distinct (no comparisons).
   const grow = () => {
-    const [oldKeys, oldTimes, oldStrings, mask] = [keys, times, strings, capacity - 1]
-    capacity *= 2
-    keys = new Int32Array(capacity * 4)
-    times = new Float64Array(capacity)
-    strings = []
-    table = new Int32Array(capacity * 2)
-    for (let slot = 0; slot < tail - head; slot++) {
-      const from = (head + slot) & mask
-      times[slot] = oldTimes[from]!
-      const text = oldStrings[from]
-      if (text !== undefined) strings[slot] = text
-      else {
-        for (let i = 0; i < 4; i++) keys[slot * 4 + i] = oldKeys[from * 4 + i]!
-        table[~find(keys, slot * 4)] = slot + 1
-      }
+    const from = head & (capacity - 1)
+    const rotate = <A extends Int32Array | Float64Array>(old: A, fresh: A, width: number) => {
+      fresh.set(old.subarray(from * width))
+      fresh.set(old.subarray(0, from * width), (capacity - from) * width)
+      return fresh
     }
-    tail -= head
+    keys = rotate(keys, new Int32Array(capacity * 8), 4)
+    times = rotate(times, new Float64Array(capacity * 2), 1)
+    const oldStrings = strings
+    strings = []
+    // Empty unless the window held other ids since it last grew.
+    for (let slot = 0; slot < oldStrings.length; slot++) {
+      const text = oldStrings[slot]
+      if (text !== undefined) strings[(slot - from + capacity) & (capacity - 1)] = text
+    }
     head = 0
+    tail = capacity
+    capacity *= 2
+    table = new Int32Array(capacity * 2)
+    const mask = table.length - 1
+    for (let slot = 0; slot < tail; slot++) {
+      if (strings[slot] !== undefined) continue
+      let at = hashAt(keys, slot * 4)
+      while (table[at] !== 0) at = (at + 1) & mask
+      table[at] = slot + 1
+    }
   }
 
   const evictExpired = (now: number) => {

@@ -147,6 +147,31 @@ describe.each([
     expect(seen.firstSeen(uuidOf(150))).toBe(true)
   })
 
+  test('keeps age order when it grows after wrapping around, with other ids among the UUIDs', () => {
+    // Expire a first batch, refill past it, then add non-UUID ids: whatever the storage's
+    // sizes, some of these runs fill it after it wrapped around, with the newest ids of
+    // either kind at its start.
+    for (const early of [1, 10, 50, 100, 200]) {
+      for (const total of [63, 64, 65, 127, 128, 129, 255, 256, 257]) {
+        const clock = createManualClock()
+        const seen = createDedupeWindow({ clock, windowMs: 1_000 })
+        for (let i = 0; i < early; i++) seen.firstSeen(uuidOf(i))
+        clock.advance(1_000)
+        const later = Array.from({ length: total }, (_, i) => uuidOf(early + i))
+        for (const id of later) seen.firstSeen(id)
+        clock.advance(500)
+        const newest = Array.from({ length: 20 }, (_, i) =>
+          i < 10 ? `other-${i}` : uuidOf(5_000 + i),
+        )
+        for (const id of newest) seen.firstSeen(id)
+        clock.advance(500)
+        expect(newest.filter((id) => seen.has(id))).toEqual(newest)
+        expect(later.some((id) => seen.has(id))).toBe(false)
+        expect(seen.size).toBe(20)
+      }
+    }
+  })
+
   test('ids are compared as strings: case and near-UUIDs are distinct ids', () => {
     const seen = createDedupeWindow({ clock: createManualClock() })
     const id = '0190a000-0000-7000-8000-00000000abcd'
@@ -164,7 +189,7 @@ describe.each([
     const idArb = fc.oneof(
       fc.integer({ min: 0, max: 500 }).map(uuidOf),
       fc.integer({ min: 0, max: 20 }).map((i) => uuidOf(i).toUpperCase()),
-      fc.integer({ min: 0, max: 20 }).map((i) => `event-${i}`),
+      fc.integer({ min: 0, max: 500 }).map((i) => `event-${i}`),
     )
     const opArb = fc.oneof(
       { weight: 60, arbitrary: idArb.map((id) => ({ op: 'firstSeen' as const, id })) },
@@ -175,6 +200,15 @@ describe.each([
       },
       { weight: 5, arbitrary: fc.constant({ op: 'size' as const }) },
       { weight: 1, arbitrary: fc.constant({ op: 'clear' as const }) },
+      // A run of never-seen ids, all UUIDs or all not: fills, wraps and grows the window.
+      {
+        weight: 6,
+        arbitrary: fc.record({
+          op: fc.constant('burst' as const),
+          count: fc.integer({ min: 1, max: 80 }),
+          uuids: fc.boolean(),
+        }),
+      },
     )
     fc.assert(
       fc.property(
@@ -192,8 +226,22 @@ describe.each([
           const expire = () => {
             while (model.length > 0 && now - model[0]!.at >= windowMs) model.shift()
           }
+          let fresh = 10_000
+          const firstSeen = (id: string) => {
+            expire()
+            const unseen = !model.some((entry) => entry.id === id)
+            expect(seen.firstSeen(id)).toBe(unseen)
+            if (unseen) {
+              model.push({ id, at: now })
+              if (model.length > maxEntries) model.shift()
+            }
+          }
           for (const step of ops) {
-            if (step.op === 'advance') now += step.ms
+            if (step.op === 'burst') {
+              for (let i = 0; i < step.count; i++) {
+                firstSeen(step.uuids ? uuidOf(fresh++) : `fresh-${fresh++}`)
+              }
+            } else if (step.op === 'advance') now += step.ms
             else if (step.op === 'clear') {
               seen.clear()
               model = []
@@ -203,15 +251,7 @@ describe.each([
             } else if (step.op === 'has') {
               expire()
               expect(seen.has(step.id)).toBe(model.some((entry) => entry.id === step.id))
-            } else {
-              expire()
-              const fresh = !model.some((entry) => entry.id === step.id)
-              expect(seen.firstSeen(step.id)).toBe(fresh)
-              if (fresh) {
-                model.push({ id: step.id, at: now })
-                if (model.length > maxEntries) model.shift()
-              }
-            }
+            } else firstSeen(step.id)
           }
         },
       ),
