@@ -94,7 +94,6 @@ export function createUuidDedupeWindow(options: DedupeWindowOptions = {}): Dedup
     unlink(find(keys, slot * 4))
   }
 
-  // Doubles the ring (oldest first from slot 0) and rebuilds the table for it.
   // Called when the ring is full: doubles it (rotated so the oldest is slot 0, in whole-array
   // copies) and rebuilds the table, whose keys are all distinct (no comparisons).
   const grow = () => {
