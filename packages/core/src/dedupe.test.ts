@@ -1,9 +1,15 @@
+import fc from 'fast-check'
 import { describe, expect, test } from 'vitest'
 import { createManualClock } from './clock.js'
-import { createDedupeWindow, dedupeWindowDefaults } from './dedupe.js'
+import { createDedupeWindow as createSetWindow, dedupeWindowDefaults } from './dedupe.js'
+import { createUuidDedupeWindow } from './dedupe-uuid.js'
 import { uuidv7 } from './uuid.js'
 
-describe('createDedupeWindow', () => {
+// Both windows keep the same contract; every test runs against each.
+describe.each([
+  ['createDedupeWindow', createSetWindow],
+  ['createUuidDedupeWindow', createUuidDedupeWindow],
+])('%s', (_name, createDedupeWindow) => {
   test('defaults cover the 15-minute replay window with a margin', () => {
     expect(dedupeWindowDefaults.windowMs).toBeGreaterThanOrEqual(15 * 60_000)
     expect(dedupeWindowDefaults).toEqual({ windowMs: 960_000, maxEntries: 200_000 })
@@ -109,4 +115,153 @@ describe('createDedupeWindow', () => {
     expect(() => createDedupeWindow({ maxEntries: 0 })).toThrow(/invalid dedupe window/)
     expect(() => createDedupeWindow({ maxEntries: Infinity })).toThrow(/invalid dedupe window/)
   })
+
+  test('UUIDs: the oldest go first by count, across the ring growing and wrapping', () => {
+    const clock = createManualClock()
+    const seen = createDedupeWindow({ clock, maxEntries: 100 })
+    const ids = Array.from({ length: 1000 }, (_, i) => uuidOf(i))
+    for (const id of ids) expect(seen.firstSeen(id)).toBe(true)
+    expect(seen.size).toBe(100)
+    expect(ids.filter((id) => seen.has(id))).toEqual(ids.slice(900))
+    // A repeat of a remembered id is a duplicate and evicts nothing.
+    expect(seen.firstSeen(ids[950]!)).toBe(false)
+    expect(seen.has(ids[900]!)).toBe(true)
+    expect(seen.firstSeen(ids[0]!)).toBe(true)
+    expect(seen.has(ids[900]!)).toBe(false)
+  })
+
+  test('UUIDs: remembered for the window, by the time each was first seen', () => {
+    const clock = createManualClock()
+    const seen = createDedupeWindow({ clock, windowMs: 1_000 })
+    for (let i = 0; i < 300; i++) {
+      seen.firstSeen(uuidOf(i))
+      if (i % 100 === 99) clock.advance(400)
+    }
+    // Seen at 0, 400 and 800 ms; now is 1,200 ms.
+    expect(seen.size).toBe(200)
+    expect(seen.has(uuidOf(99))).toBe(false)
+    expect(seen.has(uuidOf(100))).toBe(true)
+    expect(seen.firstSeen(uuidOf(150))).toBe(false)
+    clock.advance(400)
+    expect(seen.size).toBe(100)
+    expect(seen.firstSeen(uuidOf(150))).toBe(true)
+  })
+
+  test('keeps age order when it grows after wrapping around, with other ids among the UUIDs', () => {
+    // Expire a first batch, refill past it, then add non-UUID ids: whatever the storage's
+    // sizes, some of these runs fill it after it wrapped around, with the newest ids of
+    // either kind at its start.
+    for (const early of [1, 10, 50, 100, 200]) {
+      for (const total of [63, 64, 65, 127, 128, 129, 255, 256, 257]) {
+        const clock = createManualClock()
+        const seen = createDedupeWindow({ clock, windowMs: 1_000 })
+        for (let i = 0; i < early; i++) seen.firstSeen(uuidOf(i))
+        clock.advance(1_000)
+        const later = Array.from({ length: total }, (_, i) => uuidOf(early + i))
+        for (const id of later) seen.firstSeen(id)
+        clock.advance(500)
+        const newest = Array.from({ length: 20 }, (_, i) =>
+          i < 10 ? `other-${i}` : uuidOf(5_000 + i),
+        )
+        for (const id of newest) seen.firstSeen(id)
+        clock.advance(500)
+        expect(newest.filter((id) => seen.has(id))).toEqual(newest)
+        expect(later.some((id) => seen.has(id))).toBe(false)
+        expect(seen.size).toBe(20)
+      }
+    }
+  })
+
+  test('ids are compared as strings: case and near-UUIDs are distinct ids', () => {
+    const seen = createDedupeWindow({ clock: createManualClock() })
+    const id = '0190a000-0000-7000-8000-00000000abcd'
+    expect(seen.firstSeen(id)).toBe(true)
+    expect(seen.firstSeen(id.toUpperCase())).toBe(true)
+    expect(seen.firstSeen(id.replace('abcd', 'abcg'))).toBe(true)
+    expect(seen.firstSeen(`${id} `)).toBe(true)
+    expect(seen.firstSeen(id.replaceAll('-', ''))).toBe(true)
+    expect(seen.firstSeen(id)).toBe(false)
+    expect(seen.firstSeen(id.toUpperCase())).toBe(false)
+    expect(seen.size).toBe(5)
+  })
+
+  test('behaves as a list of (id, first seen) trimmed by age and count (model-based)', () => {
+    const idArb = fc.oneof(
+      fc.integer({ min: 0, max: 500 }).map(uuidOf),
+      fc.integer({ min: 0, max: 20 }).map((i) => uuidOf(i).toUpperCase()),
+      fc.integer({ min: 0, max: 500 }).map((i) => `event-${i}`),
+    )
+    const opArb = fc.oneof(
+      { weight: 60, arbitrary: idArb.map((id) => ({ op: 'firstSeen' as const, id })) },
+      { weight: 10, arbitrary: idArb.map((id) => ({ op: 'has' as const, id })) },
+      {
+        weight: 10,
+        arbitrary: fc.integer({ min: -50, max: 400 }).map((ms) => ({ op: 'advance' as const, ms })),
+      },
+      { weight: 5, arbitrary: fc.constant({ op: 'size' as const }) },
+      { weight: 1, arbitrary: fc.constant({ op: 'clear' as const }) },
+      // A run of never-seen ids, all UUIDs or all not: fills, wraps and grows the window.
+      {
+        weight: 6,
+        arbitrary: fc.record({
+          op: fc.constant('burst' as const),
+          count: fc.integer({ min: 1, max: 80 }),
+          uuids: fc.boolean(),
+        }),
+      },
+    )
+    fc.assert(
+      fc.property(
+        fc.integer({ min: 1, max: 300 }),
+        fc.integer({ min: 1, max: 30_000 }),
+        fc.array(opArb, { maxLength: 1_500, size: 'max' }),
+        (maxEntries, windowMs, ops) => {
+          let now = 1_000_000
+          const seen = createDedupeWindow({
+            clock: { ...createManualClock(), now: () => now },
+            maxEntries,
+            windowMs,
+          })
+          let model: { id: string; at: number }[] = []
+          const expire = () => {
+            while (model.length > 0 && now - model[0]!.at >= windowMs) model.shift()
+          }
+          let fresh = 10_000
+          const firstSeen = (id: string) => {
+            expire()
+            const unseen = !model.some((entry) => entry.id === id)
+            expect(seen.firstSeen(id)).toBe(unseen)
+            if (unseen) {
+              model.push({ id, at: now })
+              if (model.length > maxEntries) model.shift()
+            }
+          }
+          for (const step of ops) {
+            if (step.op === 'burst') {
+              for (let i = 0; i < step.count; i++) {
+                firstSeen(step.uuids ? uuidOf(fresh++) : `fresh-${fresh++}`)
+              }
+            } else if (step.op === 'advance') now += step.ms
+            else if (step.op === 'clear') {
+              seen.clear()
+              model = []
+            } else if (step.op === 'size') {
+              expire()
+              expect(seen.size).toBe(model.length)
+            } else if (step.op === 'has') {
+              expire()
+              expect(seen.has(step.id)).toBe(model.some((entry) => entry.id === step.id))
+            } else firstSeen(step.id)
+          }
+        },
+      ),
+      { numRuns: 200 },
+    )
+  })
 })
+
+// A lower-case UUID per number (version 7 layout, as Prefect's ids).
+function uuidOf(n: number): string {
+  const hex = n.toString(16).padStart(12, '0')
+  return `0190a000-0000-7000-8000-${hex}`
+}

@@ -52,17 +52,7 @@ export interface DedupeWindow {
  * ```
  */
 export function createDedupeWindow(options: DedupeWindowOptions = {}): DedupeWindow {
-  const {
-    windowMs = dedupeWindowDefaults.windowMs,
-    maxEntries = dedupeWindowDefaults.maxEntries,
-    clock = systemClock,
-  } = options
-  if (!(windowMs > 0) || !(maxEntries >= 1) || !Number.isFinite(maxEntries)) {
-    throw new FlowcastError(
-      'INVALID_OPTIONS',
-      '[@flowcast/core] invalid dedupe window: windowMs and maxEntries must be positive',
-    )
-  }
+  const { windowMs, maxEntries, clock } = dedupeOptions(options)
   // Membership in a Set; age order in a FIFO queue (array + head index, compacted when
   // half consumed). Iterating a Set after many deletions at its front is not O(1) in V8,
   // so the queue, not the Set, finds the oldest entry.
@@ -111,4 +101,20 @@ export function createDedupeWindow(options: DedupeWindowOptions = {}): DedupeWin
       head = 0
     },
   }
+}
+
+/** @internal {@link DedupeWindowOptions} with the defaults applied, checked. */
+export function dedupeOptions(options: DedupeWindowOptions): Required<DedupeWindowOptions> {
+  const {
+    windowMs = dedupeWindowDefaults.windowMs,
+    maxEntries = dedupeWindowDefaults.maxEntries,
+    clock = systemClock,
+  } = options
+  if (!(windowMs > 0) || !(maxEntries >= 1) || !Number.isFinite(maxEntries)) {
+    throw new FlowcastError(
+      'INVALID_OPTIONS',
+      '[@flowcast/core] invalid dedupe window: windowMs and maxEntries must be positive',
+    )
+  }
+  return { windowMs, maxEntries, clock }
 }

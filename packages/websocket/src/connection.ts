@@ -33,8 +33,11 @@ export type HandshakeFrame = { kind: string; reason?: string | null }
 export interface ManagedConnectionHooks<F extends HandshakeFrame = ServerFrame> {
   /** The handshake finished; the socket is ready for application frames. */
   ready(socket: SocketConnection): void
-  /** A frame after the handshake (auth frames are handled here). */
-  frame(frame: F, socket: SocketConnection): void
+  /**
+   * A frame after the handshake (auth frames are handled here); `now` is the clock's time
+   * when it arrived, read once per frame for every owner's use.
+   */
+  frame(frame: F, socket: SocketConnection, now: number): void
   /** A frame skipped during the handshake. */
   skipped(frame: F): void
   pong(data: string): void
@@ -289,7 +292,7 @@ export class ManagedConnection<F extends HandshakeFrame = ServerFrame> {
   }
 
   #handleMessage(socket: SocketConnection, data: FrameData, binary: boolean): void {
-    this.#lastActivity = this.#o.clock.now()
+    const now = (this.#lastActivity = this.#o.clock.now())
     const frame = this.#o.parseFrame
       ? this.#o.parseFrame(data, binary)
       : (parseServerFrame(data, { binary }) as unknown as F)
@@ -312,7 +315,7 @@ export class ManagedConnection<F extends HandshakeFrame = ServerFrame> {
       else this.#o.hooks.skipped(frame)
       return
     }
-    this.#o.hooks.frame(frame, socket)
+    this.#o.hooks.frame(frame, socket, now)
   }
 
   #onPong(socket: SocketConnection, data: string): void {

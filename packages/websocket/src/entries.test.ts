@@ -1,7 +1,8 @@
 import WebSocket from 'ws'
 import { describe, expect, it } from 'vitest'
 
-import { defaultWebSocket } from './default-socket.js'
+import { createUuidDedupeWindow } from '@flowcast/core/internal'
+import { createSubscriberDedupeWindow, defaultWebSocket } from './default-socket.js'
 import * as web from './index.js'
 import * as node from './index.node.js'
 
@@ -15,5 +16,9 @@ describe('package entries', () => {
 
   it('loading the Node entry makes ws the default WebSocket', () => {
     expect(defaultWebSocket()).toBe(WebSocket)
+  })
+
+  it("loading the Node entry gives the events subscriber core's UUID dedupe window", () => {
+    expect(createSubscriberDedupeWindow).toBe(createUuidDedupeWindow)
   })
 })

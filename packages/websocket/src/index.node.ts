@@ -1,11 +1,14 @@
 // The Node entry (export condition `node`): the API of ./index.ts, with `ws` as the default
 // WebSocket. `ws` offers what Prefect's protocol needs and browsers lack: protocol pings
 // (stall watchdog, emitter checkpoints), upgrade headers (Authorization), the HTTP status of
-// a refused upgrade, and a frame-size limit.
+// a refused upgrade, and a frame-size limit. The subscribers' dedupe window is the one made
+// for UUIDs: faster, and larger than a browser bundle should carry.
+import { createUuidDedupeWindow } from '@flowcast/core/internal'
 import WebSocket from 'ws'
-import { setDefaultWebSocket } from './default-socket.js'
+import { setDedupeWindowFactory, setDefaultWebSocket } from './default-socket.js'
 import type { WebSocketConstructorLike } from './socket.js'
 
 setDefaultWebSocket(WebSocket as unknown as WebSocketConstructorLike)
+setDedupeWindowFactory(createUuidDedupeWindow)
 
 export * from './index.js'

@@ -256,6 +256,20 @@ describe('createEventsSubscriber: frames', () => {
     await subscriber.close()
   })
 
+  it('reads the clock once per event frame: its arrival time dates dedupe and the cursor', async () => {
+    const clock = createManualClock(start)
+    let reads = 0
+    const counting = { ...clock, now: () => (reads++, clock.now()) }
+    const kit = createFakeWebSocket('node')
+    const subscriber = createEventsSubscriber({ apiUrl, WebSocket: kit.WebSocket, clock: counting })
+    completeHandshake(kit.last())
+    const before = reads
+    for (let i = 0; i < 10; i++) kit.last().receive(eventFrame(makeEvent()))
+    expect(reads - before).toBe(10)
+    expect(subscriber.stats.events).toBe(10)
+    await subscriber.close()
+  })
+
   it('counts frames before auth_success that are not auth frames', () => {
     const { kit, subscriber } = setup()
     kit.last().accept('prefect')

@@ -1,7 +1,6 @@
 import {
   FlowcastError,
   PrefectDateTime,
-  createDedupeWindow,
   epochMicrosOf,
   encodeFilterFrame,
   matchesFilter,
@@ -20,6 +19,7 @@ import {
 import { credentialsOf } from './client-helpers.js'
 import { ManagedConnection } from './connection.js'
 import { Fanout } from './fanout.js'
+import { createSubscriberDedupeWindow } from './default-socket.js'
 import { ConsumerInstruments } from './instruments.js'
 import {
   checkConnectionOptions,
@@ -143,7 +143,7 @@ export class EventsSubscriberImpl
             )
           : PrefectDateTime.fromEpochMillis(now),
     )
-    this.#dedupe = createDedupeWindow({
+    this.#dedupe = createSubscriberDedupeWindow({
       windowMs: options.dedupe?.windowMs ?? subscriberDefaults.dedupeWindowMs,
       maxEntries: options.dedupe?.maxEntries ?? subscriberDefaults.dedupeMaxEntries,
       clock: this.#clock,
@@ -181,7 +181,7 @@ export class EventsSubscriberImpl
       credentials: credentialsOf(options),
       hooks: {
         ready: (socket) => this.#onReady(socket),
-        frame: (frame) => this.#onFrame(frame),
+        frame: (frame, _socket, now) => this.#onFrame(frame, now),
         skipped: (frame) => this.#countSkipped(frame),
         pong: () => {},
         down: () => this.#m?.down(this.#conn.stalls),
@@ -251,9 +251,9 @@ export class EventsSubscriberImpl
     }
   }
 
-  #onFrame(frame: ServerFrame): void {
+  #onFrame(frame: ServerFrame, now: number): void {
     if (frame.kind === 'event') {
-      this.#onEventFrame(frame.event)
+      this.#onEventFrame(frame.event, now)
       return
     }
     this.#countSkipped(frame)
@@ -279,10 +279,9 @@ export class EventsSubscriberImpl
     })
   }
 
-  #onEventFrame(event: ReceivedEvent): void {
-    // One clock read per event serves dedupe and the cursor. The cursor arithmetic is clamped,
-    // so nothing after marking the event seen can throw and drop it.
-    const now = this.#clock.now()
+  #onEventFrame(event: ReceivedEvent, now: number): void {
+    // The connection's one clock read per frame serves dedupe and the cursor. The cursor
+    // arithmetic is clamped, so nothing after marking the event seen can throw and drop it.
     if (!this.#dedupe.firstSeen(event.id, now)) {
       this.#duplicates++
       this.#m?.duplicate()

@@ -20,3 +20,4 @@ export {
   webhookMetrics,
   websocketMetrics,
 } from '../metrics.js'
+export { createUuidDedupeWindow } from '../dedupe-uuid.js'
