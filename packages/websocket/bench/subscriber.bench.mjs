@@ -10,7 +10,7 @@ import { eventFrame, serverTextFrame } from '../../../tooling/bench/event-frames
 import { figure, median, rounds, writeFigures } from '../../../tooling/bench/figures.mjs'
 
 const FRAMES = 10_000
-const ITERATIONS = 4
+const ITERATIONS = 10
 const WARMUP = 2
 const only = process.argv.find((a) => a.startsWith('--only='))?.slice('--only='.length)
 let frames = []
