@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # The whole test suite, exactly as CI runs it (see .ci/run and the README):
-# build, the browser bundles (tooling/scripts/size-check.mjs: each graph must be browser-clean;
-# the size budgets are reported), type-check, lint, every
+# build, the browser bundles (tooling/scripts/size-check.mjs: each graph browser-clean and within
+# its budget, or its ceiling while the budget is open), type-check, lint, every
 # package's tests on Node 20, core's tests again on Node 24, the reliability suite
 # (docs/reliability.md), package checks (publint + attw), the tarball consumer test (every
 # publishable package packed and installed outside the workspace, each app copied out, built and

@@ -40,7 +40,9 @@ export type RetryMode =
   | 'rate-limit-only'
 
 /** Statuses retried for `idempotent` requests. */
-export const retryableStatuses: readonly number[] = /* @__PURE__ */ Object.freeze([408, 429, 500, 502, 503, 504])
+export const retryableStatuses: readonly number[] = /* @__PURE__ */ Object.freeze([
+  408, 429, 500, 502, 503, 504,
+])
 
 /** @internal The transport settings of one client. */
 export interface HttpSettings {

@@ -51,12 +51,13 @@ export interface ReconnectOptions {
 }
 
 /** The defaults of {@link ReconnectOptions}. */
-export const reconnectDefaults: Readonly<Required<ReconnectOptions>> = /* @__PURE__ */ Object.freeze({
-  ...backoffDefaults,
-  maxAttempts: Number.POSITIVE_INFINITY,
-  maxDowntimeMs: Number.POSITIVE_INFINITY,
-  healthyAfterMs: 10_000,
-})
+export const reconnectDefaults: Readonly<Required<ReconnectOptions>> =
+  /* @__PURE__ */ Object.freeze({
+    ...backoffDefaults,
+    maxAttempts: Number.POSITIVE_INFINITY,
+    maxDowntimeMs: Number.POSITIVE_INFINITY,
+    healthyAfterMs: 10_000,
+  })
 
 /**
  * The reconnect values of the `'test'` profile: retries after exactly 10 ms growing to 200 ms,
