@@ -359,7 +359,7 @@ function collectIssues(
  * @example
  * ```ts
  * const result = validate(EventFilterSchema, input)
- * if (!result.success) console.log(result.issues)
+ * if (!result.success) return reply(400, { issues: result.issues })
  * ```
  */
 export function validate<T extends z.ZodType>(
