@@ -2,7 +2,10 @@ import { createServer } from 'node:http'
 import type { AddressInfo } from 'node:net'
 import { createEvent, createManualClock, isFlowcastError, type FlowcastError } from '@flowcast/core'
 import { describe, expect, it } from 'vitest'
-import { createPrefectClient } from './client.js'
+// The Node entry, as Node programs get it: it explains undici's network errors.
+import { createPrefectClient } from './index.node.js'
+import { setNetworkFailureReader } from './http.js'
+import { networkFailure } from './network-failure.js'
 
 interface Recorded {
   method: string
@@ -418,6 +421,27 @@ describe('createPrefectClient: errors', () => {
       createPrefectClient({ apiUrl: 'http://127.0.0.1:1/api', retries: 0 }).readFlowRun(RUN_ID),
     )
     expect(blocked.message).toMatch(/fetch refuses this port.*check the API URL's port/)
+  })
+
+  it('without the Node entry (browsers), a network error keeps its own message', async () => {
+    const { fetch } = fakeFetch(() => {
+      throw new TypeError('Failed to fetch', {
+        cause: Object.assign(new Error('connect'), { code: 'ECONNREFUSED' }),
+      })
+    })
+    setNetworkFailureReader(() => undefined)
+    try {
+      const error = await caught(
+        createPrefectClient({ apiUrl: API, fetch, retries: 0 }).readFlowRun(RUN_ID),
+      )
+      expect(error.code).toBe('CONNECT_FAILED')
+      expect(error.message).toBe(
+        `[@flowcast/polling] [GET] "${API}/flow_runs/${RUN_ID}": TypeError: Failed to fetch`,
+      )
+      expect(error.details?.['networkCode']).toBeUndefined()
+    } finally {
+      setNetworkFailureReader(networkFailure)
+    }
   })
 
   it('times out each attempt and ends with TIMEOUT', async () => {
