@@ -28,21 +28,9 @@ const MAX_MICROS = BigInt(END_SECONDS) * MICROS_PER_SECOND - 1n
 // Below this many seconds (about year 2255) `seconds * 1e6 + micros` is a safe integer.
 const SAFE_SECONDS = 9_000_000_000
 
-function civilFromDays(days: bigint): [year: number, month: number, day: number] {
-  const z = days + 719_468n
-  const era = (z >= 0n ? z : z - 146_096n) / 146_097n
-  const doe = z - era * 146_097n
-  const yoe = (doe - doe / 1460n + doe / 36_524n - doe / 146_096n) / 365n
-  const doy = doe - (365n * yoe + yoe / 4n - yoe / 100n)
-  const mp = (5n * doy + 2n) / 153n
-  const day = doy - (153n * mp + 2n) / 5n + 1n
-  const month = mp < 10n ? mp + 3n : mp - 9n
-  const year = yoe + era * 400n + (month <= 2n ? 1n : 0n)
-  return [Number(year), Number(month), Number(day)]
-}
-
-// `civilFromDays` in doubles, for day counts whose micros fit a double exactly.
-function civilFromSafeDays(days: number): [year: number, month: number, day: number] {
+// The civil date of a day count since 1970-01-01. Every day of years 1–9999 is a number of
+// about 3.7 million at most, so each step is exact in doubles.
+function civilFromDays(days: number): [year: number, month: number, day: number] {
   const z = days + 719_468
   const era = Math.trunc((z >= 0 ? z : z - 146_096) / 146_097)
   const doe = z - era * 146_097
@@ -71,7 +59,12 @@ function formatSafeMicros(micros: number, zone: string): string {
     days++
     inDay -= MICROS_PER_DAY_NUMBER
   }
-  const [year, month, day] = civilFromSafeDays(days)
+  return formatDay(days, inDay, zone)
+}
+
+// The server's text for a day since the epoch and the microseconds into it (both exact).
+function formatDay(days: number, inDay: number, zone: string): string {
+  const [year, month, day] = civilFromDays(days)
   const fraction = inDay % 1_000_000
   const secs = (inDay - fraction) / 1_000_000
   const time = `${pad(Math.trunc(secs / 3600), 2)}:${pad(Math.trunc(secs / 60) % 60, 2)}:${pad(secs % 60, 2)}`
@@ -360,18 +353,13 @@ export class PrefectDateTime {
   }
 
   private format(zone: string): string {
-    // Years 1685–2255 fit a double exactly; bigint arithmetic is kept for the rest.
+    // Years 1685–2255: the microseconds since the epoch fit a double exactly.
     if (this.epochMicros >= -MAX_SAFE_MICROS && this.epochMicros <= MAX_SAFE_MICROS) {
       return formatSafeMicros(Number(this.epochMicros), zone)
     }
+    // Elsewhere, one bigint division; the day and the microseconds into it are exact numbers.
     const days = floorDiv(this.epochMicros, MICROS_PER_DAY)
-    const inDay = this.epochMicros - days * MICROS_PER_DAY
-    const [year, month, day] = civilFromDays(days)
-    const secs = inDay / MICROS_PER_SECOND
-    const micros = inDay % MICROS_PER_SECOND
-    const time = `${pad(secs / 3600n, 2)}:${pad((secs / 60n) % 60n, 2)}:${pad(secs % 60n, 2)}`
-    const fraction = micros === 0n ? '' : `.${pad(micros, 6)}`
-    return `${pad(year, 4)}-${pad(month, 2)}-${pad(day, 2)}T${time}${fraction}${zone}`
+    return formatDay(Number(days), Number(this.epochMicros - days * MICROS_PER_DAY), zone)
   }
 }
 
