@@ -3,6 +3,7 @@ import { describe, expect, it } from 'vitest'
 
 import { createUuidDedupeWindow } from '@flowcast/core/internal'
 import { createSubscriberDedupeWindow, defaultWebSocket } from './default-socket.js'
+import { isNodeStyleConstructor, type WebSocketConstructorLike } from './socket.js'
 import * as web from './index.js'
 import * as node from './index.node.js'
 
@@ -20,5 +21,9 @@ describe('package entries', () => {
 
   it("loading the Node entry gives the events subscriber core's UUID dedupe window", () => {
     expect(createSubscriberDedupeWindow).toBe(createUuidDedupeWindow)
+  })
+
+  it('loading the Node entry gives ws sockets their pings, headers and upgrade statuses', () => {
+    expect(isNodeStyleConstructor(WebSocket as unknown as WebSocketConstructorLike)).toBe(true)
   })
 })

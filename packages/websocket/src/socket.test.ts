@@ -1,7 +1,16 @@
 import { Socket, type AddressInfo } from 'node:net'
 import { afterEach, describe, expect, it } from 'vitest'
 import { WebSocket, WebSocketServer } from 'ws'
-import { openSocket, type SocketConnection, type WebSocketConstructorLike } from './socket.js'
+import { nodeSocketSupport } from './socket-node.js'
+import {
+  isNodeStyleConstructor,
+  openSocket,
+  setNodeSocketSupport,
+  type SocketConnection,
+  type WebSocketConstructorLike,
+} from './socket.js'
+
+setNodeSocketSupport(nodeSocketSupport)
 
 let server: WebSocketServer | undefined
 let client: SocketConnection | undefined
@@ -93,5 +102,52 @@ describe('openSocket send (ws)', () => {
     socket.send('after')
     await receivedCount(texts.length + 1)
     expect(received.at(-1)).toBe('after')
+  })
+})
+
+describe('openSocket without the ws support (browser bundles)', () => {
+  it('drives even a ws constructor through the WHATWG API: no pings, no headers', async () => {
+    const wss = new WebSocketServer({ port: 0, host: '127.0.0.1' })
+    server = wss
+    await new Promise((resolve) => wss.once('listening', resolve))
+    const upgradeHeaders: Record<string, string | string[] | undefined>[] = []
+    const messages: string[] = []
+    wss.on('connection', (peer, request) => {
+      upgradeHeaders.push(request.headers)
+      peer.send('hello')
+    })
+    const port = (wss.address() as AddressInfo).port
+    setNodeSocketSupport({ accepts: () => false, open: nodeSocketSupport.open })
+    try {
+      const ctor = WebSocket as unknown as WebSocketConstructorLike
+      expect(isNodeStyleConstructor(ctor)).toBe(false)
+      let received: () => void = () => {}
+      const got = new Promise<void>((resolve) => (received = resolve))
+      const socket = openSocket(
+        ctor,
+        `ws://127.0.0.1:${port}`,
+        { maxPayload: 1024, headers: { 'x-planted': 'yes' } },
+        {
+          open: () => {},
+          message: (data) => {
+            messages.push(String(data))
+            received()
+          },
+          pong: () => {},
+          upgradeRejected: () => {},
+          error: () => {},
+          close: () => {},
+        },
+      )
+      client = socket
+      await got
+      expect(messages).toEqual(['hello'])
+      expect(socket.canPing).toBe(false)
+      expect(socket.canSetHeaders).toBe(false)
+      expect(socket.ping('x')).toBe(false)
+      expect(upgradeHeaders[0]?.['x-planted']).toBeUndefined()
+    } finally {
+      setNodeSocketSupport(nodeSocketSupport)
+    }
   })
 })

@@ -1,7 +1,12 @@
 // A scriptable in-process WebSocket for unit tests. Two flavours: `node` behaves like `ws`
 // (on/off, ping/pong, terminate, unexpected-response, constructor options) and `browser`
 // like the WHATWG WebSocket (addEventListener only, no ping, no headers).
-import type { WebSocketConstructorLike } from '../../src/socket.js'
+import { setNodeSocketSupport, type WebSocketConstructorLike } from '../../src/socket.js'
+import { nodeSocketSupport } from '../../src/socket-node.js'
+
+// The `node` flavour stands for `ws`, whose support a Node program gets from the package's
+// Node entry; tests that import modules directly get it here.
+setNodeSocketSupport(nodeSocketSupport)
 
 type Listener = (...args: unknown[]) => void
 
