@@ -242,7 +242,10 @@ export interface Flowcast {
     events: EventInput | readonly EventInput[],
     options?: { signal?: AbortSignal },
   ): Promise<Event[]>
-  /** Ends pending waits (`aborted`), closes the WebSocket(s) and stops polling. Idempotent. */
+  /**
+   * Ends pending waits (`aborted`), closes the WebSocket(s) — the logs sockets of
+   * `followFlowRun` too — and stops polling. Idempotent.
+   */
   close(): Promise<void>
   /** Same as {@link Flowcast.close}, for `await using`. */
   [Symbol.asyncDispose](): Promise<void>
