@@ -232,24 +232,3 @@ describe('createFlowcast: events', () => {
     }
   })
 })
-
-describe('createFlowcast: followFlowRun', () => {
-  it('yields states and logs of one run, each log once, then ends with the outcome', async () => {
-    const server = await fake()
-    const run = server.createFlowRun({ deploymentId: server.createDeployment().id })
-    const flowcast = track(createFlowcast({ apiUrl: server.apiUrl, env: {} }))
-    const follow = flowcast.followFlowRun(run.id, { stragglerMs: 500 })
-    await server.waitForSubscriber()
-    await server.logs.waitForSubscriber({ existing: true })
-    await server.runLifecycle(run.id, ['Running', { log: 'one' }, { log: 'two' }, 'Completed'])
-    const seen: string[] = []
-    for await (const item of follow) {
-      seen.push(item.type === 'log' ? `log:${item.log.message}` : `state:${item.state.type}`)
-    }
-    const result = await follow.result
-    expect(result).toMatchObject({ outcome: 'terminal', stateType: 'COMPLETED' })
-    expect(seen.filter((s) => s.startsWith('log:'))).toEqual(['log:one', 'log:two'])
-    expect(seen).toContain('state:COMPLETED')
-    expect(follow.endSeenLive).toBe(true)
-  })
-})

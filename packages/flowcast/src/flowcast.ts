@@ -3,7 +3,6 @@ import {
   createEvent,
   isUuid,
   createRunWatcher,
-  followFlowRun as followFlowRunWith,
   prefectCredentials,
   resolveProfile,
   silentLogger,
@@ -14,8 +13,6 @@ import {
   type EventInput,
   type FlowcastProfile,
   type FlowRun,
-  type FlowRunFollow,
-  type FollowFlowRunOptions,
   type Instrumentation,
   type Logger,
   type RunWatcher,
@@ -38,11 +35,13 @@ import {
   type WebSocketRunStateSourceOptions,
 } from '@flowcast/websocket'
 import type { WebhookReceiver } from '@flowcast/webhook'
+import { attachInternals } from './internals.js'
 import {
   checkTransport,
   composeTransport,
   type FlowcastTransport,
   type TransportComposition,
+  type TransportOptions,
 } from './transport.js'
 
 export type { FlowcastTransport } from './transport.js'
@@ -208,31 +207,6 @@ export interface Flowcast {
    */
   waitForFlowRun(flowRunId: string, options?: WaitOptions): Promise<WaitForFlowRunResult>
   /**
-   * Follows a flow run: its states and its logs in one stream, each log once — live from the
-   * logs socket when the server streams them (not with `transport: 'polling'`), over REST
-   * always — ending after the terminal state plus the straggler window (3 s, only when the
-   * end was seen live). Logs never change `result`. Shares the watcher of `waitForFlowRun`.
-   * @example
-   * ```ts
-   * const follow = flowcast.followFlowRun(id)
-   * for await (const item of follow) {
-   *   if (item.type === 'log') console.log(item.log.message)
-   *   else console.log(item.state.name)
-   * }
-   * console.log((await follow.result).outcome)
-   * ```
-   */
-  followFlowRun(
-    flowRunId: string,
-    options?: Omit<
-      FollowFlowRunOptions,
-      'sources' | 'watcher' | 'watcherOptions' | 'logs' | 'clock' | 'logger'
-    > & {
-      /** Follow states only. @default true */
-      logs?: boolean
-    },
-  ): FlowRunFollow
-  /**
    * Creates a flow run from a deployment, given by id or as `'FLOW_NAME/DEPLOYMENT_NAME'`
    * (looked up with `GET /deployments/name/{flow}/{deployment}`), and optionally waits for it.
    * @throws FlowcastError `NOT_FOUND` for an unknown deployment; `HTTP` (status 409) when the
@@ -268,7 +242,10 @@ export interface Flowcast {
     events: EventInput | readonly EventInput[],
     options?: { signal?: AbortSignal },
   ): Promise<Event[]>
-  /** Ends pending waits (`aborted`), closes the WebSocket(s) and stops polling. Idempotent. */
+  /**
+   * Ends pending waits (`aborted`), closes the WebSocket(s) — the logs sockets of
+   * `followFlowRun` too — and stops polling. Idempotent.
+   */
   close(): Promise<void>
   /** Same as {@link Flowcast.close}, for `await using`. */
   [Symbol.asyncDispose](): Promise<void>
@@ -334,34 +311,33 @@ export function createFlowcast(options: FlowcastOptions = {}): Flowcast {
     ...(options.fetch ? { fetch: options.fetch } : {}),
   })
   const subscribers = new Set<EventsSubscriber>()
+  // Closed with the instance: what standalone functions (`followFlowRun`) opened for it.
+  const closers = new Set<() => Promise<void>>()
   let composed: TransportComposition | undefined
   let watcher: RunWatcher | undefined
   let closed = false
-
-  /** The transport's sources, built on first use (sockets connect on the first watch). */
-  function getComposed(): TransportComposition {
-    composed ??= composeTransport({
-      transport,
-      client,
-      ...credentials,
-      ...webSocketOption,
-      ...(options.fetch ? { fetch: options.fetch } : {}),
-      clock,
-      logger,
-      ...instrumented,
-      profile,
-      rest: options.rest,
-      polling: options.polling,
-      websocket: options.websocket,
-      webhook: options.webhook,
-    })
-    return composed
+  const transportOptions: TransportOptions = {
+    transport,
+    client,
+    ...credentials,
+    ...webSocketOption,
+    ...(options.fetch ? { fetch: options.fetch } : {}),
+    clock,
+    logger,
+    ...instrumented,
+    profile,
+    rest: options.rest,
+    polling: options.polling,
+    websocket: options.websocket,
+    webhook: options.webhook,
   }
 
   function getWatcher(): RunWatcher {
     if (closed) throw new FlowcastError('CLOSED', '[flowcast] this flowcast instance is closed')
     if (watcher) return watcher
-    const { sources, tuning } = getComposed()
+    // The transport's sources, built on first use (sockets connect on the first watch).
+    composed ??= composeTransport(transportOptions)
+    const { sources, tuning } = composed
     watcher = createRunWatcher({
       profile,
       ...tuning,
@@ -419,17 +395,6 @@ export function createFlowcast(options: FlowcastOptions = {}): Flowcast {
     client,
     waitForFlowRun,
 
-    followFlowRun(flowRunId, followOptions = {}) {
-      const { logs = true, ...rest } = followOptions
-      return followFlowRunWith(flowRunId, {
-        ...rest,
-        watcher: getWatcher(),
-        logs: logs ? getComposed().logs() : false,
-        clock,
-        logger,
-      })
-    },
-
     async runDeployment(deploymentRef, runOptions = {}) {
       const { signal } = runOptions
       const body: DeploymentFlowRunCreate = {
@@ -480,13 +445,19 @@ export function createFlowcast(options: FlowcastOptions = {}): Flowcast {
       if (closed) return
       closed = true
       watcher?.close()
-      await Promise.all([composed?.close(), ...[...subscribers].map((s) => s.close())])
+      await Promise.all([
+        composed?.close(),
+        ...[...closers].map((close) => close()),
+        ...[...subscribers].map((s) => s.close()),
+      ])
       subscribers.clear()
+      closers.clear()
     },
 
     [Symbol.asyncDispose]() {
       return flowcast.close()
     },
   }
+  attachInternals(flowcast, { getWatcher, transportOptions, clock, logger, closers })
   return flowcast
 }

@@ -10,10 +10,13 @@ export type {
   RunDeploymentOptions,
   RunDeploymentResult,
 } from './flowcast.js'
+export { followFlowRun } from './follow.js'
+export type { FlowcastFollowOptions } from './follow.js'
 
 // The transport composition `createFlowcast` and the `flowcast` command share
-export { checkTransport, composeTransport, flowcastTransports } from './transport.js'
+export { checkTransport, composeLogs, composeTransport, flowcastTransports } from './transport.js'
 export type {
+  LogsComposition,
   TransportComposition,
   TransportOptions,
   WebhookTransportOptions,
@@ -44,6 +47,7 @@ export type {
   Log,
   LogFilter,
   LogLevelName,
+  LogsSources,
   FlowcastErrorCode,
   Instrumentation,
   Logger,

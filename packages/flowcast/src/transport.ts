@@ -1,5 +1,7 @@
 // The one place a transport name becomes run-state sources, logs sources and the waiter's
-// tuning: `createFlowcast`, `flowcast watch`, `flowcast run` and `flowcast demo` all use it.
+// tuning: `createFlowcast`, `followFlowRun`, `flowcast watch`, `flowcast run` and
+// `flowcast demo` all use it. The logs sources are a separate function (`composeLogs`) so a
+// bundle that never follows logs leaves the whole logs stack out.
 import {
   FlowcastError,
   type Clock,
@@ -66,7 +68,7 @@ export interface WebhookTransportOptions {
   maxRememberedRuns?: number | undefined
 }
 
-/** Options of {@link composeTransport}. */
+/** Options of {@link composeTransport} and {@link composeLogs}. */
 export interface TransportOptions {
   /** The transport to build. */
   transport: FlowcastTransport
@@ -138,11 +140,6 @@ export interface TransportComposition {
   readonly websocket: WebSocketRunStateSource | undefined
   /** The webhook source, with `webhook`. */
   readonly webhook: WebhookRunStateSource | undefined
-  /**
-   * The logs sources, created on the first call: REST always, the logs socket too except
-   * with `polling`.
-   */
-  logs(): LogsSources
   /** Stops polling and closes every socket it opened. Idempotent. */
   close(): Promise<void>
 }
@@ -161,8 +158,36 @@ export function checkTransport(transport: unknown): FlowcastTransport {
   return transport as FlowcastTransport
 }
 
+/** The logs sources of a transport (from {@link composeLogs}), ready for core's log follower. */
+export interface LogsComposition {
+  /** REST always; the logs socket too, except with `polling`. */
+  readonly sources: LogsSources
+  /** Closes every logs socket it opened. Idempotent. */
+  close(): Promise<void>
+}
+
+/** The option parts every source shares: credentials, then clock, logger and instrumentation. */
+function sharedParts(options: TransportOptions) {
+  const credentials = {
+    ...(options.apiKey ? { apiKey: options.apiKey } : {}),
+    ...(options.authString ? { authString: options.authString } : {}),
+  }
+  const shared = {
+    ...(options.clock ? { clock: options.clock } : {}),
+    ...(options.logger ? { logger: options.logger } : {}),
+    ...(options.instrumentation ? { instrumentation: options.instrumentation } : {}),
+  }
+  const socketOptions = {
+    apiUrl: options.client.apiUrl,
+    ...credentials,
+    ...(options.WebSocket ? { WebSocket: options.WebSocket } : {}),
+    ...shared,
+  }
+  return { credentials, shared, socketOptions }
+}
+
 /**
- * Turns a {@link FlowcastTransport} into run-state sources, logs sources and the waiter's
+ * Turns a {@link FlowcastTransport} into run-state sources and the waiter's
  * tuning. Sources are created at once (they connect on the first watch).
  *
  * @throws FlowcastError `INVALID_OPTIONS` for an unknown transport, or `webhook` without a
@@ -186,22 +211,8 @@ export function composeTransport(options: TransportOptions): TransportCompositio
       "[flowcast] transport 'webhook' needs webhook.receiver (from @flowcast/webhook)",
     )
   }
-  const { client, clock, logger, profile } = options
-  const credentials = {
-    ...(options.apiKey ? { apiKey: options.apiKey } : {}),
-    ...(options.authString ? { authString: options.authString } : {}),
-  }
-  const shared = {
-    ...(clock ? { clock } : {}),
-    ...(logger ? { logger } : {}),
-    ...(options.instrumentation ? { instrumentation: options.instrumentation } : {}),
-  }
-  const socketOptions = {
-    apiUrl: client.apiUrl,
-    ...credentials,
-    ...(options.WebSocket ? { WebSocket: options.WebSocket } : {}),
-    ...shared,
-  }
+  const { client, profile } = options
+  const { shared, socketOptions } = sharedParts(options)
 
   const polling = createPollingRunStateSource({
     ...(profile ? { profile } : {}),
@@ -234,9 +245,6 @@ export function composeTransport(options: TransportOptions): TransportCompositio
     if (transport === 'websocket') tuning = { fallbackPolling: false }
   }
 
-  let logsPull: LogsSources['pull'] | undefined
-  let logsPush: WebSocketLogsSource | undefined
-  let closed = false
   return {
     transport,
     sources,
@@ -244,26 +252,51 @@ export function composeTransport(options: TransportOptions): TransportCompositio
     polling,
     websocket,
     webhook,
-    logs() {
-      logsPull ??= createPollingLogsSource({
-        client: createLogsClient({
-          ...options.rest,
-          apiUrl: client.apiUrl,
-          ...credentials,
-          ...shared,
-          ...(options.fetch ? { fetch: options.fetch } : {}),
-        }),
-      })
-      if (transport !== 'polling' && !closed) {
-        logsPush ??= createWebSocketLogsSource({ ...options.logsWebSocket, ...socketOptions })
-      }
-      return { pull: logsPull, ...(logsPush ? { push: logsPush } : {}) }
-    },
     async close() {
-      closed = true
       polling.close()
       webhook?.close()
-      await Promise.all([websocket?.close(), logsPush?.close()])
+      await websocket?.close()
+    },
+  }
+}
+
+/**
+ * Builds the logs sources of a transport: the REST logs client always, the logs socket
+ * (`/logs/out`) too except with `polling`. The socket connects on the first watched run.
+ *
+ * @throws FlowcastError `INVALID_OPTIONS` for an unknown transport
+ * @example
+ * ```ts
+ * import { followFlowRun } from '@flowcast/core'
+ * import { composeLogs, composeTransport } from 'flowcast'
+ *
+ * const composed = composeTransport({ transport: 'auto', client })
+ * const logs = composeLogs({ transport: 'auto', client })
+ * const follow = followFlowRun(flowRunId, { sources: composed.sources, logs: logs.sources })
+ * await follow.result
+ * await Promise.all([logs.close(), composed.close()])
+ * ```
+ */
+export function composeLogs(options: TransportOptions): LogsComposition {
+  const transport = checkTransport(options.transport)
+  const { credentials, shared, socketOptions } = sharedParts(options)
+  const pull = createPollingLogsSource({
+    client: createLogsClient({
+      ...options.rest,
+      apiUrl: options.client.apiUrl,
+      ...credentials,
+      ...shared,
+      ...(options.fetch ? { fetch: options.fetch } : {}),
+    }),
+  })
+  const push: WebSocketLogsSource | undefined =
+    transport === 'polling'
+      ? undefined
+      : createWebSocketLogsSource({ ...options.logsWebSocket, ...socketOptions })
+  return {
+    sources: { pull, ...(push ? { push } : {}) },
+    async close() {
+      await push?.close()
     },
   }
 }

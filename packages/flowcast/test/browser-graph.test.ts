@@ -81,4 +81,47 @@ describe('the browser graph of `flowcast`', () => {
     expect(inputs.some((input) => forbidden[0]!.pattern.test(input))).toBe(true)
     expect(inputs.some((input) => /websocket\/(src|dist)\/index\.node\./.test(input))).toBe(true)
   })
+
+  // The logs stack is reached only through `followFlowRun`: a bundle of `createFlowcast` alone
+  // must not carry it (a `Flowcast` method would never be tree-shaken).
+  const logsModules =
+    /(core\/src\/logs\/(run-logs-follower|matching|frames|models)|core\/src\/wait\/follow-flow-run|websocket\/src\/logs-subscriber|polling\/src\/logs)\.ts$/
+
+  /** The source files that put code into a minified browser bundle of `contents`. */
+  async function bundledModules(contents: string): Promise<string[]> {
+    const result = await build({
+      stdin: { contents, resolveDir: packageDir, loader: 'ts' },
+      bundle: true,
+      write: false,
+      minify: true,
+      format: 'esm',
+      platform: 'browser',
+      target: 'chrome120',
+      conditions: ['@flowcast/source', 'browser', 'import', 'default'],
+      metafile: true,
+      logLevel: 'silent',
+      absWorkingDir: packageDir,
+    })
+    const [output] = Object.values(result.metafile.outputs)
+    return Object.entries(output!.inputs)
+      .filter(([, input]) => input.bytesInOutput > 0)
+      .map(([path]) => path)
+  }
+
+  it('leaves the logs stack out of a createFlowcast-only bundle; followFlowRun brings it in', async () => {
+    const waitOnly = await bundledModules("export { createFlowcast } from 'flowcast'")
+    expect(waitOnly).toContain('src/flowcast.ts')
+    expect(waitOnly.filter((input) => logsModules.test(input))).toEqual([])
+    const following = await bundledModules(
+      "export { createFlowcast, followFlowRun } from 'flowcast'",
+    )
+    for (const module of [
+      'core/src/logs/run-logs-follower.ts',
+      'core/src/wait/follow-flow-run.ts',
+      'websocket/src/logs-subscriber.ts',
+      'polling/src/logs.ts',
+    ]) {
+      expect(following.some((input) => input.endsWith(module))).toBe(true)
+    }
+  })
 })

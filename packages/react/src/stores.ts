@@ -1,5 +1,6 @@
 import {
   FlowcastError,
+  followFlowRun,
   isFlowcastError,
   type EventFilter,
   type Flowcast,
@@ -217,7 +218,7 @@ export function createStoreRegistry(flowcast: Flowcast, tuning: StoreTuning = {}
               const controller = new AbortController()
               let follow
               try {
-                follow = flowcast.followFlowRun(flowRunId, {
+                follow = followFlowRun(flowcast, flowRunId, {
                   signal: controller.signal,
                   onLog: (log) => {
                     const base = get()

@@ -1,15 +1,24 @@
 import { cleanup, render, screen, waitFor } from '@testing-library/react'
 import { afterEach, describe, expect, it, vi } from 'vitest'
+import { followFlowRun } from 'flowcast'
+import type * as flowcastModule from 'flowcast'
 import { useEvents, useFlowRunLogs, useRunDeployment } from '../src/index.js'
 import { eventSockets, setup, tick } from './helpers.js'
 
 afterEach(cleanup)
 
+// `followFlowRun` is a function of the SDK, not a method: spied on through the module.
+vi.mock('flowcast', async (importOriginal) => {
+  const actual = await importOriginal<typeof flowcastModule>()
+  return { ...actual, followFlowRun: vi.fn(actual.followFlowRun) }
+})
+
 describe('useFlowRunLogs', () => {
   it('shows logs as they land, each once, and succeeds after the run ends', async () => {
     await using env = await setup()
     const { server, flowcast, wrapper } = env
-    const follows = vi.spyOn(flowcast, 'followFlowRun')
+    const follows = vi.mocked(followFlowRun)
+    follows.mockClear()
     const run = server.createFlowRun()
     function Logs({ label }: { label: string }) {
       const { logs, status } = useFlowRunLogs(run.id)
@@ -36,6 +45,7 @@ describe('useFlowRunLogs', () => {
       timeout: 8_000,
     })
     expect(follows).toHaveBeenCalledTimes(1)
+    expect(follows.mock.calls[0]![0]).toBe(flowcast)
   })
 })
 

@@ -1,6 +1,8 @@
 // @vitest-environment node
 import { renderToString } from 'react-dom/server'
 import { afterEach, describe, expect, it, vi } from 'vitest'
+import { followFlowRun } from 'flowcast'
+import type * as flowcastModule from 'flowcast'
 import {
   FlowcastProvider,
   useEvents,
@@ -12,6 +14,12 @@ import { setup } from './helpers.js'
 
 afterEach(() => {
   vi.useRealTimers()
+})
+
+// `followFlowRun` is a function of the SDK, not a method: spied on through the module.
+vi.mock('flowcast', async (importOriginal) => {
+  const actual = await importOriginal<typeof flowcastModule>()
+  return { ...actual, followFlowRun: vi.fn(actual.followFlowRun) }
 })
 
 function Page({ id }: { id: string }) {
@@ -31,9 +39,10 @@ describe('server rendering', () => {
     await using env = await setup()
     const { server, flowcast } = env
     const run = server.createFlowRun()
+    vi.mocked(followFlowRun).mockClear()
     const spies = [
       vi.spyOn(flowcast, 'waitForFlowRun'),
-      vi.spyOn(flowcast, 'followFlowRun'),
+      vi.mocked(followFlowRun),
       vi.spyOn(flowcast, 'subscribe'),
     ]
     server.recorder.clear()

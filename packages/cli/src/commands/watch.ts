@@ -15,7 +15,7 @@ import {
 } from '@flowcast/core'
 import { createPrefectClient } from '@flowcast/polling'
 import type { EventsSubscriber } from '@flowcast/websocket'
-import { composeTransport } from 'flowcast'
+import { composeLogs, composeTransport, type TransportOptions } from 'flowcast'
 import {
   connectionHelp,
   connectionOptions,
@@ -254,15 +254,18 @@ export async function watchFlowRun(options: WatchFlowRunOptions): Promise<WaitFo
   }
   let finished = false
 
-  // The sources are the SDK's (`composeTransport`), with the subscription narrowed to this run
-  // and its raw events printed in --json mode.
-  const composed = composeTransport({
+  // The sources are the SDK's (`composeTransport`, `composeLogs`), with the subscription
+  // narrowed to this run and its raw events printed in --json mode.
+  const base: TransportOptions = {
     transport,
     client,
     ...credentials,
     rest: { retries: 0, timeoutMs: 5_000 },
     ...(options.fetch ? { fetch: options.fetch } : {}),
     ...instrumented,
+  }
+  const composed = composeTransport({
+    ...base,
     websocket: {
       flowRunIds: [flowRunId],
       connectTimeoutMs: 5_000,
@@ -272,10 +275,6 @@ export async function watchFlowRun(options: WatchFlowRunOptions): Promise<WaitFo
         const observation = flowRunStateFromEvent(event)
         if (observation) printState(observation, 'websocket')
       },
-    },
-    logsWebSocket: {
-      connectTimeoutMs: 5_000,
-      ...(options.reconnect ? { reconnect: options.reconnect } : {}),
     },
   })
   // A mistyped id should not keep a terminal busy: 3 s of NOT_FOUND ends the wait.
@@ -327,10 +326,19 @@ export async function watchFlowRun(options: WatchFlowRunOptions): Promise<WaitFo
 
   // Logs: from the socket when the server streams them (not with --transport polling), and
   // over REST always; a failing logs endpoint is said once and changes nothing else.
-  const logsSources = options.logs !== false ? composed.logs() : {}
+  const logs =
+    options.logs !== false
+      ? composeLogs({
+          ...base,
+          logsWebSocket: {
+            connectTimeoutMs: 5_000,
+            ...(options.reconnect ? { reconnect: options.reconnect } : {}),
+          },
+        })
+      : undefined
   const logsFollower = createRunLogsFollower({
     flowRunId,
-    sources: logsSources,
+    sources: logs?.sources ?? {},
     onLogs: printLogs,
     onError: (error, from) => {
       io.stderr.write(
@@ -390,7 +398,7 @@ export async function watchFlowRun(options: WatchFlowRunOptions): Promise<WaitFo
     reportSubscriber()
     watcher.close()
     logsFollower.stop()
-    await composed.close()
+    await Promise.all([composed.close(), logs?.close()])
   }
 }
 
