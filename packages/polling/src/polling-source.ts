@@ -16,7 +16,7 @@ import {
   type RunStateSourceHealth,
   type TimerHandle,
 } from '@flowcast/core'
-import { atLeastOr, httpMetrics, nonNegativeOr, notifyListeners } from '@flowcast/core/internal'
+import { atLeastOr, instrumentsOf, nonNegativeOr, notifyListeners } from '@flowcast/core/internal'
 import type { PrefectClient } from './client.js'
 
 /** Options of {@link createPollingRunStateSource}. */
@@ -188,7 +188,7 @@ export function createPollingRunStateSource(
   const maxIds = Math.floor(
     atLeastOr(optionsPrefix, 'maxIdsPerRequest', options.maxIdsPerRequest, d.maxIdsPerRequest, 1),
   )
-  const runsPerRequest = options.instrumentation?.histogram(httpMetrics.pollingRuns)
+  const runsPerRequest = instrumentsOf(options.instrumentation, '@flowcast/polling')?.pollingRuns()
   // One controller per request (aborted on close), so no signal collects many listeners.
   const inflight = new Set<AbortController>()
   function tracked<T>(
