@@ -2,11 +2,7 @@ import { FlowcastError } from './errors.js'
 import type { HttpInstruments } from './instruments/http.js'
 import type { WaitInstruments } from './instruments/wait.js'
 import type { WebhookAnswer } from './instruments/webhook.js'
-import type {
-  ConsumerInstruments,
-  EmitterInstruments,
-  SocketDestination,
-} from './instruments/websocket.js'
+import type { ConsumerInstruments, EmitterInstruments } from './instruments/websocket.js'
 
 /**
  * Instrumentation hooks: the one small interface every flowcast part reports its metrics and
