@@ -68,6 +68,8 @@ export interface PollingRunStateSourceOptions {
   /**
    * Receives `flowcast.polling.runs` (flow runs asked for per request). The requests
    * themselves are measured by the client's own `instrumentation`.
+   * A bare `InstrumentationBackend` is refused (`INVALID_OPTIONS`): wrap it with
+   * `createInstrumentation(backend)` from `@flowcast/core`.
    * @default undefined (nothing is recorded, no instrument is created)
    */
   instrumentation?: Instrumentation | undefined

@@ -86,6 +86,8 @@ export interface WebhookReceiverOptions {
    * Receives `flowcast.webhook.deliveries` (by status and outcome) and
    * `flowcast.webhook.duplicates` (e.g. `createOpenTelemetryInstrumentation()` from
    * `@flowcast/otel`).
+   * A bare `InstrumentationBackend` is refused (`INVALID_OPTIONS`): wrap it with
+   * `createInstrumentation(backend)` from `@flowcast/core`.
    * @default undefined (nothing is recorded, no instrument is created)
    */
   instrumentation?: Instrumentation | undefined

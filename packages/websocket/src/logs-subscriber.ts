@@ -89,6 +89,8 @@ export interface LogsSubscriberOptions extends SubscriberSocketOptions {
   /**
    * Receives the subscriber's metrics: frames by kind, logs delivered, duplicates,
    * connections, reconnects by cause and stall-watchdog firings.
+   * A bare `InstrumentationBackend` is refused (`INVALID_OPTIONS`): wrap it with
+   * `createInstrumentation(backend)` from `@flowcast/core`.
    * @default undefined (nothing is recorded, no instrument is created)
    */
   instrumentation?: Instrumentation | undefined
