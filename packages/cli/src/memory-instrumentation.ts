@@ -1,4 +1,5 @@
 import {
+  createInstrumentation,
   noopInstrumentation,
   type CounterInstrument,
   type HistogramInstrument,
@@ -39,7 +40,7 @@ export function createMemoryInstrumentation(): MemoryInstrumentation {
     else series.set(key, { attributes, value })
   }
 
-  return {
+  const instrumentation = createInstrumentation({
     counter(spec: InstrumentSpec): CounterInstrument {
       return { add: (value, attributes) => record(spec.name, value, attributes) }
     },
@@ -47,6 +48,9 @@ export function createMemoryInstrumentation(): MemoryInstrumentation {
       return { record: (_value, attributes) => record(spec.name, 1, attributes) }
     },
     startSpan: (name, options) => noopInstrumentation.startSpan(name, options),
+  })
+  return {
+    ...instrumentation,
     total(name, where = {}) {
       let sum = 0
       for (const { attributes, value } of metrics.get(name)?.values() ?? []) {

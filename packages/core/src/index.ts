@@ -169,7 +169,7 @@ export type {
 } from './wait/follow-flow-run.js'
 
 // Instrumentation
-export { noopInstrumentation } from './instrumentation.js'
+export { createInstrumentation, noopInstrumentation } from './instruments/create.js'
 export type {
   CounterInstrument,
   HistogramInstrument,
@@ -177,6 +177,7 @@ export type {
   InstrumentSpec,
   Instrumentation,
   InstrumentationAttributeValue,
+  InstrumentationBackend,
   InstrumentationAttributes,
   InstrumentationSpan,
   InstrumentationSpanKind,

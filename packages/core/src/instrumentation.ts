@@ -1,11 +1,20 @@
+import { FlowcastError } from './errors.js'
+import type { HttpInstruments } from './instruments/http.js'
+import type { WaitInstruments } from './instruments/wait.js'
+import type { WebhookAnswer } from './instruments/webhook.js'
+import type { ConsumerInstruments, EmitterInstruments } from './instruments/websocket.js'
+
 /**
  * Instrumentation hooks: the one small interface every flowcast part reports its metrics and
- * spans through. `@flowcast/otel` implements it over `@opentelemetry/api`; the CLI has an
- * in-memory one for `--verbose`.
+ * spans through ({@link InstrumentationBackend}), wrapped by `createInstrumentation` into the
+ * {@link Instrumentation} the parts take. `@flowcast/otel` implements a backend over
+ * `@opentelemetry/api`; the CLI has an in-memory one for `--verbose`.
  *
  * Zero cost when unused: a part that is given no `instrumentation` creates no instrument and
  * holds `undefined` where the instruments would be, so every report is one skipped optional
- * call. Attribute objects are created once per part (constants), never per event.
+ * call. The code that turns a part's reports into metrics travels with the `Instrumentation`
+ * (made by `createInstrumentation`), so a bundle that never creates one does not carry it.
+ * Attribute objects are created once per part (constants), never per event.
  */
 
 /** An attribute value (OpenTelemetry's primitive attribute values). */
@@ -69,7 +78,7 @@ export interface InstrumentationSpan {
   end(status?: InstrumentationSpanStatus): void
 }
 
-/** Options of {@link Instrumentation.startSpan}. */
+/** Options of {@link InstrumentationBackend.startSpan}. */
 export interface InstrumentationSpanOptions {
   /** @default 'internal' */
   kind?: InstrumentationSpanKind
@@ -78,17 +87,24 @@ export interface InstrumentationSpanOptions {
 }
 
 /**
- * Where flowcast reports metrics and spans. Instruments are asked for once per part (when it
- * is created) by their {@link InstrumentSpec}; an implementation should return the same
- * instrument for the same name. Spans start under the caller's current context.
+ * Where flowcast reports metrics and spans: implement this to send them to your own metrics
+ * system, and wrap it with `createInstrumentation(backend)` to pass it to flowcast. Instruments
+ * are asked for once per part (when it is created) by their {@link InstrumentSpec}; an
+ * implementation should return the same instrument for the same name. Spans start under the
+ * caller's current context.
  *
  * @example
  * ```ts
- * import { createOpenTelemetryInstrumentation } from '@flowcast/otel'
- * const flowcast = createFlowcast({ instrumentation: createOpenTelemetryInstrumentation() })
+ * import { createInstrumentation, type InstrumentationBackend } from '@flowcast/core'
+ * const backend: InstrumentationBackend = {
+ *   counter: (spec) => ({ add: (value, attributes) => myMetrics.add(spec.name, value, attributes) }),
+ *   histogram: (spec) => ({ record: (value, attributes) => myMetrics.record(spec.name, value, attributes) }),
+ *   startSpan: () => ({ setAttribute() {}, inject() {}, end() {} }),
+ * }
+ * const flowcast = createFlowcast({ instrumentation: createInstrumentation(backend) })
  * ```
  */
-export interface Instrumentation {
+export interface InstrumentationBackend {
   /** A counter (`kind: 'counter'`) or an up-down counter (`kind: 'upDownCounter'`). */
   counter(spec: InstrumentSpec): CounterInstrument
   /** A histogram (`kind: 'histogram'`). */
@@ -97,16 +113,68 @@ export interface Instrumentation {
   startSpan(name: string, options?: InstrumentationSpanOptions): InstrumentationSpan
 }
 
-const noopCounter: CounterInstrument = { add() {} }
-const noopHistogram: HistogramInstrument = { record() {} }
-const noopSpan: InstrumentationSpan = { setAttribute() {}, inject() {}, end() {} }
+/**
+ * @internal The reporting helpers of every part, made from one backend: each part asks for its
+ * own when it is created (through `instrumentsOf`), never importing them.
+ */
+export interface PartInstruments {
+  /** An events or logs subscriber's: frames, deliveries, duplicates, connections. */
+  consumer(destination: 'events/out' | 'logs/out'): ConsumerInstruments
+  /** The events emitter's: sent, confirmed, resent, outbox, connections. */
+  emitter(): EmitterInstruments
+  /** A REST client's: a span and a duration per attempt, retries. `now` reads the clock (ms). */
+  http(apiUrl: string, now: () => number): HttpInstruments
+  /** A polling source's `flowcast.polling.runs` (flow runs asked for per request). */
+  pollingRuns(): HistogramInstrument
+  /** The run watcher's: waits, outcomes, fallbacks, a span per wait. */
+  wait(): WaitInstruments
+  /** The webhook receiver's: records each answered delivery. */
+  webhook(): (answer: WebhookAnswer) => void
+}
+
+// Symbol.for: an Instrumentation made by another copy of @flowcast/core is still recognised.
+const partInstruments: unique symbol = /* @__PURE__ */ Symbol.for('@flowcast/core.instruments')
+
+/** @internal The key under which an {@link Instrumentation} carries its parts' helpers. */
+export { partInstruments }
 
 /**
- * An {@link Instrumentation} that records nothing. Passing it is the same as passing none,
- * except that parts create (no-op) instruments.
+ * What flowcast parts take as their `instrumentation` option: an
+ * {@link InstrumentationBackend} wrapped by `createInstrumentation(backend)`, which adds the
+ * code that turns each part's reports into metrics and spans. Get one from
+ * `createOpenTelemetryInstrumentation()` (`@flowcast/otel`) or `createInstrumentation`.
+ *
+ * @example
+ * ```ts
+ * import { createOpenTelemetryInstrumentation } from '@flowcast/otel'
+ * const flowcast = createFlowcast({ instrumentation: createOpenTelemetryInstrumentation() })
+ * ```
  */
-export const noopInstrumentation: Instrumentation = /* @__PURE__ */ Object.freeze({
-  counter: () => noopCounter,
-  histogram: () => noopHistogram,
-  startSpan: () => noopSpan,
-})
+export interface Instrumentation extends InstrumentationBackend {
+  /** @internal The parts' reporting helpers (see `createInstrumentation`). */
+  readonly [partInstruments]: PartInstruments
+}
+
+/**
+ * @internal A part's reporting helpers from its `instrumentation` option, or `undefined` when
+ * none was given (then nothing is created). `part` names the package in the error.
+ * @throws FlowcastError `INVALID_OPTIONS` when the value was not made by `createInstrumentation`
+ *   (a bare backend would otherwise be silently ignored)
+ */
+export function instrumentsOf(
+  instrumentation: Instrumentation | null | undefined,
+  part: string,
+): PartInstruments | undefined {
+  if (instrumentation === undefined || instrumentation === null) return undefined
+  const instruments = (instrumentation as Partial<Instrumentation>)[partInstruments]
+  if (instruments !== undefined) return instruments
+  const bare =
+    typeof instrumentation === 'object' &&
+    typeof (instrumentation as Partial<InstrumentationBackend>).counter === 'function'
+  throw new FlowcastError(
+    'INVALID_OPTIONS',
+    `[${part}] invalid instrumentation: ${
+      bare ? 'a bare instrumentation backend' : 'not an Instrumentation'
+    }; wrap it: createInstrumentation(backend) from @flowcast/core`,
+  )
+}

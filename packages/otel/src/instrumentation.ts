@@ -12,14 +12,15 @@ import {
   type Tracer,
   type TracerProvider,
 } from '@opentelemetry/api'
-import type {
-  CounterInstrument,
-  HistogramInstrument,
-  InstrumentSpec,
-  Instrumentation,
-  InstrumentationAttributes,
-  InstrumentationSpan,
-  InstrumentationSpanOptions,
+import {
+  createInstrumentation,
+  type CounterInstrument,
+  type HistogramInstrument,
+  type InstrumentSpec,
+  type Instrumentation,
+  type InstrumentationAttributes,
+  type InstrumentationSpan,
+  type InstrumentationSpanOptions,
 } from '@flowcast/core'
 import { flowcastMetricDescriptions } from './descriptions.js'
 
@@ -142,7 +143,7 @@ function spanFor(tracer: Tracer, name: string, options: InstrumentationSpanOptio
 }
 
 /**
- * An `Instrumentation` over `@opentelemetry/api`: flowcast's metrics on one meter, its spans
+ * An `Instrumentation` over `@opentelemetry/api` (made with `createInstrumentation`): flowcast's metrics on one meter, its spans
  * (`flowcast.wait_for_flow_run`, an HTTP client span per REST attempt) on one tracer, and the
  * trace context on every REST request through the global propagator. Only the API is used:
  * register an SDK (Node SDK, web SDK, or your own providers) to export anything.
@@ -172,7 +173,7 @@ export function createOpenTelemetryInstrumentation(
   const counters = new Map<string, CounterInstrument>()
   const histograms = new Map<string, HistogramInstrument>()
 
-  return {
+  return createInstrumentation({
     counter(spec: InstrumentSpec): CounterInstrument {
       let counter = counters.get(spec.name)
       if (counter) return counter
@@ -202,5 +203,5 @@ export function createOpenTelemetryInstrumentation(
     startSpan(name, spanOptions) {
       return spanFor(tracer, name, spanOptions)
     },
-  }
+  })
 }

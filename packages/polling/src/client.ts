@@ -103,6 +103,8 @@ export interface PrefectClientOptions {
    * Receives `http.client.request.duration`, `flowcast.http.retries` and a client span per
    * request attempt (e.g. `createOpenTelemetryInstrumentation()` from `@flowcast/otel`); each
    * request carries the span's trace context (`traceparent`) when a propagator is registered.
+   * A bare `InstrumentationBackend` is refused (`INVALID_OPTIONS`): wrap it with
+   * `createInstrumentation(backend)` from `@flowcast/core`.
    * @default undefined (nothing is recorded, no instrument is created)
    */
   instrumentation?: Instrumentation | undefined

@@ -10,7 +10,7 @@ import {
   type Logger,
   type PrefectCredentials,
 } from '@flowcast/core'
-import type { HttpInstruments } from './http-instruments.js'
+import type { HttpInstruments } from '@flowcast/core/internal'
 
 /** Options every request accepts. */
 export interface RequestOptions {

@@ -16,7 +16,7 @@ import {
   type RunStateSourceHealth,
   type TimerHandle,
 } from '@flowcast/core'
-import { atLeastOr, httpMetrics, nonNegativeOr, notifyListeners } from '@flowcast/core/internal'
+import { atLeastOr, instrumentsOf, nonNegativeOr, notifyListeners } from '@flowcast/core/internal'
 import type { PrefectClient } from './client.js'
 
 /** Options of {@link createPollingRunStateSource}. */
@@ -68,6 +68,8 @@ export interface PollingRunStateSourceOptions {
   /**
    * Receives `flowcast.polling.runs` (flow runs asked for per request). The requests
    * themselves are measured by the client's own `instrumentation`.
+   * A bare `InstrumentationBackend` is refused (`INVALID_OPTIONS`): wrap it with
+   * `createInstrumentation(backend)` from `@flowcast/core`.
    * @default undefined (nothing is recorded, no instrument is created)
    */
   instrumentation?: Instrumentation | undefined
@@ -188,7 +190,7 @@ export function createPollingRunStateSource(
   const maxIds = Math.floor(
     atLeastOr(optionsPrefix, 'maxIdsPerRequest', options.maxIdsPerRequest, d.maxIdsPerRequest, 1),
   )
-  const runsPerRequest = options.instrumentation?.histogram(httpMetrics.pollingRuns)
+  const runsPerRequest = instrumentsOf(options.instrumentation, '@flowcast/polling')?.pollingRuns()
   // One controller per request (aborted on close), so no signal collects many listeners.
   const inflight = new Set<AbortController>()
   function tracked<T>(

@@ -7,9 +7,8 @@ import {
   type Instrumentation,
   type Logger,
 } from '@flowcast/core'
-import { notifyListeners, positiveOr } from '@flowcast/core/internal'
+import { instrumentsOf, notifyListeners, positiveOr } from '@flowcast/core/internal'
 import type { DeliveryFanout } from './fanout.js'
-import { createWebhookInstruments } from './instruments.js'
 import { decodeJsonBody, parseDelivery } from './parse.js'
 import { createMemoryIdempotencyStore, type IdempotencyStore } from './store.js'
 import type {
@@ -87,6 +86,8 @@ export interface WebhookReceiverOptions {
    * Receives `flowcast.webhook.deliveries` (by status and outcome) and
    * `flowcast.webhook.duplicates` (e.g. `createOpenTelemetryInstrumentation()` from
    * `@flowcast/otel`).
+   * A bare `InstrumentationBackend` is refused (`INVALID_OPTIONS`): wrap it with
+   * `createInstrumentation(backend)` from `@flowcast/core`.
    * @default undefined (nothing is recorded, no instrument is created)
    */
   instrumentation?: Instrumentation | undefined
@@ -227,7 +228,7 @@ export function createWebhookReceiver(options: WebhookReceiverOptions = {}): Web
   const errorListeners = new Set<(error: unknown, delivery: WebhookDelivery) => void>()
   const observers = new Set<(delivery: WebhookDelivery) => void>()
   let warnedParsedBody = false
-  const record = options.instrumentation && createWebhookInstruments(options.instrumentation)
+  const record = instrumentsOf(options.instrumentation, '@flowcast/webhook')?.webhook()
 
   function notifyObservers(delivery: WebhookDelivery): void {
     for (const observer of [...observers]) {

@@ -83,6 +83,8 @@ export interface EventsEmitterOptions {
   /**
    * Receives the emitter's metrics: events sent, confirmed and resent, the outbox depth,
    * checkpoint latency, connections and reconnects by cause.
+   * A bare `InstrumentationBackend` is refused (`INVALID_OPTIONS`): wrap it with
+   * `createInstrumentation(backend)` from `@flowcast/core`.
    * @default undefined (nothing is recorded, no instrument is created)
    */
   instrumentation?: Instrumentation | undefined

@@ -12,6 +12,7 @@ import {
   type Logger,
   type TimerHandle,
 } from '@flowcast/core'
+import { instrumentsOf, type EmitterInstruments } from '@flowcast/core/internal'
 import { credentialsOf, notifyStateListeners } from './client-helpers.js'
 import { ManagedConnection, type ConnectionState } from './connection.js'
 import {
@@ -22,7 +23,6 @@ import {
   resolveReconnect,
   resolveWebSocket,
 } from './options.js'
-import { EmitterInstruments } from './instruments.js'
 import { Queue } from './queue.js'
 import {
   isNodeStyleConstructor,
@@ -167,7 +167,7 @@ export class EventsEmitterImpl implements EventsEmitter {
     this.#clock = options.clock ?? systemClock
     this.#createOptions = { clock: this.#clock }
     this.#logger = options.logger ?? silentLogger
-    this.#m = options.instrumentation && new EmitterInstruments(options.instrumentation)
+    this.#m = instrumentsOf(options.instrumentation, '@flowcast/websocket')?.emitter()
     const profile = resolveProfile(options.profile, '@flowcast/websocket')
     const d = profile === 'test' ? emitterTestProfile : emitterDefaults
     this.#checkpointEvery = options.checkpointEvery ?? d.checkpointEvery

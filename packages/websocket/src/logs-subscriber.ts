@@ -19,6 +19,7 @@ import {
   type PushLogsSource,
   type UnknownLogsFrameReason,
 } from '@flowcast/core'
+import { instrumentsOf, type ConsumerInstruments } from '@flowcast/core/internal'
 import { credentialsOf } from './client-helpers.js'
 import { ManagedConnection, type ConnectionState } from './connection.js'
 import {
@@ -31,7 +32,6 @@ import {
   resolveWebSocket,
 } from './options.js'
 import { Fanout } from './fanout.js'
-import { ConsumerInstruments } from './instruments.js'
 import type { SocketConnection, WebSocketConstructorLike } from './socket.js'
 import { StreamClient } from './stream-client.js'
 import type { SubscriberSocketOptions } from './subscriber-options.js'
@@ -89,6 +89,8 @@ export interface LogsSubscriberOptions extends SubscriberSocketOptions {
   /**
    * Receives the subscriber's metrics: frames by kind, logs delivered, duplicates,
    * connections, reconnects by cause and stall-watchdog firings.
+   * A bare `InstrumentationBackend` is refused (`INVALID_OPTIONS`): wrap it with
+   * `createInstrumentation(backend)` from `@flowcast/core`.
    * @default undefined (nothing is recorded, no instrument is created)
    */
   instrumentation?: Instrumentation | undefined
@@ -215,8 +217,7 @@ export class LogsSubscriberImpl
     const WebSocket = resolveWebSocket(options.WebSocket, defaultWebSocket)
     this.#clock = options.clock ?? systemClock
     this.#logger = options.logger ?? silentLogger
-    this.#m =
-      options.instrumentation && new ConsumerInstruments(options.instrumentation, 'logs/out')
+    this.#m = instrumentsOf(options.instrumentation, '@flowcast/websocket')?.consumer('logs/out')
     this.#lookbackSeconds = (options.lookbackMs ?? logsSubscriberDefaults.lookbackMs) / 1000
     this.#dedupe = createDedupeWindow({
       windowMs: options.dedupe?.windowMs ?? logsSubscriberDefaults.dedupeWindowMs,

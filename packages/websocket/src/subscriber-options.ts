@@ -145,6 +145,8 @@ export interface EventsSubscriberOptions extends SubscriberSocketOptions {
    * Receives the subscriber's metrics: frames by kind, events delivered, duplicates,
    * connections, reconnects by cause and stall-watchdog firings (e.g.
    * `createOpenTelemetryInstrumentation()` from `@flowcast/otel`).
+   * A bare `InstrumentationBackend` is refused (`INVALID_OPTIONS`): wrap it with
+   * `createInstrumentation(backend)` from `@flowcast/core`.
    * @default undefined (nothing is recorded, no instrument is created)
    */
   instrumentation?: Instrumentation | undefined

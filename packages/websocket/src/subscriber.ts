@@ -16,11 +16,11 @@ import {
   type ReceivedEvent,
   type ServerFrame,
 } from '@flowcast/core'
+import { instrumentsOf, type ConsumerInstruments } from '@flowcast/core/internal'
 import { credentialsOf } from './client-helpers.js'
 import { ManagedConnection } from './connection.js'
 import { Fanout } from './fanout.js'
 import { createSubscriberDedupeWindow } from './default-socket.js'
-import { ConsumerInstruments } from './instruments.js'
 import {
   checkConnectionOptions,
   checkStreamOptions,
@@ -121,8 +121,7 @@ export class EventsSubscriberImpl
     this.#filter = parseEventFilter(options.filter ?? {})
     this.#clock = options.clock ?? systemClock
     this.#logger = options.logger ?? silentLogger
-    this.#m =
-      options.instrumentation && new ConsumerInstruments(options.instrumentation, 'events/out')
+    this.#m = instrumentsOf(options.instrumentation, '@flowcast/websocket')?.consumer('events/out')
     this.#backfill = options.backfill ?? subscriberDefaults.backfill
     this.#marginSeconds = (options.resumeMarginMs ?? subscriberDefaults.resumeMarginMs) / 1000
     const wholeMargin = Math.trunc(this.#marginSeconds)

@@ -20,4 +20,15 @@ export {
   webhookMetrics,
   websocketMetrics,
 } from '../metrics.js'
+export { instrumentsOf } from '../instrumentation.js'
+export type { PartInstruments } from '../instrumentation.js'
+export type { HttpAttemptTrace, HttpInstruments } from '../instruments/http.js'
+export type { WaitInstruments } from '../instruments/wait.js'
+export type { WebhookAnswer } from '../instruments/webhook.js'
+export type {
+  ConnectionInstruments,
+  ConsumerInstruments,
+  EmitterInstruments,
+  SocketDestination,
+} from '../instruments/websocket.js'
 export { createUuidDedupeWindow } from '../dedupe-uuid.js'

@@ -70,6 +70,8 @@ export interface RunWatcherOptions {
   /**
    * Receives the waiter's metrics (`flowcast.wait.*`) and a `flowcast.wait_for_flow_run` span
    * per wait (e.g. `createOpenTelemetryInstrumentation()` from `@flowcast/otel`).
+   * A bare `InstrumentationBackend` is refused (`INVALID_OPTIONS`): wrap it with
+   * `createInstrumentation(backend)` from `@flowcast/core`.
    * @default undefined (nothing is recorded, no instrument is created)
    */
   instrumentation?: Instrumentation | undefined

@@ -5,7 +5,7 @@ import { FlowcastError } from '../errors.js'
 import { nonNegativeOr } from '../internal/numbers.js'
 import { silentLogger } from '../logger.js'
 import { resolveProfile } from '../profile.js'
-import type { InstrumentationSpan } from '../instrumentation.js'
+import { instrumentsOf, type InstrumentationSpan } from '../instrumentation.js'
 import { isTerminalStateType, type FlowRunStateObservation } from '../states.js'
 import type {
   PullRunStateSource,
@@ -19,7 +19,6 @@ import {
   type RunWatcher,
   type RunWatcherOptions,
 } from './run-watcher-options.js'
-import { createWaitInstruments } from './wait-instrumentation.js'
 
 export { runWatcherDefaults, runWatcherTestProfile }
 export type { RunWatcher, RunWatcherOptions }
@@ -131,7 +130,7 @@ export function createRunWatcher(options: RunWatcherOptions): RunWatcher {
     ...(options.fallbackPolling || {}),
   }
 
-  const instruments = options.instrumentation && createWaitInstruments(options.instrumentation)
+  const instruments = instrumentsOf(options.instrumentation, '@flowcast/core')?.wait()
   const entries = new Map<string, RunEntry>()
   let activeWaits = 0
   let closed = false

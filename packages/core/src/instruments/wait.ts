@@ -1,12 +1,12 @@
 import type {
   CounterInstrument,
   HistogramInstrument,
-  Instrumentation,
+  InstrumentationBackend,
   InstrumentationAttributes,
   InstrumentationSpan,
 } from '../instrumentation.js'
 import { waitAttributes as a, waitMetrics as m, waitSpanName } from '../metrics.js'
-import type { WaitForFlowRunResult } from './types.js'
+import type { WaitForFlowRunResult } from '../wait/types.js'
 
 /** @internal The run watcher's instruments; only created when instrumentation is given. */
 export interface WaitInstruments {
@@ -22,7 +22,7 @@ export interface WaitInstruments {
 }
 
 /** @internal */
-export function createWaitInstruments(instrumentation: Instrumentation): WaitInstruments {
+export function createWaitInstruments(instrumentation: InstrumentationBackend): WaitInstruments {
   const active: CounterInstrument = instrumentation.counter(m.waitsActive)
   const outcomes: CounterInstrument = instrumentation.counter(m.waitOutcomes)
   const duration: HistogramInstrument = instrumentation.histogram(m.waitDuration)

@@ -1,17 +1,13 @@
-import {
-  type CounterInstrument,
-  type FlowcastError,
-  type HistogramInstrument,
-  type Instrumentation,
-  type InstrumentationAttributes,
-} from '@flowcast/core'
-import {
-  emitterMetrics as e,
-  messagingAttributes as a,
-  websocketMetrics as m,
-} from '@flowcast/core/internal'
+import type { FlowcastError } from '../errors.js'
+import type {
+  CounterInstrument,
+  HistogramInstrument,
+  InstrumentationAttributes,
+  InstrumentationBackend,
+} from '../instrumentation.js'
+import { emitterMetrics as e, messagingAttributes as a, websocketMetrics as m } from '../metrics.js'
 
-/** The socket path a part talks to: the `messaging.destination.name` of its metrics. */
+/** @internal The socket path a part talks to: the `messaging.destination.name` of its metrics. */
 export type SocketDestination = 'events/out' | 'events/in' | 'logs/out'
 
 function messaging(destination: SocketDestination): InstrumentationAttributes {
@@ -37,7 +33,7 @@ export class ConnectionInstruments {
   #stalled = false
   #resuming = false
 
-  constructor(instrumentation: Instrumentation, destination: SocketDestination) {
+  constructor(instrumentation: InstrumentationBackend, destination: SocketDestination) {
     this.#destination = destination
     this.#base = { [a.messagingDestination]: destination }
     this.#connections = instrumentation.counter(m.connections)
@@ -95,7 +91,7 @@ export class ConsumerInstruments extends ConnectionInstruments {
   readonly #destination: SocketDestination
   readonly #byKind = new Map<string, InstrumentationAttributes>()
 
-  constructor(instrumentation: Instrumentation, destination: 'events/out' | 'logs/out') {
+  constructor(instrumentation: InstrumentationBackend, destination: 'events/out' | 'logs/out') {
     super(instrumentation, destination)
     this.#destination = destination
     this.#messaging = messaging(destination)
@@ -144,7 +140,7 @@ export class EmitterInstruments extends ConnectionInstruments {
   readonly #checkpoint: HistogramInstrument
   readonly #messaging = messaging('events/in')
 
-  constructor(instrumentation: Instrumentation) {
+  constructor(instrumentation: InstrumentationBackend) {
     super(instrumentation, 'events/in')
     this.#sent = instrumentation.counter(e.sentMessages)
     this.#confirmed = instrumentation.counter(e.emitterConfirmed)
