@@ -1,5 +1,9 @@
 import { createFakePrefectServer, type FakePrefectServer } from '@flowcast/fake-server'
-import { createManualClock } from '@flowcast/core'
+import {
+  createInstrumentation,
+  createManualClock,
+  type InstrumentationBackend,
+} from '@flowcast/core'
 import { afterEach, describe, expect, it, vi } from 'vitest'
 import { createFlowcast, type Flowcast } from './flowcast.js'
 
@@ -54,6 +58,60 @@ describe('createFlowcast: configuration', () => {
     await expect(flowcast.waitForFlowRun(run.id, { timeoutMs: 5_000 })).resolves.toMatchObject({
       outcome: 'terminal',
     })
+  })
+})
+
+describe('createFlowcast: instrumentation', () => {
+  function recordingBackend() {
+    const counted: string[] = []
+    const spans: string[] = []
+    const backend: InstrumentationBackend = {
+      counter: (spec) => ({ add: () => counted.push(spec.name) }),
+      histogram: (spec) => ({ record: () => counted.push(spec.name) }),
+      startSpan: (name) => {
+        spans.push(name)
+        return { setAttribute() {}, inject() {}, end() {} }
+      },
+    }
+    return { backend, counted, spans }
+  }
+
+  it('refuses a bare backend at creation, naming the fix', () => {
+    const { backend } = recordingBackend()
+    expect(() =>
+      createFlowcast({
+        apiUrl: 'http://127.0.0.1:4200/api',
+        env: {},
+        instrumentation: backend as never,
+      }),
+    ).toThrow(
+      expect.objectContaining({
+        code: 'INVALID_OPTIONS',
+        message: expect.stringContaining('createInstrumentation(backend)'),
+      }),
+    )
+  })
+
+  it('reports the wait and its REST reads through a wrapped backend', async () => {
+    const server = await fake()
+    const { backend, counted, spans } = recordingBackend()
+    const flowcast = track(
+      createFlowcast({
+        apiUrl: server.apiUrl,
+        env: {},
+        transport: 'polling',
+        profile: 'test',
+        instrumentation: createInstrumentation(backend),
+      }),
+    )
+    const run = server.createFlowRun({ deploymentId: server.createDeployment().id })
+    server.setFlowRunState(run.id, { type: 'COMPLETED' }, { force: true })
+    await expect(flowcast.waitForFlowRun(run.id, { timeoutMs: 5_000 })).resolves.toMatchObject({
+      outcome: 'terminal',
+    })
+    expect(spans).toContain('flowcast.wait_for_flow_run')
+    expect(counted).toContain('flowcast.wait.outcomes')
+    expect(counted).toContain('http.client.request.duration')
   })
 })
 

@@ -22,8 +22,10 @@ export type {
   WebhookTransportOptions,
 } from './transport.js'
 
-// Errors, terminal states, clock and logger, and the types of results and options
+// Errors, terminal states, clock and logger, a hand-written instrumentation's wrapper, and the
+// types of results and options
 export {
+  createInstrumentation,
   FLOWCAST_ERROR_CODES,
   FlowcastError,
   describeError,
@@ -50,6 +52,7 @@ export type {
   LogsSources,
   FlowcastErrorCode,
   Instrumentation,
+  InstrumentationBackend,
   Logger,
   ReceivedEvent,
   RelatedResource,
