@@ -1,13 +1,14 @@
 // Sockets of a `ws`-style constructor (`ws` itself, or a double with its API): protocol pings,
 // upgrade headers, `maxPayload`, the HTTP status of a refused upgrade, and writes held per
 // task. Registered by the Node entry (index.node.ts); browser bundles leave it out.
-import type {
-  FrameData,
-  NodeSocketSupport,
-  SocketConnection,
-  SocketHandlers,
-  WebSocketConstructorLike,
-  WebSocketLike,
+import {
+  closeWaiters,
+  type FrameData,
+  type NodeSocketSupport,
+  type SocketConnection,
+  type SocketHandlers,
+  type WebSocketConstructorLike,
+  type WebSocketLike,
 } from './socket.js'
 
 /** What a `ws`-style constructor accepts as its third argument. */
@@ -81,15 +82,7 @@ function openNodeSocket(
   })
 
   let attached = true
-  let closedCallbacks: (() => void)[] = []
-  let closed = false
-  const markClosed = () => {
-    if (closed) return
-    closed = true
-    const callbacks = closedCallbacks
-    closedCallbacks = []
-    for (const callback of callbacks) callback()
-  }
+  const waiters = closeWaiters(socket)
 
   const onOpen = () => attached && handlers.open(socket.protocol ?? '')
   const onMessage = (data: FrameData | FrameData[], isBinary: boolean) => {
@@ -109,7 +102,7 @@ function openNodeSocket(
   }
   const onError = (error: unknown) => attached && handlers.error(error)
   const onClose = (code: number, reason: unknown) => {
-    markClosed()
+    waiters.closed()
     if (attached) handlers.close(code, decodeReason(reason))
   }
   socket.on('open', onOpen)
@@ -165,10 +158,7 @@ function openNodeSocket(
       }
     },
     close(code, reason, onClosed) {
-      if (onClosed) {
-        if (closed || socket.readyState === CLOSED) onClosed()
-        else closedCallbacks.push(onClosed)
-      }
+      if (onClosed) waiters.add(onClosed)
       try {
         if (socket.readyState === CONNECTING) socket.terminate()
         else if (socket.readyState !== CLOSED) socket.close(code, reason)

@@ -68,6 +68,31 @@ export interface SocketConnection {
 const OPEN = 1
 const CLOSED = 3
 
+/**
+ * @internal The callbacks of {@link SocketConnection.close}, run once when the socket is closed
+ * (at once when it already is).
+ */
+export function closeWaiters(socket: WebSocketLike): {
+  add(onClosed: () => void): void
+  closed(): void
+} {
+  let done = false
+  let callbacks: (() => void)[] = []
+  return {
+    add(onClosed) {
+      if (done || socket.readyState === CLOSED) onClosed()
+      else callbacks.push(onClosed)
+    },
+    closed() {
+      if (done) return
+      done = true
+      const due = callbacks
+      callbacks = []
+      for (const callback of due) callback()
+    },
+  }
+}
+
 /** How sockets of a `ws`-style constructor are opened; registered by the Node entry. */
 export interface NodeSocketSupport {
   /** True when sockets made by `ctor` support `ws`'s pings, headers and status codes. */
@@ -106,15 +131,7 @@ export function openSocket(
   const socket = new ctor(url, protocols) as BrowserStyleSocket
 
   let attached = true
-  let closedCallbacks: (() => void)[] = []
-  let closed = false
-  const markClosed = () => {
-    if (closed) return
-    closed = true
-    const callbacks = closedCallbacks
-    closedCallbacks = []
-    for (const callback of callbacks) callback()
-  }
+  const waiters = closeWaiters(socket)
 
   try {
     socket.binaryType = 'arraybuffer'
@@ -131,7 +148,7 @@ export function openSocket(
   }
   const onError = (event: unknown) => attached && handlers.error(event)
   const onClose = (event: { code?: number; reason?: string }) => {
-    markClosed()
+    waiters.closed()
     if (attached) handlers.close(event.code ?? 1006, event.reason ?? '')
   }
   socket.addEventListener('open', onOpen)
@@ -155,10 +172,7 @@ export function openSocket(
       return false
     },
     close(code, reason, onClosed) {
-      if (onClosed) {
-        if (closed || socket.readyState === CLOSED) onClosed()
-        else closedCallbacks.push(onClosed)
-      }
+      if (onClosed) waiters.add(onClosed)
       try {
         if (socket.readyState !== CLOSED) socket.close(code, reason)
       } catch {
