@@ -37,8 +37,6 @@ console.log('browser bundles (esbuild, platform browser, minified; gz = gzip -9,
 console.log(line(columns))
 for (const row of rows) console.log(line(columns.map((c) => row[c])))
 if (failed) {
-  console.error(
-    'size check failed: a browser bundle is not browser-clean or is over its budget',
-  )
+  console.error('size check failed: a browser bundle is not browser-clean or is over its budget')
   process.exit(1)
 }

@@ -3,6 +3,7 @@
 // task. Registered by the Node entry (index.node.ts); browser bundles leave it out.
 import {
   closeWaiters,
+  wireWhatwgSocket,
   type FrameData,
   type NodeSocketSupport,
   type SocketConnection,
@@ -80,6 +81,9 @@ function openNodeSocket(
     ...(init.headers && Object.keys(init.headers).length > 0 ? { headers: init.headers } : {}),
     maxPayload: init.maxPayload,
   })
+  if (typeof socket.on !== 'function' || typeof socket.ping !== 'function') {
+    return wireWhatwgSocket(socket, handlers, true)
+  }
 
   let attached = true
   const waiters = closeWaiters(socket)

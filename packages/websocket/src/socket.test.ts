@@ -1,6 +1,7 @@
 import { Socket, type AddressInfo } from 'node:net'
 import { afterEach, describe, expect, it } from 'vitest'
 import { WebSocket, WebSocketServer } from 'ws'
+import { createFakeWebSocket } from '../test/helpers/fake-websocket.js'
 import { nodeSocketSupport } from './socket-node.js'
 import {
   isNodeStyleConstructor,
@@ -149,5 +150,40 @@ describe('openSocket without the ws support (browser bundles)', () => {
     } finally {
       setNodeSocketSupport(nodeSocketSupport)
     }
+  })
+})
+
+describe('openSocket with a ws-style constructor whose sockets are WHATWG ones', () => {
+  it("wires them through addEventListener (msw's proxy of the ws constructor)", () => {
+    const node = createFakeWebSocket('node')
+    const browser = createFakeWebSocket('browser')
+    // As msw intercepts: the constructor (a proxy of ws's) looks ws-like, its sockets are not.
+    const Proxied = new Proxy(node.WebSocket, {
+      construct: (_target, [url, protocols]: [string, string[] | undefined]) =>
+        new browser.WebSocket(url, protocols),
+    })
+    const frames: string[] = []
+    const opened: string[] = []
+    const socket = openSocket(
+      Proxied,
+      'ws://prefect.test/api/events/out',
+      { maxPayload: 1024, protocols: ['prefect'] },
+      {
+        open: (protocol) => opened.push(protocol),
+        message: (data) => frames.push(String(data)),
+        pong: () => {},
+        upgradeRejected: () => {},
+        error: () => {},
+        close: () => {},
+      },
+    )
+    const fake = browser.last()
+    fake.accept('prefect')
+    fake.receive('hello')
+    expect(opened).toEqual(['prefect'])
+    expect(frames).toEqual(['hello'])
+    expect(socket.canPing).toBe(false)
+    expect(socket.ping()).toBe(false)
+    expect(node.sockets).toHaveLength(0)
   })
 })

@@ -128,8 +128,21 @@ export function openSocket(
 ): SocketConnection {
   if (nodeSockets?.accepts(ctor)) return nodeSockets.open(ctor, url, init, handlers)
   const protocols = init.protocols && init.protocols.length > 0 ? init.protocols : undefined
-  const socket = new ctor(url, protocols) as BrowserStyleSocket
+  return wireWhatwgSocket(new ctor(url, protocols), handlers, false)
+}
 
+/**
+ * @internal Wires a socket through the WHATWG API (`addEventListener`): a browser's own, or
+ * one a `ws`-style constructor returned without `ws`'s methods (msw's interceptor stands in
+ * for `ws` behind a proxy of its constructor, so the constructor took headers but its sockets
+ * have no `on()` or `ping()`).
+ */
+export function wireWhatwgSocket(
+  instance: WebSocketLike,
+  handlers: SocketHandlers,
+  canSetHeaders: boolean,
+): SocketConnection {
+  const socket = instance as BrowserStyleSocket
   let attached = true
   const waiters = closeWaiters(socket)
 
@@ -158,7 +171,7 @@ export function openSocket(
 
   return {
     canPing: false,
-    canSetHeaders: false,
+    canSetHeaders,
     get isOpen() {
       return socket.readyState === OPEN
     },
