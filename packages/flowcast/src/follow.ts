@@ -54,11 +54,11 @@ function logsOf(internals: FlowcastInternals): LogsSources {
  *
  * const flowcast = createFlowcast()
  * const follow = followFlowRun(flowcast, flowRunId)
+ * const lines: string[] = []
  * for await (const item of follow) {
- *   if (item.type === 'log') console.log(item.log.message)
- *   else console.log(item.state.name)
+ *   lines.push(item.type === 'log' ? item.log.message : `state: ${item.state.name}`)
  * }
- * console.log((await follow.result).outcome)
+ * const { outcome } = await follow.result
  * ```
  */
 export function followFlowRun(
